@@ -1,0 +1,1 @@
+"""Adapters: thin translators between the core ports and Redis, Twilio and HTTP."""

@@ -1,0 +1,1 @@
+"""The composition root: settings, container, app factory, command line."""

@@ -1,0 +1,171 @@
+"""A campaign execution's settings: the `campaign_execution:{id}` document."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from queue_core._validate import E164, EXECUTION_ID, require_match, require_str, sid
+from queue_core.errors import InvalidCampaignExecution
+
+__all__ = ["CampaignExecution", "PacingMode", "PacingSettings"]
+
+_FLOW_SID = sid("FW")
+_TASK_QUEUE_SID = sid("WQ")
+
+
+class PacingMode(enum.StrEnum):
+    PROGRESSIVE = "progressive"
+    FIXED = "fixed"
+    PREDICTIVE = "predictive"
+
+
+@dataclass(frozen=True, slots=True)
+class PacingSettings:
+    """How one execution paces its dials. Every field has a default (see ADR 0002)."""
+
+    mode: PacingMode = PacingMode.PROGRESSIVE
+    dial_ratio: float = 1.0
+    max_concurrent_calls: int = 50
+    cps_share: float = 1.0
+    max_dial_ratio: float = 3.0
+    abandon_target: float = 0.03
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any], *, where: str) -> PacingSettings:
+        defaults = cls()
+        mode_value = doc.get("mode", defaults.mode.value)
+        try:
+            mode = PacingMode(mode_value)
+        except ValueError:
+            raise InvalidCampaignExecution(
+                f"{where}: field 'pacing.mode' must be progressive, fixed or predictive, "
+                f"got {mode_value!r}"
+            ) from None
+        dial_ratio = _number(doc, "dial_ratio", defaults.dial_ratio, where, low=0.0, high=10.0)
+        max_ratio = _number(
+            doc, "max_dial_ratio", defaults.max_dial_ratio, where, 1.0, 10.0, closed_low=True
+        )
+        return cls(
+            mode=mode,
+            dial_ratio=dial_ratio,
+            max_concurrent_calls=_integer(
+                doc, "max_concurrent_calls", defaults.max_concurrent_calls, where
+            ),
+            cps_share=_number(doc, "cps_share", defaults.cps_share, where, low=0.0, high=1.0),
+            max_dial_ratio=max(max_ratio, dial_ratio),
+            abandon_target=_number(
+                doc, "abandon_target", defaults.abandon_target, where, 0.0, 1.0, closed_low=True
+            ),
+        )
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode.value,
+            "dial_ratio": self.dial_ratio,
+            "max_concurrent_calls": self.max_concurrent_calls,
+            "cps_share": self.cps_share,
+            "max_dial_ratio": self.max_dial_ratio,
+            "abandon_target": self.abandon_target,
+        }
+
+
+def _number(
+    doc: Mapping[str, Any],
+    name: str,
+    default: float,
+    where: str,
+    low: float,
+    high: float,
+    *,
+    closed_low: bool = False,
+) -> float:
+    value = doc.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidCampaignExecution(f"{where}: field 'pacing.{name}' must be a number")
+    above_low = value >= low if closed_low else value > low
+    if not (above_low and value <= high):
+        bracket = "[" if closed_low else "("
+        raise InvalidCampaignExecution(
+            f"{where}: field 'pacing.{name}' must be in {bracket}{low}, {high}], got {value}"
+        )
+    return float(value)
+
+
+def _integer(doc: Mapping[str, Any], name: str, default: int, where: str) -> int:
+    value = doc.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise InvalidCampaignExecution(
+            f"{where}: field 'pacing.{name}' must be an integer from 1 to 100000, got {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignExecution:
+    """The settings the queue service reads on `start`."""
+
+    campaign_execution_id: str
+    studio_flow_sid: str
+    from_number: str
+    task_queue_sid: str
+    pacing: PacingSettings = field(default_factory=PacingSettings)
+
+    @classmethod
+    def from_document(cls, doc: object, *, key: str) -> CampaignExecution:
+        """Validate a decoded document; raise `InvalidCampaignExecution` naming key and field."""
+        if not isinstance(doc, Mapping):
+            raise InvalidCampaignExecution(f"{key}: the document must be a JSON object")
+        try:
+            execution_id = require_match(
+                require_str(doc, "campaign_execution_id", where=key),
+                EXECUTION_ID,
+                "campaign_execution_id",
+                where=key,
+                what="1 to 128 characters of A-Z a-z 0-9 _ . : -",
+            )
+            flow = require_match(
+                require_str(doc, "studio_flow_sid", where=key),
+                _FLOW_SID,
+                "studio_flow_sid",
+                where=key,
+                what="a Studio flow SID (FW + 32 hex digits)",
+            )
+            from_number = require_match(
+                require_str(doc, "from_number", where=key),
+                E164,
+                "from_number",
+                where=key,
+                what="an E.164 number",
+            )
+            task_queue = require_match(
+                require_str(doc, "task_queue_sid", where=key),
+                _TASK_QUEUE_SID,
+                "task_queue_sid",
+                where=key,
+                what="a TaskRouter task queue SID (WQ + 32 hex digits)",
+            )
+        except ValueError as exc:
+            raise InvalidCampaignExecution(str(exc)) from None
+        pacing_doc = doc.get("pacing") or {}
+        if not isinstance(pacing_doc, Mapping):
+            raise InvalidCampaignExecution(f"{key}: field 'pacing' must be an object")
+        return cls(
+            campaign_execution_id=execution_id,
+            studio_flow_sid=flow,
+            from_number=from_number,
+            task_queue_sid=task_queue,
+            pacing=PacingSettings.from_document(pacing_doc, where=key),
+        )
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "campaign_execution_id": self.campaign_execution_id,
+            "studio_flow_sid": self.studio_flow_sid,
+            "from_number": self.from_number,
+            "task_queue_sid": self.task_queue_sid,
+            "pacing": self.pacing.to_document(),
+        }

@@ -1,0 +1,124 @@
+"""Contact records from the cache, claims on them, and a launched contact attempt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from queue_core._validate import E164
+from queue_core.errors import InvalidContactRecord
+
+__all__ = ["ClaimedRecord", "ContactAttempt", "ContactRecord", "ContactRef"]
+
+MAX_RECORD_ID_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    """A valid `campaign_cache:{id}` record."""
+
+    record_id: str
+    phone_number: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def best_record_id(raw: str) -> str:
+        """The record id of a raw record, or "" when it has none: for `invalid_record`."""
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return ""
+        value = doc.get("record_id") if isinstance(doc, dict) else None
+        return value[:MAX_RECORD_ID_LENGTH] if isinstance(value, str) else ""
+
+    @classmethod
+    def parse(cls, raw: str) -> ContactRecord:
+        """Validate one raw cache entry; raise `InvalidContactRecord` naming what is wrong."""
+        try:
+            doc = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidContactRecord(f"record is not JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise InvalidContactRecord("record must be a JSON object")
+        record_id = doc.get("record_id")
+        if not isinstance(record_id, str) or not record_id:
+            raise InvalidContactRecord("field 'record_id' is required and must be a string")
+        if len(record_id) > MAX_RECORD_ID_LENGTH:
+            raise InvalidContactRecord(
+                f"field 'record_id' must be at most {MAX_RECORD_ID_LENGTH} characters"
+            )
+        phone = doc.get("phone_number")
+        if not isinstance(phone, str) or not E164.fullmatch(phone):
+            raise InvalidContactRecord(
+                f"field 'phone_number' must be an E.164 number, got {str(phone)[:64]!r}"
+            )
+        attributes = doc.get("attributes", {})
+        if not isinstance(attributes, dict):
+            raise InvalidContactRecord("field 'attributes' must be an object")
+        return cls(record_id=record_id, phone_number=phone, attributes=attributes)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRecord:
+    """A record moved from the cache's head into this service's claims.
+
+    `claim_id` is unique per claim (a record claimed again after a `stop` gets a new one);
+    `raw` is the entry exactly as the cache held it, so that returning it restores it byte for byte.
+    """
+
+    claim_id: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRef:
+    """Names one contact attempt: the execution it belongs to and its claim."""
+
+    campaign_execution_id: str
+    claim_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAttempt:
+    """What is known about a launched contact before any webhook arrives."""
+
+    ref: ContactRef
+    record_id: str
+    to: str
+    from_: str
+    flow_sid: str
+    execution_sid: str
+    launched_at: float
+    expect_voice_events: bool
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "campaign_execution_id": self.ref.campaign_execution_id,
+                "claim_id": self.ref.claim_id,
+                "record_id": self.record_id,
+                "to": self.to,
+                "from": self.from_,
+                "flow_sid": self.flow_sid,
+                "execution_sid": self.execution_sid,
+                "launched_at": self.launched_at,
+                "expect_voice_events": self.expect_voice_events,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ContactAttempt:
+        doc = json.loads(text)
+        return cls(
+            ref=ContactRef(doc["campaign_execution_id"], doc["claim_id"]),
+            record_id=doc["record_id"],
+            to=doc["to"],
+            from_=doc["from"],
+            flow_sid=doc["flow_sid"],
+            execution_sid=doc["execution_sid"],
+            launched_at=float(doc["launched_at"]),
+            expect_voice_events=bool(doc["expect_voice_events"]),
+        )

@@ -1,0 +1,274 @@
+"""The ports: what the core needs from the world, as `typing.Protocol`s.
+
+Every method is a coroutine unless noted. Adapters raise `StoreUnavailable` when their backing
+store cannot be reached (the caller retries with backoff) and `ContractViolation` subclasses
+when what they read breaks the contract. Times are unix seconds (float) unless a name says
+otherwise. `None` results are documented per method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from queue_core.campaign import CampaignExecution
+from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
+from queue_core.disposition import Disposition
+from queue_core.facts import ContactFact
+from queue_core.launch import LaunchOutcome, LaunchRequest
+from queue_core.queue_events import QueueEvent
+from queue_core.state import QueueState
+from queue_core.stats import QueueStats
+
+__all__ = [
+    "ActiveCallRegistry",
+    "AssemblySnapshot",
+    "AssemblyStore",
+    "CallLauncher",
+    "CampaignExecutionStore",
+    "Clock",
+    "ContactCache",
+    "ControlEntry",
+    "ControlStream",
+    "EventPublisher",
+    "ExecutionStatus",
+    "PacingStatsSource",
+    "QueueStateStore",
+]
+
+
+class Clock(Protocol):
+    """Time, injected so the core never reads it. Not a coroutine except `sleep`."""
+
+    def now(self) -> float:
+        """Wall-clock unix seconds: timestamps of events and dispositions."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back: pacing and timeouts."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time (a fake clock advances virtually)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ControlEntry:
+    """One raw entry of the control stream, not yet validated."""
+
+    entry_id: str
+    fields: Mapping[str, str]
+
+
+class ControlStream(Protocol):
+    """`queue_control_stream`, read as a member of `queue_control_group`.
+
+    Delivery is at least once: an entry read but not acked is delivered again (to this or
+    another consumer, after the stream's claim timeout). Ack only after the command's effect is
+    stored.
+    """
+
+    async def read(self, count: int, block_ms: int) -> list[ControlEntry]:
+        """Entries for this consumer: pending ones abandoned by a dead consumer first, then new
+        ones. Waits at most `block_ms` for new entries; returns [] when none came."""
+        ...
+
+    async def ack(self, entry_id: str) -> None:
+        """Acknowledge an entry whose effect is durable. Acking twice is harmless."""
+        ...
+
+    async def dead_letter(self, entry: ControlEntry, error: str) -> None:
+        """Copy the entry with an `error` field to `queue_control_dead_letter`, then ack it."""
+        ...
+
+
+class CampaignExecutionStore(Protocol):
+    async def load(self, campaign_execution_id: str) -> CampaignExecution:
+        """Read and validate `campaign_execution:{id}`.
+
+        Raises `InvalidCampaignExecution` (naming the key and field) when the document is
+        missing, of another type, or invalid."""
+        ...
+
+
+class PacingStatsSource(Protocol):
+    async def read(self, task_queue_sid: str) -> QueueStats | None:
+        """The stats service's latest value for the task queue; None when missing or
+        unparsable. Staleness is the caller's to judge (`QueueStats.is_stale`)."""
+        ...
+
+
+class ContactCache(Protocol):
+    """`campaign_cache:{id}` and this service's claims on its records.
+
+    A claim moves a record out of the cache; from then on the record is in exactly one of:
+    claimed (not launched), launched (in flight), or settled (its one disposition published).
+    No record is ever claimed twice nor lost, whatever the interleaving of instances.
+    """
+
+    async def claim(
+        self, campaign_execution_id: str, owner: str, count: int, now: float
+    ) -> list[ClaimedRecord]:
+        """Atomically move up to `count` records from the head of the cache into claims of
+        `owner`, in cache order. Returns [] when the cache is empty."""
+        ...
+
+    async def return_to_head(
+        self, campaign_execution_id: str, records: Sequence[ClaimedRecord]
+    ) -> int:
+        """Atomically drop the claims of these not-launched records and push their raw entries
+        back to the head of the cache in their original order. Claims that no longer exist
+        (settled, launched or already returned) are skipped. Returns how many went back."""
+        ...
+
+    async def settle(
+        self, campaign_execution_id: str, claim_id: str, disposition: Disposition
+    ) -> bool:
+        """Finish a claim with its disposition, exactly once across all instances: drop the
+        claim, remove its execution SID from `active_calls:{id}`, drop its assembly state, count
+        it, and publish the disposition on `call_dispositions`. Returns False (and does nothing)
+        when the claim was already settled."""
+        ...
+
+    async def remaining(self, campaign_execution_id: str) -> int:
+        """Records still in the cache (not claimed)."""
+        ...
+
+    async def claimed(self, campaign_execution_id: str) -> list[ClaimedRecord]:
+        """Claims not yet launched nor settled, of every owner, in claim order."""
+        ...
+
+    async def recover(self, campaign_execution_id: str, dead_owner: str) -> int:
+        """Return the not-launched claims of `dead_owner` to the head of the cache (a record
+        whose launch may have happened is left for reconciliation: see `launching`).
+        Returns how many went back."""
+        ...
+
+
+class ActiveCallRegistry(Protocol):
+    """Contacts in flight: `active_calls:{id}` and the indexes that correlate webhooks.
+
+    Order keeps the global indexes right: `reserve` before the launch, `record_launch` after it,
+    `release` only after the disposition is published.
+    """
+
+    async def reserve(self, ref: ContactRef, to: str, from_: str, now: float) -> bool:
+        """Point the (to, from) index at `ref` and mark the claim as launching. False when the
+        pair is already held by another contact in flight (Studio allows one active execution
+        per pair): the caller must not launch now."""
+        ...
+
+    async def record_launch(self, attempt: ContactAttempt) -> None:
+        """The launch succeeded: SADD the execution SID to `active_calls:{id}`, index the SID,
+        store the attempt, count the launch. Idempotent."""
+        ...
+
+    async def attempt(self, ref: ContactRef) -> ContactAttempt | None:
+        """The stored attempt, or None when not launched or already settled."""
+        ...
+
+    async def by_pair(self, to: str, from_: str) -> ContactRef | None:
+        """The contact holding (to, from), or None."""
+        ...
+
+    async def by_execution_sid(self, execution_sid: str) -> ContactRef | None:
+        """The contact of a Studio execution, or None (not ours, not yet recorded, or done)."""
+        ...
+
+    async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+        """Drop the global indexes that still point at `ref` (never another contact's)."""
+        ...
+
+    async def count(self, campaign_execution_id: str) -> int:
+        """SCARD of `active_calls:{id}`."""
+        ...
+
+    async def mark_answered(self, ref: ContactRef, execution_sid: str) -> None:
+        """A person answered this contact's call: it no longer counts as unanswered for the
+        pacer. Idempotent; forgotten when the contact settles."""
+        ...
+
+    async def answered(self, campaign_execution_id: str) -> int:
+        """How many contacts in flight a person has answered."""
+        ...
+
+    async def launching(self, campaign_execution_id: str) -> list[tuple[ContactRef, float]]:
+        """Claims reserved for launch but with no recorded launch, with the reservation time:
+        after a crash these are reconciled against Studio's executions list."""
+        ...
+
+    async def in_flight(self, campaign_execution_id: str) -> list[ContactAttempt]:
+        """Every recorded, unsettled attempt of the execution (for the timeout reaper)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AssemblySnapshot:
+    """All facts known about one contact, after adding new ones."""
+
+    attempt: ContactAttempt
+    facts: tuple[ContactFact, ...] = field(default_factory=tuple)
+
+
+class AssemblyStore(Protocol):
+    """Per-contact assembly state, shared by every instance; expires after the contact timeout."""
+
+    async def add(self, ref: ContactRef, facts: Sequence[ContactFact]) -> AssemblySnapshot | None:
+        """Atomically add facts (deduplicated on `fact.key`) and return every fact now known.
+        None when the contact has no stored attempt (unknown or already settled)."""
+        ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: QueueEvent) -> str:
+        """XADD the event to `queue_event_stream`; returns the entry id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionStatus:
+    """The stored state of one execution. Counts are maintained by the stores that change them
+    (`record_launch` counts launches, `settle` counts dispositions)."""
+
+    campaign_execution_id: str
+    state: QueueState
+    launched: int = 0
+    dispositions: int = 0
+    owner: str = ""
+    updated_at: float = 0.0
+    reason: str = ""
+
+
+class QueueStateStore(Protocol):
+    async def load(self, campaign_execution_id: str) -> ExecutionStatus | None:
+        """None for an execution never started."""
+        ...
+
+    async def save_state(
+        self, campaign_execution_id: str, state: QueueState, now: float, reason: str = ""
+    ) -> None:
+        """Store the state (counts untouched)."""
+        ...
+
+    async def reset_counts(self, campaign_execution_id: str) -> None:
+        """Zero the counts: a new `start` after an ended run."""
+        ...
+
+    async def executions(self) -> list[str]:
+        """Every execution with a stored state."""
+        ...
+
+
+class CallLauncher(Protocol):
+    async def launch(self, request: LaunchRequest) -> LaunchOutcome:
+        """Create one Studio execution. Never retries on its own a request that may have been
+        received (that is `Ambiguous`); never raises for an HTTP answer."""
+        ...
+
+    async def find_execution(self, flow_sid: str, to: str, created_after: float) -> str | None:
+        """The SID of an execution of `flow_sid` to `to` created at or after `created_after`
+        (Studio's executions list, every page), or None. Raises `StoreUnavailable` when Twilio
+        cannot be asked now."""
+        ...

@@ -1,0 +1,67 @@
+"""Queue lifecycle events: `queue_event_stream` entries."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from queue_core.disposition import iso_utc, parse_iso_utc
+from queue_core.errors import ContractViolation
+
+__all__ = ["QueueEvent", "QueueEventType"]
+
+
+class QueueEventType(enum.StrEnum):
+    STARTED = "started"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    COMMAND_REJECTED = "command_rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEvent:
+    """One lifecycle event with the execution's counts at the time it happened."""
+
+    event: QueueEventType
+    campaign_execution_id: str
+    at: float
+    launched: int = 0
+    dispositions: int = 0
+    active: int = 0
+    request_id: str | None = None
+    reason: str | None = None
+
+    def to_fields(self) -> dict[str, str]:
+        fields = {
+            "event": self.event.value,
+            "campaign_execution_id": self.campaign_execution_id,
+            "at": iso_utc(self.at),
+            "launched": str(self.launched),
+            "dispositions": str(self.dispositions),
+            "active": str(self.active),
+        }
+        if self.request_id is not None:
+            fields["request_id"] = self.request_id
+        if self.reason is not None:
+            fields["reason"] = self.reason
+        return fields
+
+    @classmethod
+    def from_fields(cls, entry: Mapping[str, str]) -> QueueEvent:
+        try:
+            return cls(
+                event=QueueEventType(entry["event"]),
+                campaign_execution_id=entry["campaign_execution_id"],
+                at=parse_iso_utc(entry["at"]),
+                launched=int(entry.get("launched", "0")),
+                dispositions=int(entry.get("dispositions", "0")),
+                active=int(entry.get("active", "0")),
+                request_id=entry.get("request_id"),
+                reason=entry.get("reason"),
+            )
+        except (KeyError, ValueError) as exc:
+            raise ContractViolation(f"queue_event_stream entry is invalid: {exc}") from None
