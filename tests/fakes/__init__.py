@@ -1,0 +1,29 @@
+"""One in-memory fake per port, shared by the unit tests and proven by the contract suite."""
+
+from tests.fakes.clock import FakeClock
+from tests.fakes.launcher import FakeCallLauncher
+from tests.fakes.stores import (
+    FakeActiveCallRegistry,
+    FakeAssemblyStore,
+    FakeCampaignExecutionStore,
+    FakeContactCache,
+    FakeControlStream,
+    FakeEventPublisher,
+    FakePacingStatsSource,
+    FakeQueueStateStore,
+    InMemoryBackend,
+)
+
+__all__ = [
+    "FakeActiveCallRegistry",
+    "FakeAssemblyStore",
+    "FakeCallLauncher",
+    "FakeCampaignExecutionStore",
+    "FakeClock",
+    "FakeContactCache",
+    "FakeControlStream",
+    "FakeEventPublisher",
+    "FakePacingStatsSource",
+    "FakeQueueStateStore",
+    "InMemoryBackend",
+]

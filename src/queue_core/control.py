@@ -1,0 +1,150 @@
+"""The control command handler: one `queue_control_stream` entry at a time.
+
+Order of effects: validate, store the new state, announce it, then ack. A crash before the ack
+redelivers the entry, and the redelivered command is an idempotent no-op. An entry that is not
+a valid command is acked, copied to the dead letter stream and announced as `command_rejected`;
+a valid command that the state table refuses (say `pause` on a completed execution) is
+announced as `command_rejected` and acked. Nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from queue_core.campaign import CampaignExecution
+from queue_core.commands import Action, ControlCommand
+from queue_core.errors import InvalidCampaignExecution, InvalidCommand
+from queue_core.ports import (
+    ActiveCallRegistry,
+    CampaignExecutionStore,
+    Clock,
+    ControlEntry,
+    ControlStream,
+    EventPublisher,
+    QueueStateStore,
+)
+from queue_core.queue_events import QueueEvent, QueueEventType
+from queue_core.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
+
+__all__ = ["ControlCommandHandler", "StateChange"]
+
+_ANNOUNCED = {
+    QueueState.RUNNING: QueueEventType.STARTED,
+    QueueState.PAUSED: QueueEventType.PAUSED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """A command changed an execution's stored state (`execution` is set on `start`)."""
+
+    command: ControlCommand
+    old: QueueState
+    new: QueueState
+    execution: CampaignExecution | None = None
+
+
+class ControlCommandHandler:
+    def __init__(
+        self,
+        stream: ControlStream,
+        executions: CampaignExecutionStore,
+        states: QueueStateStore,
+        events: EventPublisher,
+        calls: ActiveCallRegistry,
+        clock: Clock,
+        on_change: Callable[[StateChange], Awaitable[None]],
+    ) -> None:
+        self._stream = stream
+        self._executions = executions
+        self._states = states
+        self._events = events
+        self._calls = calls
+        self._clock = clock
+        self._on_change = on_change
+
+    async def poll(self, count: int = 16, block_ms: int = 1000) -> int:
+        """Read and handle up to `count` entries; return how many were handled."""
+        entries = await self._stream.read(count, block_ms)
+        for entry in entries:
+            await self.handle(entry)
+        return len(entries)
+
+    async def handle(self, entry: ControlEntry) -> None:
+        try:
+            command = ControlCommand.from_fields(entry.fields)
+        except InvalidCommand as exc:
+            await self._stream.dead_letter(entry, str(exc))
+            await self._announce(
+                QueueEventType.COMMAND_REJECTED,
+                entry.fields.get("campaign_execution_id", "")[:128],
+                request_id=entry.fields.get("request_id"),
+                reason=str(exc),
+            )
+            return
+        await self._apply(command)
+        await self._stream.ack(entry.entry_id)
+
+    async def _apply(self, command: ControlCommand) -> None:
+        execution_id = command.campaign_execution_id
+        status = await self._states.load(execution_id)
+        old = QueueState.IDLE if status is None else status.state
+        trigger = Trigger(command.action.value)
+        if not QueueStateMachine.allows(old, trigger):
+            await self._announce(
+                QueueEventType.COMMAND_REJECTED,
+                execution_id,
+                request_id=command.request_id,
+                reason=f"cannot {command.action.value} an execution that is {old.value}",
+            )
+            return
+        if QueueStateMachine.is_noop(old, trigger):
+            return
+        new = QueueStateMachine.next(old, trigger)
+        execution = None
+        if command.action is Action.START:
+            try:
+                execution = await self._executions.load(execution_id)
+            except InvalidCampaignExecution as exc:
+                await self._states.save_state(
+                    execution_id, QueueState.FAILED, self._clock.now(), str(exc)
+                )
+                await self._announce(
+                    QueueEventType.FAILED,
+                    execution_id,
+                    request_id=command.request_id,
+                    reason=str(exc),
+                )
+                return
+            if old in TERMINAL_STATES:
+                await self._states.reset_counts(execution_id)
+        await self._states.save_state(execution_id, new, self._clock.now(), command.reason or "")
+        if command.action is Action.RESUME:
+            await self._announce(
+                QueueEventType.RESUMED, execution_id, command.request_id, command.reason
+            )
+        elif new in _ANNOUNCED and command.action is not Action.STOP:
+            await self._announce(_ANNOUNCED[new], execution_id, command.request_id, command.reason)
+        await self._on_change(StateChange(command, old, new, execution))
+
+    async def _announce(
+        self,
+        event: QueueEventType,
+        execution_id: str,
+        request_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        status = await self._states.load(execution_id) if execution_id else None
+        await self._events.publish(
+            QueueEvent(
+                event=event,
+                campaign_execution_id=execution_id,
+                at=self._clock.now(),
+                launched=status.launched if status else 0,
+                dispositions=status.dispositions if status else 0,
+                active=await self._calls.count(execution_id) if execution_id else 0,
+                request_id=request_id,
+                reason=reason,
+            )
+        )

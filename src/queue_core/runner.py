@@ -1,0 +1,400 @@
+"""The queue runner: drives one campaign execution through the ports.
+
+One round: read the stored state (commands change it), ask the pacer how many contacts to
+launch, claim them, launch each when the launch budget allows, record each launch; when the
+cache is empty and nothing is claimed, drain; when nothing is in flight, end. A claimed record
+is never launched unless the execution is running: on pause or stop it goes back to the head
+of the cache, and so does a rate-limited one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from queue_core.assembler import invalid_record_disposition, launch_failed_disposition
+from queue_core.budget import LaunchRateController
+from queue_core.campaign import CampaignExecution
+from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
+from queue_core.errors import InvalidContactRecord, StoreUnavailable
+from queue_core.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, RateLimited
+from queue_core.pacer import Pacer, PacingSnapshot
+from queue_core.ports import (
+    ActiveCallRegistry,
+    CallLauncher,
+    Clock,
+    ContactCache,
+    EventPublisher,
+    PacingStatsSource,
+    QueueStateStore,
+)
+from queue_core.queue_events import QueueEvent, QueueEventType
+from queue_core.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
+from queue_core.tokens import CallstatusTokens
+
+__all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerPorts:
+    cache: ContactCache
+    calls: ActiveCallRegistry
+    stats: PacingStatsSource
+    launcher: CallLauncher
+    states: QueueStateStore
+    events: EventPublisher
+    clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    owner: str
+    callstatus_url: str
+    stats_max_age_s: float = 60.0
+    poll_interval_s: float = 0.5
+    expect_voice_events: bool = True
+    claim_lookahead_s: float = 1.0
+    reconcile_margin_s: float = 5.0
+    max_launch_attempts: int = 5
+    store_retry_cap_s: float = 5.0
+
+
+class QueueRunner:
+    def __init__(
+        self,
+        execution: CampaignExecution,
+        ports: RunnerPorts,
+        settings: RunnerSettings,
+        tokens: CallstatusTokens,
+        budget: LaunchRateController,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.execution = execution
+        self.budget = budget
+        self.pacer = pacer or Pacer(execution.pacing)
+        self._id = execution.campaign_execution_id
+        self._ports = ports
+        self._settings = settings
+        self._tokens = tokens
+        self._pending: deque[ClaimedRecord] = deque()
+        self._deferred: list[ClaimedRecord] = []
+        self._launches: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._state = QueueState.IDLE
+        self._cache_maybe_empty = False
+        self._next_decision = -math.inf
+        self._store_failures = 0
+        self._leaving = False
+
+    @property
+    def state(self) -> QueueState:
+        return self._state
+
+    def leave(self) -> None:
+        """Stop claiming and launching, put local claims back, and return from `run` once the
+        launches already sent are recorded. The stored state is left as it is, so the next
+        instance (or this one, restarted) carries on with the execution."""
+        self._leaving = True
+        self.wake()
+
+    def wake(self) -> None:
+        """Look again now: a contact finished or a command changed the state."""
+        self._wake.set()
+
+    async def run(self) -> QueueState:
+        """Run until the execution ends (completed, stopped or failed); return that state."""
+        await self._with_retry(self._recover)
+        while True:
+            try:
+                ended = await self._round()
+                self._store_failures = 0
+            except StoreUnavailable as exc:
+                self._store_failures += 1
+                delay = min(self._settings.store_retry_cap_s, 0.1 * 2**self._store_failures)
+                log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
+                await self._ports.clock.sleep(delay)
+                continue
+            if ended is not None:
+                return ended
+            await self._wait()
+
+    async def _round(self) -> QueueState | None:
+        status = await self._ports.states.load(self._id)
+        self._state = QueueState.IDLE if status is None else status.state
+        if self._leaving or self._state in TERMINAL_STATES or self._state is QueueState.IDLE:
+            await self._return_local()
+            await self._settle_launches()
+            return self._state
+        if self._state is QueueState.RUNNING:
+            await self._launch_round()
+        else:
+            await self._return_local()
+        if self._state is not QueueState.RUNNING or self._cache_maybe_empty:
+            return await self._check_progress()
+        return None
+
+    async def _launch_round(self) -> None:
+        clock = self._ports.clock
+        if clock.monotonic() >= self._next_decision:
+            self._next_decision = clock.monotonic() + self._settings.poll_interval_s
+            self._pending.extendleft(reversed(self._deferred))
+            self._deferred.clear()
+            await self._top_up()
+        while self._pending and self.budget.delay(clock.monotonic()) <= 0:
+            record = self._pending.popleft()
+            await self._start_launch(record)
+
+    async def _top_up(self) -> None:
+        ports = self._ports
+        stats = await ports.stats.read(self.execution.task_queue_sid)
+        if stats is not None and stats.is_stale(ports.clock.now(), self._settings.stats_max_age_s):
+            stats = None
+        in_flight = await ports.calls.count(self._id)
+        snapshot = PacingSnapshot(
+            now=ports.clock.monotonic(),
+            stats=stats,
+            in_flight=in_flight + len(self._launches),
+            answered_in_flight=await ports.calls.answered(self._id),
+            claimed=len(self._pending),
+        )
+        decision = self.pacer.decide(snapshot, self._state)
+        lookahead = max(1, math.ceil(self.budget.rate * self._settings.claim_lookahead_s))
+        want = min(decision.count, lookahead - len(self._pending))
+        if want <= 0:
+            # Nothing to claim now: look whether the campaign is over instead.
+            self._cache_maybe_empty = not self._pending
+            return
+        records = await ports.cache.claim(self._id, self._settings.owner, want, ports.clock.now())
+        self._pending.extend(records)
+        self._cache_maybe_empty = len(records) < want
+
+    async def _start_launch(self, record: ClaimedRecord) -> None:
+        ports = self._ports
+        try:
+            contact = ContactRecord.parse(record.raw)
+        except InvalidContactRecord as exc:
+            disposition = invalid_record_disposition(
+                self._id, record, str(exc), ports.clock.now(), self.execution.from_number
+            )
+            await ports.cache.settle(self._id, record.claim_id, disposition)
+            return
+        ref = ContactRef(self._id, record.claim_id)
+        reserved_at = ports.clock.now()
+        if not await ports.calls.reserve(
+            ref, contact.phone_number, self.execution.from_number, reserved_at
+        ):
+            self._deferred.append(record)  # the pair is in flight: try again next decision
+            return
+        self.budget.take(ports.clock.monotonic())
+        task = asyncio.create_task(self._launch(record, contact, ref, reserved_at))
+        self._launches.add(task)
+        task.add_done_callback(self._launch_done)
+
+    def _launch_done(self, task: asyncio.Task[None]) -> None:
+        self._launches.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("launch task failed", exc_info=task.exception())
+        self.wake()
+
+    async def _launch(
+        self, record: ClaimedRecord, contact: ContactRecord, ref: ContactRef, reserved_at: float
+    ) -> None:
+        ports, execution = self._ports, self.execution
+        request = LaunchRequest(
+            flow_sid=execution.studio_flow_sid,
+            to=contact.phone_number,
+            from_=execution.from_number,
+            parameters={
+                "campaign_execution_id": self._id,
+                "record_id": contact.record_id,
+                "callstatus_url": self._settings.callstatus_url,
+                "callstatus_token": self._tokens.issue(self._id, contact.record_id),
+                "attributes": dict(contact.attributes),
+            },
+        )
+        outcome = await self._launch_reconciled(request, reserved_at)
+        if isinstance(outcome, Launched):
+            self.budget.succeeded(ports.clock.monotonic())
+            await self._with_retry(lambda: self._record(ref, contact, outcome, request))
+        elif isinstance(outcome, RateLimited):
+            self.budget.rate_limited(ports.clock.monotonic(), outcome.retry_after_s)
+            back = [record, *self._pending]
+            self._pending.clear()
+            await self._with_retry(lambda: self._release(ref, contact.phone_number))
+            await self._with_retry(lambda: ports.cache.return_to_head(self._id, back))
+        elif isinstance(outcome, Ambiguous):
+            log.error("launch of %s still ambiguous, left for reconciliation", ref)
+        else:
+            disposition = launch_failed_disposition(
+                self._id, contact, execution.from_number, outcome, ports.clock.now()
+            )
+            await self._with_retry(
+                lambda: ports.cache.settle(self._id, record.claim_id, disposition)
+            )
+            await self._with_retry(lambda: self._release(ref, contact.phone_number))
+
+    async def _launch_reconciled(self, request: LaunchRequest, reserved_at: float) -> LaunchOutcome:
+        """Launch; when the answer is lost, adopt the execution Studio may have created rather
+        than create a second one (which would place a second call)."""
+        outcome: LaunchOutcome = Ambiguous("not tried")
+        for attempt in range(self._settings.max_launch_attempts):
+            if attempt:
+                await self._ports.clock.sleep(min(5.0, 0.5 * 2**attempt))
+            outcome = await self._ports.launcher.launch(request)
+            if not isinstance(outcome, Ambiguous):
+                return outcome
+            try:
+                sid = await self._ports.launcher.find_execution(
+                    request.flow_sid, request.to, reserved_at - self._settings.reconcile_margin_s
+                )
+            except StoreUnavailable:
+                continue
+            if sid is not None:
+                return Launched(sid, adopted=True)
+        return outcome
+
+    async def _record(
+        self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
+    ) -> None:
+        await self._ports.calls.record_launch(
+            ContactAttempt(
+                ref=ref,
+                record_id=contact.record_id,
+                to=request.to,
+                from_=request.from_,
+                flow_sid=request.flow_sid,
+                execution_sid=launched.execution_sid,
+                launched_at=self._ports.clock.now(),
+                expect_voice_events=self._settings.expect_voice_events,
+            )
+        )
+
+    async def _release(self, ref: ContactRef, to: str) -> None:
+        await self._ports.calls.release(ref, to, self.execution.from_number, "")
+
+    async def _return_local(self) -> None:
+        back = [*self._pending, *self._deferred]
+        self._pending.clear()
+        self._deferred.clear()
+        if back:
+            await self._ports.cache.return_to_head(self._id, back)
+
+    async def _settle_launches(self) -> None:
+        if self._launches:
+            await asyncio.gather(*self._launches, return_exceptions=True)
+
+    async def _check_progress(self) -> QueueState | None:
+        ports = self._ports
+        if self._launches or self._pending or self._deferred:
+            return None
+        if await ports.cache.claimed(self._id) or await ports.calls.launching(self._id):
+            # Claims with no launch task of ours: left by a crash, or a launch whose answer
+            # stayed ambiguous. Reconcile them now.
+            await self._recover()
+            return None
+        if self._state is QueueState.RUNNING:
+            if await ports.cache.remaining(self._id):
+                self._cache_maybe_empty = False
+                return None
+            await self._move(Trigger.CACHE_EMPTY)
+        if self._state in (QueueState.DRAINING, QueueState.STOPPING):
+            if await ports.calls.count(self._id):
+                return None
+            if self._state is QueueState.DRAINING and await ports.cache.remaining(self._id):
+                return None
+            await self._move(Trigger.DRAINED)
+            return self._state
+        return None
+
+    async def _move(self, trigger: Trigger) -> None:
+        ports = self._ports
+        new = QueueStateMachine.next(self._state, trigger)
+        await ports.states.save_state(self._id, new, ports.clock.now())
+        self._state = new
+        event = {
+            QueueState.COMPLETED: QueueEventType.COMPLETED,
+            QueueState.STOPPED: QueueEventType.STOPPED,
+        }
+        if new in event:
+            status = await ports.states.load(self._id)
+            await ports.events.publish(
+                QueueEvent(
+                    event=event[new],
+                    campaign_execution_id=self._id,
+                    at=ports.clock.now(),
+                    launched=status.launched if status else 0,
+                    dispositions=status.dispositions if status else 0,
+                    active=await ports.calls.count(self._id),
+                )
+            )
+
+    async def _recover(self) -> None:
+        """After a crash: adopt or re-queue launches whose outcome was never recorded, and put
+        back every claim no launch was started for."""
+        ports = self._ports
+        launching = dict(await ports.calls.launching(self._id))
+        back: list[ClaimedRecord] = []
+        for record in await ports.cache.claimed(self._id):
+            ref = ContactRef(self._id, record.claim_id)
+            if ref not in launching:
+                back.append(record)
+                continue
+            try:
+                contact = ContactRecord.parse(record.raw)
+            except InvalidContactRecord:
+                back.append(record)
+                continue
+            sid = await ports.launcher.find_execution(
+                self.execution.studio_flow_sid,
+                contact.phone_number,
+                launching[ref] - self._settings.reconcile_margin_s,
+            )
+            if sid is None:
+                await self._release(ref, contact.phone_number)
+                back.append(record)
+            else:
+                request = LaunchRequest(
+                    self.execution.studio_flow_sid,
+                    contact.phone_number,
+                    self.execution.from_number,
+                    {},
+                )
+                await self._record(ref, contact, Launched(sid, adopted=True), request)
+        if back:
+            await ports.cache.return_to_head(self._id, back)
+
+    async def _with_retry(self, step: Callable[[], Awaitable[object]]) -> None:
+        """Run a store step until the store answers (capped backoff): nothing is dropped."""
+        failures = 0
+        while True:
+            try:
+                await step()
+                return
+            except StoreUnavailable as exc:
+                failures += 1
+                delay = min(self._settings.store_retry_cap_s, 0.1 * 2**failures)
+                log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
+                await self._ports.clock.sleep(delay)
+
+    async def _wait(self) -> None:
+        clock = self._ports.clock
+        delay = self._settings.poll_interval_s
+        if self._state is QueueState.RUNNING and self._pending:
+            delay = min(delay, max(0.0, self.budget.delay(clock.monotonic())))
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        sleeper = asyncio.create_task(clock.sleep(delay))
+        waker = asyncio.create_task(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+        self._wake.clear()

@@ -1,0 +1,321 @@
+"""In-memory fakes of the storage ports, sharing one `InMemoryBackend` as the Redis adapters
+share one server. The contract suite runs the same tests against these and the Redis adapters."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from queue_core.campaign import CampaignExecution
+from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
+from queue_core.disposition import Disposition
+from queue_core.errors import InvalidCampaignExecution
+from queue_core.facts import ContactFact
+from queue_core.ports import AssemblySnapshot, Clock, ControlEntry, ExecutionStatus
+from queue_core.queue_events import QueueEvent
+from queue_core.state import QueueState
+from queue_core.stats import QueueStats
+
+
+@dataclass
+class _Claim:
+    record: ClaimedRecord
+    owner: str
+    claimed_at: float
+    launching_since: float | None = None
+    attempt: ContactAttempt | None = None
+    facts: dict[str, ContactFact] = field(default_factory=dict)
+
+
+@dataclass
+class InMemoryBackend:
+    """The state a Redis server would hold, as plain Python."""
+
+    caches: dict[str, deque[str]] = field(default_factory=dict)
+    claims: dict[str, dict[str, _Claim]] = field(default_factory=dict)
+    active: dict[str, set[str]] = field(default_factory=dict)
+    answered: dict[str, set[str]] = field(default_factory=dict)
+    by_pair: dict[tuple[str, str], ContactRef] = field(default_factory=dict)
+    by_sid: dict[str, ContactRef] = field(default_factory=dict)
+    settled: set[tuple[str, str]] = field(default_factory=set)
+    dispositions: list[Disposition] = field(default_factory=list)
+    events: list[QueueEvent] = field(default_factory=list)
+    states: dict[str, ExecutionStatus] = field(default_factory=dict)
+    documents: dict[str, object] = field(default_factory=dict)
+    stats: dict[str, str] = field(default_factory=dict)
+    claim_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def push_records(
+        self, execution_id: str, records: Sequence[Mapping[str, object] | str]
+    ) -> None:
+        cache = self.caches.setdefault(execution_id, deque())
+        for record in records:
+            cache.append(record if isinstance(record, str) else json.dumps(record))
+
+    def _status(self, execution_id: str) -> ExecutionStatus:
+        return self.states.setdefault(execution_id, ExecutionStatus(execution_id, QueueState.IDLE))
+
+    def _count(self, execution_id: str, *, launched: int = 0, dispositions: int = 0) -> None:
+        status = self._status(execution_id)
+        self.states[execution_id] = ExecutionStatus(
+            campaign_execution_id=execution_id,
+            state=status.state,
+            launched=status.launched + launched,
+            dispositions=status.dispositions + dispositions,
+            owner=status.owner,
+            updated_at=status.updated_at,
+            reason=status.reason,
+        )
+
+
+class FakeContactCache:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    async def claim(
+        self, campaign_execution_id: str, owner: str, count: int, now: float
+    ) -> list[ClaimedRecord]:
+        cache = self.backend.caches.get(campaign_execution_id, deque())
+        claims = self.backend.claims.setdefault(campaign_execution_id, {})
+        taken = []
+        while cache and len(taken) < count:
+            record = ClaimedRecord(str(next(self.backend.claim_ids)), cache.popleft())
+            claims[record.claim_id] = _Claim(record, owner, now)
+            taken.append(record)
+        return taken
+
+    async def return_to_head(
+        self, campaign_execution_id: str, records: Sequence[ClaimedRecord]
+    ) -> int:
+        claims = self.backend.claims.get(campaign_execution_id, {})
+        back = [r for r in records if r.claim_id in claims and claims[r.claim_id].attempt is None]
+        cache = self.backend.caches.setdefault(campaign_execution_id, deque())
+        for record in reversed(back):
+            del claims[record.claim_id]
+            cache.appendleft(record.raw)
+        return len(back)
+
+    async def settle(
+        self, campaign_execution_id: str, claim_id: str, disposition: Disposition
+    ) -> bool:
+        claims = self.backend.claims.get(campaign_execution_id, {})
+        claim = claims.pop(claim_id, None)
+        if claim is None:
+            return False
+        if claim.attempt is not None:
+            sid = claim.attempt.execution_sid
+            self.backend.active.get(campaign_execution_id, set()).discard(sid)
+            self.backend.answered.get(campaign_execution_id, set()).discard(sid)
+        self.backend.settled.add((campaign_execution_id, claim_id))
+        self.backend.dispositions.append(disposition)
+        self.backend._count(campaign_execution_id, dispositions=1)
+        return True
+
+    async def remaining(self, campaign_execution_id: str) -> int:
+        return len(self.backend.caches.get(campaign_execution_id, ()))
+
+    async def claimed(self, campaign_execution_id: str) -> list[ClaimedRecord]:
+        claims = self.backend.claims.get(campaign_execution_id, {})
+        return [c.record for c in claims.values() if c.attempt is None]
+
+    async def recover(self, campaign_execution_id: str, dead_owner: str) -> int:
+        claims = self.backend.claims.get(campaign_execution_id, {})
+        records = [
+            c.record
+            for c in claims.values()
+            if c.owner == dead_owner and c.attempt is None and c.launching_since is None
+        ]
+        return await self.return_to_head(campaign_execution_id, records)
+
+
+class FakeActiveCallRegistry:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    def _claim(self, ref: ContactRef) -> _Claim | None:
+        return self.backend.claims.get(ref.campaign_execution_id, {}).get(ref.claim_id)
+
+    async def reserve(self, ref: ContactRef, to: str, from_: str, now: float) -> bool:
+        holder = self.backend.by_pair.get((to, from_))
+        if holder is not None and holder != ref:
+            return False
+        self.backend.by_pair[(to, from_)] = ref
+        claim = self._claim(ref)
+        if claim is not None and claim.launching_since is None:
+            claim.launching_since = now
+        return True
+
+    async def record_launch(self, attempt: ContactAttempt) -> None:
+        claim = self._claim(attempt.ref)
+        if claim is None or claim.attempt is not None:
+            return
+        claim.attempt = attempt
+        execution_id = attempt.ref.campaign_execution_id
+        self.backend.active.setdefault(execution_id, set()).add(attempt.execution_sid)
+        self.backend.by_sid[attempt.execution_sid] = attempt.ref
+        self.backend._count(execution_id, launched=1)
+
+    async def attempt(self, ref: ContactRef) -> ContactAttempt | None:
+        claim = self._claim(ref)
+        return None if claim is None else claim.attempt
+
+    async def by_pair(self, to: str, from_: str) -> ContactRef | None:
+        return self.backend.by_pair.get((to, from_))
+
+    async def by_execution_sid(self, execution_sid: str) -> ContactRef | None:
+        return self.backend.by_sid.get(execution_sid)
+
+    async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+        if self.backend.by_pair.get((to, from_)) == ref:
+            del self.backend.by_pair[(to, from_)]
+        if execution_sid and self.backend.by_sid.get(execution_sid) == ref:
+            del self.backend.by_sid[execution_sid]
+
+    async def count(self, campaign_execution_id: str) -> int:
+        return len(self.backend.active.get(campaign_execution_id, ()))
+
+    async def mark_answered(self, ref: ContactRef, execution_sid: str) -> None:
+        if execution_sid in self.backend.active.get(ref.campaign_execution_id, ()):
+            self.backend.answered.setdefault(ref.campaign_execution_id, set()).add(execution_sid)
+
+    async def answered(self, campaign_execution_id: str) -> int:
+        return len(self.backend.answered.get(campaign_execution_id, ()))
+
+    async def launching(self, campaign_execution_id: str) -> list[tuple[ContactRef, float]]:
+        claims = self.backend.claims.get(campaign_execution_id, {})
+        return [
+            (ContactRef(campaign_execution_id, cid), c.launching_since)
+            for cid, c in claims.items()
+            if c.launching_since is not None and c.attempt is None
+        ]
+
+    async def in_flight(self, campaign_execution_id: str) -> list[ContactAttempt]:
+        claims = self.backend.claims.get(campaign_execution_id, {})
+        return [c.attempt for c in claims.values() if c.attempt is not None]
+
+
+class FakeAssemblyStore:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    async def add(self, ref: ContactRef, facts: Sequence[ContactFact]) -> AssemblySnapshot | None:
+        claim = self.backend.claims.get(ref.campaign_execution_id, {}).get(ref.claim_id)
+        if claim is None or claim.attempt is None:
+            return None
+        for fact in facts:
+            claim.facts.setdefault(fact.key, fact)
+        return AssemblySnapshot(claim.attempt, tuple(claim.facts.values()))
+
+
+class FakeEventPublisher:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    async def publish(self, event: QueueEvent) -> str:
+        self.backend.events.append(event)
+        return f"{len(self.backend.events)}-0"
+
+
+class FakeQueueStateStore:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    async def load(self, campaign_execution_id: str) -> ExecutionStatus | None:
+        return self.backend.states.get(campaign_execution_id)
+
+    async def save_state(
+        self, campaign_execution_id: str, state: QueueState, now: float, reason: str = ""
+    ) -> None:
+        status = self.backend._status(campaign_execution_id)
+        self.backend.states[campaign_execution_id] = ExecutionStatus(
+            campaign_execution_id,
+            state,
+            status.launched,
+            status.dispositions,
+            status.owner,
+            now,
+            reason,
+        )
+
+    async def reset_counts(self, campaign_execution_id: str) -> None:
+        status = self.backend._status(campaign_execution_id)
+        self.backend.states[campaign_execution_id] = ExecutionStatus(
+            campaign_execution_id,
+            status.state,
+            0,
+            0,
+            status.owner,
+            status.updated_at,
+            status.reason,
+        )
+
+    async def executions(self) -> list[str]:
+        return sorted(self.backend.states)
+
+
+class FakeCampaignExecutionStore:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    async def load(self, campaign_execution_id: str) -> CampaignExecution:
+        key = f"campaign_execution:{campaign_execution_id}"
+        doc = self.backend.documents.get(campaign_execution_id)
+        if doc is None:
+            raise InvalidCampaignExecution(f"{key}: no such key")
+        if isinstance(doc, str):
+            try:
+                doc = json.loads(doc)
+            except ValueError:
+                raise InvalidCampaignExecution(f"{key}: the value is not JSON") from None
+        return CampaignExecution.from_document(doc, key=key)
+
+
+class FakePacingStatsSource:
+    def __init__(self, backend: InMemoryBackend) -> None:
+        self.backend = backend
+
+    async def read(self, task_queue_sid: str) -> QueueStats | None:
+        return QueueStats.parse(self.backend.stats.get(task_queue_sid))
+
+
+class FakeControlStream:
+    """Entries are delivered once to `read`; unacked ones can be redelivered with `redeliver`."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock
+        self._ids = itertools.count(1)
+        self.new: deque[ControlEntry] = deque()
+        self.pending: dict[str, ControlEntry] = {}
+        self.acked: list[str] = []
+        self.dead_letters: list[tuple[ControlEntry, str]] = []
+
+    def add(self, fields: Mapping[str, str]) -> str:
+        entry = ControlEntry(f"{next(self._ids)}-0", dict(fields))
+        self.new.append(entry)
+        return entry.entry_id
+
+    def redeliver(self) -> None:
+        """What XAUTOCLAIM does for a dead consumer's pending entries."""
+        self.new.extendleft(reversed(list(self.pending.values())))
+        self.pending.clear()
+
+    async def read(self, count: int, block_ms: int) -> list[ControlEntry]:
+        if not self.new and self._clock is not None and block_ms > 0:
+            await self._clock.sleep(block_ms / 1000)  # XREADGROUP BLOCK, in the clock's time
+        out = []
+        while self.new and len(out) < count:
+            entry = self.new.popleft()
+            self.pending[entry.entry_id] = entry
+            out.append(entry)
+        return out
+
+    async def ack(self, entry_id: str) -> None:
+        if self.pending.pop(entry_id, None) is not None:
+            self.acked.append(entry_id)
+
+    async def dead_letter(self, entry: ControlEntry, error: str) -> None:
+        self.dead_letters.append((entry, error))
+        await self.ack(entry.entry_id)

@@ -1,0 +1,203 @@
+"""A whole queue on the fakes with a virtual clock, and a simulated Twilio that plays calls out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from queue_core.facts import (
+    CallStatusReport,
+    ContactFact,
+    StudioExecutionEvent,
+    VoiceCallEvent,
+    VoiceEventKind,
+)
+from queue_core.runner import RunnerPorts, RunnerSettings
+from queue_core.supervisor import BudgetSettings, QueueSupervisor
+from queue_core.tokens import CallstatusTokens
+from tests.fakes import (
+    FakeActiveCallRegistry,
+    FakeAssemblyStore,
+    FakeCallLauncher,
+    FakeCampaignExecutionStore,
+    FakeClock,
+    FakeContactCache,
+    FakeControlStream,
+    FakeEventPublisher,
+    FakePacingStatsSource,
+    FakeQueueStateStore,
+    InMemoryBackend,
+)
+
+FLOW = "FW" + "0" * 32
+QUEUE = "WQ" + "0" * 32
+FROM = "+15005550006"
+OUTCOMES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+def execution_document(execution_id: str, **pacing: object) -> dict[str, object]:
+    return {
+        "campaign_execution_id": execution_id,
+        "studio_flow_sid": FLOW,
+        "from_number": FROM,
+        "task_queue_sid": QUEUE,
+        "pacing": pacing,
+    }
+
+
+def records(count: int, prefix: str = "r", area: int = 415) -> list[dict[str, object]]:
+    return [
+        {
+            "record_id": f"{prefix}-{i}",
+            "phone_number": f"+1{area}555{i:04d}",
+            "attributes": {"n": i},
+        }
+        for i in range(count)
+    ]
+
+
+@dataclass
+class SimulatedTwilio:
+    """Plays each created execution out in virtual time and feeds the facts to the tracker."""
+
+    clock: FakeClock
+    launcher: FakeCallLauncher
+    deliver: Callable[[list[ContactFact]], Awaitable[object]]
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    weights: tuple[float, ...] = (0.6, 0.1, 0.15, 0.1, 0.05)
+    talk_s: tuple[float, float] = (5.0, 60.0)
+    seen: int = 0
+    due: list[tuple[float, list[ContactFact]]] = field(default_factory=list)
+    delivered: int = 0
+
+    def _play(self, index: int) -> None:
+        created = self.launcher.executions[index]
+        request = created.request
+        status = self.rng.choices(OUTCOMES, self.weights)[0]
+        call_sid = f"CA{index:032x}"
+        end = self.clock.monotonic() + self.rng.uniform(*self.talk_s)
+        at = self.clock.now()
+        facts: list[ContactFact] = []
+        placed = status != "failed" or self.rng.random() < 0.5
+        if placed:
+            facts.append(
+                VoiceCallEvent(
+                    event_id=f"EZ{index:032x}",
+                    kind=VoiceEventKind.COMPLETED,
+                    call_sid=call_sid,
+                    call_status=status,
+                    to=request.to,
+                    from_=request.from_,
+                    sequence_number=3,
+                    duration_s=30 if status == "completed" else 0,
+                    answered_by="human" if status == "completed" else "",
+                    at=at,
+                )
+            )
+        if status == "failed":  # the flow reports a failed call, with its SID when it has one
+            facts.append(
+                CallStatusReport(
+                    execution_sid=created.sid,
+                    campaign_execution_id=str(request.parameters["campaign_execution_id"]),
+                    record_id=str(request.parameters["record_id"]),
+                    call_sid=call_sid if placed else "",
+                    call_status="failed",
+                    error_code="" if placed else "13227",
+                    error_message="" if placed else "no call was placed",
+                    at=at,
+                )
+            )
+        facts.append(
+            StudioExecutionEvent(
+                event_id=f"EE{index:032x}",
+                ended=True,
+                execution_sid=created.sid,
+                flow_sid=request.flow_sid,
+                contact_channel_address=request.to,
+                status="ended",
+                at=at,
+            )
+        )
+        self.due.append((end, facts))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            while self.seen < len(self.launcher.executions):
+                self._play(self.seen)
+                self.seen += 1
+            now = self.clock.monotonic()
+            ready = [facts for when, facts in self.due if when <= now]
+            self.due = [(when, facts) for when, facts in self.due if when > now]
+            for facts in ready:
+                self.rng.shuffle(facts)
+                await self.deliver(facts + facts[:1])  # a duplicate, as Event Streams may send
+                self.delivered += 1
+            await self.clock.sleep(0.25)
+
+
+@dataclass
+class Queue:
+    backend: InMemoryBackend
+    clock: FakeClock
+    launcher: FakeCallLauncher
+    control: FakeControlStream
+    supervisor: QueueSupervisor
+    twilio: SimulatedTwilio
+
+    def agents(self, available: int, pending: int = 0) -> None:
+        self.backend.stats[QUEUE] = json.dumps(
+            {"total_available_workers": available, "tasks_by_status": {"pending": pending}}
+        )
+
+    async def drive(self, scenario: Callable[[], Awaitable[None]], limit_s: float) -> None:
+        """Run the control loop, the simulated Twilio and `scenario` in virtual time."""
+        stop = asyncio.Event()
+        background = [
+            asyncio.create_task(self.supervisor.run_control(stop, block_ms=100)),
+            asyncio.create_task(self.twilio.run(stop)),
+        ]
+        main = asyncio.create_task(scenario())
+        try:
+            await self.clock.run_until(main, limit_s)
+            main.result()
+        finally:
+            stop.set()
+            main.cancel()
+            for task in background:
+                task.cancel()
+            await self.supervisor.shutdown(grace_s=0)
+            await asyncio.gather(main, *background, return_exceptions=True)
+
+
+def make_queue(account_cps: float = 10.0, *, expect_voice_events: bool = True) -> Queue:
+    backend = InMemoryBackend()
+    clock = FakeClock()
+    launcher = FakeCallLauncher(clock)
+    control = FakeControlStream(clock)
+    ports = RunnerPorts(
+        cache=FakeContactCache(backend),
+        calls=FakeActiveCallRegistry(backend),
+        stats=FakePacingStatsSource(backend),
+        launcher=launcher,
+        states=FakeQueueStateStore(backend),
+        events=FakeEventPublisher(backend),
+        clock=clock,
+    )
+    supervisor = QueueSupervisor(
+        ports,
+        control,
+        FakeCampaignExecutionStore(backend),
+        FakeAssemblyStore(backend),
+        RunnerSettings(
+            owner="test-instance",
+            callstatus_url="http://queue.test/callstatus",
+            expect_voice_events=expect_voice_events,
+        ),
+        BudgetSettings(account_cps=account_cps, cps_share=1.0),
+        CallstatusTokens(b"test-secret"),
+    )
+    twilio = SimulatedTwilio(clock, launcher, supervisor.tracker.record)
+    return Queue(backend, clock, launcher, control, supervisor, twilio)
