@@ -1,0 +1,203 @@
+"""The launch budget: how fast one execution may create Studio executions (ADR 0002).
+
+    account rate      min(service cps_share x account CPS, 20/s: Studio's REST-triggered cap)
+    execution budget  its share of the account rate, in proportion to the executions' cps_share
+    spacing           one launch every 1/rate s, at most ceil(budget) in any 1-second window
+    on a 429          rate halved, every launch held (Retry-After, else backoff with jitter),
+                      then the rate climbs back by budget/10 per second of successful launching
+
+Pure: time is passed in (monotonic seconds); jitter comes from an injected `random.Random`.
+The budget is per process: instances sharing an account do not see each other's launches.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Mapping
+
+__all__ = [
+    "CLIMB_PER_S",
+    "LATE_ALLOWANCE",
+    "MIN_RATE_FRACTION",
+    "STUDIO_EXECUTIONS_PER_SECOND",
+    "WINDOW_GUARD_S",
+    "LaunchRateController",
+    "account_rate",
+    "share_rates",
+]
+
+STUDIO_EXECUTIONS_PER_SECOND = 20.0
+CLIMB_PER_S = 0.1  # share of the budget regained per second of successful launching
+MIN_RATE_FRACTION = 1 / 16  # halving stops here, so recovery never waits on a huge spacing
+LATE_ALLOWANCE = 0.5  # in spacings: a launch this late still keeps the schedule
+# The window cap holds the (ceil(budget)+1)-th launch this long past one second after the
+# first: launches reach Twilio with a few milliseconds of jitter, and Twilio counts arrivals.
+# It costs at most 0.5% of the rate, when the cap binds (whole-number budgets, even spacing).
+WINDOW_GUARD_S = 0.005
+
+
+def account_rate(account_cps: float, cps_share: float) -> float:
+    """min(cps_share x account_cps, 20/s): launches/s this service may use on the account.
+
+    Calls above the account CPS are queued by Twilio (they start late, which ruins pacing);
+    Studio answers 429 above 20 executions/s. Raises ValueError on a negative or non-finite
+    input."""
+    _check_rate("account_cps", account_cps)
+    _check_rate("cps_share", cps_share)
+    return min(cps_share * account_cps, STUDIO_EXECUTIONS_PER_SECOND)
+
+
+def share_rates(total: float, shares: Mapping[str, float]) -> dict[str, float]:
+    """Split the account rate among running executions in proportion to their cps_share.
+
+    The rates sum to `total` (up to rounding); every rate is 0 when every share is 0.
+    Raises ValueError on a negative or non-finite total or share."""
+    _check_rate("total", total)
+    for key, share in shares.items():
+        _check_rate(f"share of {key}", share)
+    whole = math.fsum(shares.values())
+    if whole <= 0:
+        return dict.fromkeys(shares, 0.0)
+    return {key: total * share / whole for key, share in shares.items()}
+
+
+class LaunchRateController:
+    """Spaces one execution's launches within its budget and backs off on 429s.
+
+    A schedule sets the next launch one spacing (1/rate) after the previous one was due. A
+    launch that went up to half a spacing late keeps that schedule, so a loop that wakes late
+    loses no throughput; a later one (the loop was idle) starts a new schedule from itself, so
+    idle time never turns into a burst. A log of the last ceil(budget) launch times caps every
+    1-second window, whatever the schedule says. `rng` (default: a fresh `random.Random()`)
+    draws the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        budget: float,
+        *,
+        rng: random.Random | None = None,
+        backoff_base_s: float = 1.0,
+        backoff_cap_s: float = 60.0,
+    ) -> None:
+        _check_rate("budget", budget)
+        if not 0 < backoff_base_s <= backoff_cap_s < math.inf:
+            raise ValueError("backoff needs 0 < backoff_base_s <= backoff_cap_s < inf")
+        self._budget = budget
+        self._rate = budget
+        self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter only
+        self._base = backoff_base_s
+        self._cap = backoff_cap_s
+        self._next = -math.inf  # when the next launch is due on the schedule
+        self._last_take: float | None = None
+        self._recent: deque[float] = deque(maxlen=_window_cap(budget))
+        self._hold_until = -math.inf
+        self._strikes = 0  # consecutive 429 episodes, for the backoff exponent
+
+    @property
+    def budget(self) -> float:
+        """Launches/s this execution may use."""
+        return self._budget
+
+    @property
+    def rate(self) -> float:
+        """The current allowed rate: the budget, or less while recovering from 429s."""
+        return self._rate
+
+    @property
+    def hold_until(self) -> float:
+        """Monotonic time before which no launch may go after a 429; -inf when never held."""
+        return self._hold_until
+
+    def set_budget(self, budget: float, now: float) -> None:
+        """Executions started or stopped: take a new budget, keeping the rate's share of it.
+
+        The wait for the next launch is rescaled from the last launch, so `now` is not needed
+        today; the caller passes it so that a time-based policy would not change the port."""
+        _check_rate("budget", budget)
+        fraction = self._rate / self._budget if self._budget > 0 else 1.0
+        self._budget = budget
+        self._recent = deque(self._recent, maxlen=_window_cap(budget))
+        self._set_rate(budget * fraction if budget > 0 else 0.0)
+
+    def delay(self, now: float) -> float:
+        """Seconds until the next launch may go; 0.0 means now, inf when the budget is 0."""
+        if self._rate <= 0:
+            return math.inf
+        ready = max(self._hold_until, self._next)
+        if len(self._recent) == self._recent.maxlen:
+            ready = max(ready, self._recent[0] + 1.0 + WINDOW_GUARD_S)
+        return max(0.0, ready - now)
+
+    def take(self, now: float) -> None:
+        """One launch happened at `now`. Call it only when `delay(now)` is 0."""
+        self._recent.append(now)
+        self._last_take = now
+        if self._rate <= 0:
+            return
+        spacing = 1 / self._rate
+        if now - self._next < LATE_ALLOWANCE * spacing:
+            self._next += spacing
+        else:
+            self._next = now + spacing
+
+    def rate_limited(self, now: float, retry_after_s: float | None) -> None:
+        """A launch got 429: halve the rate and hold every launch.
+
+        The hold is `retry_after_s` when given, else base x 2^(n-1) capped, with jitter drawn
+        in [half, whole] (n = consecutive 429 episodes). A 429 arriving during a hold answers a
+        launch sent before it: it may lengthen the hold, but does not halve the rate again."""
+        honoured = retry_after_s if retry_after_s is not None and retry_after_s >= 0 else None
+        if now < self._hold_until:
+            if honoured is not None:
+                self._hold(now + honoured)
+            return
+        self._strikes += 1
+        if honoured is None:
+            ceiling = min(self._cap, self._base * 2.0 ** min(self._strikes - 1, 64))
+            honoured = self._rng.uniform(ceiling / 2, ceiling)
+        self._set_rate(max(self._rate / 2, self._budget * MIN_RATE_FRACTION))
+        self._hold(now + honoured)
+
+    def succeeded(self, now: float) -> None:
+        """A launch was accepted: the rate climbs back by budget/10 per second of launching.
+
+        Each success credits one spacing (1/rate) of launching time. Successes reported during
+        a hold answer launches sent before the 429 and are ignored."""
+        if now < self._hold_until:
+            return
+        self._strikes = 0
+        if 0 < self._rate < self._budget:
+            climbed = self._rate + CLIMB_PER_S * self._budget / self._rate
+            self._set_rate(min(self._budget, climbed))
+
+    def _hold(self, until: float) -> None:
+        # The first launch after the hold is due at its end, and starts no catch-up burst.
+        self._hold_until = max(self._hold_until, until)
+        self._next = max(self._next, self._hold_until)
+
+    def _set_rate(self, rate: float) -> None:
+        """Change the rate, stretching the wait for the next launch with the spacing.
+
+        The wait is measured from the last launch, or from the end of a hold that came after
+        it: a hold is a fixed time, only the spacing after it scales with the rate."""
+        old = self._rate
+        self._rate = rate
+        if rate <= 0 or self._next == -math.inf:
+            return  # nothing scheduled yet: the first launch may go at once
+        anchor = max(self._hold_until, -math.inf if self._last_take is None else self._last_take)
+        if old > 0:
+            self._next = anchor + max(0.0, self._next - anchor) * old / rate
+        else:
+            self._next = anchor + 1 / rate
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not 0 <= value < math.inf:
+        raise ValueError(f"{name} must be finite and >= 0, got {value}")
+
+
+def _window_cap(budget: float) -> int:
+    return max(1, math.ceil(budget))
