@@ -1,0 +1,32 @@
+"""Redis adapters of the storage ports (redis-py asyncio; one server or a Redis Cluster).
+
+The key layout is drawn in `keys`; ADR 0004 explains it and the exactly-once publishing.
+"""
+
+from queue_adapters.redis.active_calls import RedisActiveCallRegistry
+from queue_adapters.redis.assembly import RedisAssemblyStore
+from queue_adapters.redis.campaign_store import RedisCampaignExecutionStore
+from queue_adapters.redis.connection import RedisClient, connect
+from queue_adapters.redis.contact_cache import RedisContactCache
+from queue_adapters.redis.control_stream import RedisControlStream
+from queue_adapters.redis.event_publisher import RedisEventPublisher
+from queue_adapters.redis.keys import ExecutionKeys, RedisKeys
+from queue_adapters.redis.options import RedisOptions
+from queue_adapters.redis.queue_state import RedisQueueStateStore
+from queue_adapters.redis.stats_source import RedisPacingStatsSource
+
+__all__ = [
+    "ExecutionKeys",
+    "RedisActiveCallRegistry",
+    "RedisAssemblyStore",
+    "RedisCampaignExecutionStore",
+    "RedisClient",
+    "RedisContactCache",
+    "RedisControlStream",
+    "RedisEventPublisher",
+    "RedisKeys",
+    "RedisOptions",
+    "RedisPacingStatsSource",
+    "RedisQueueStateStore",
+    "connect",
+]

@@ -1,0 +1,120 @@
+"""`ActiveCallRegistry` on Redis: `active_calls:{<id>}`, launch records and the global indexes.
+
+The (To, From) and execution SID indexes live in their own slots, so they are kept right by
+order, never by one script with the execution's keys: the pair index is written before the
+launch is marked, the SID index after the launch is recorded, and both are removed (only while
+they still point at this contact) after the disposition is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from queue_adapters.redis._errors import unavailable
+from queue_adapters.redis._scripts import Scripts
+from queue_adapters.redis._wire import decode_ref, encode_ref, text
+from queue_adapters.redis.connection import RedisClient
+from queue_adapters.redis.keys import RedisKeys
+from queue_adapters.redis.options import RedisOptions
+from queue_core.contacts import ContactAttempt, ContactRef
+
+__all__ = ["RedisActiveCallRegistry"]
+
+
+class RedisActiveCallRegistry:
+    """The `ActiveCallRegistry` port on one Redis server or cluster."""
+
+    def __init__(
+        self,
+        client: RedisClient,
+        *,
+        keys: RedisKeys | None = None,
+        options: RedisOptions | None = None,
+    ) -> None:
+        self._client = client
+        self._keys = keys or RedisKeys()
+        self._ttl_ms = (options or RedisOptions()).contact_ttl_s * 1000
+        self._scripts = Scripts(client)
+
+    async def reserve(self, ref: ContactRef, to: str, from_: str, now: float) -> bool:
+        k = self._keys.execution(ref.campaign_execution_id)
+        with unavailable():
+            if not await self._hold(self._keys.pair(to, from_), ref):
+                return False
+            await self._scripts.run(
+                "mark_launching", [k.claims, k.launching, k.attempts], [ref.claim_id, now]
+            )
+        return True
+
+    async def record_launch(self, attempt: ContactAttempt) -> None:
+        ref = attempt.ref
+        k = self._keys.execution(ref.campaign_execution_id)
+        with unavailable():
+            recorded = await self._scripts.run(
+                "record_launch",
+                [k.claims, k.launching, k.attempts, k.active_calls, k.state],
+                [ref.claim_id, attempt.to_json(), attempt.execution_sid],
+            )
+            if recorded:
+                await self._hold(self._keys.execution_sid(attempt.execution_sid), ref)
+
+    async def _hold(self, index_key: str, ref: ContactRef) -> bool:
+        """Point a global index at `ref` unless another contact holds it."""
+        held = await self._scripts.run("hold_index", [index_key], [encode_ref(ref), self._ttl_ms])
+        return bool(held)
+
+    async def attempt(self, ref: ContactRef) -> ContactAttempt | None:
+        k = self._keys.execution(ref.campaign_execution_id)
+        with unavailable():
+            stored = await self._client.hget(k.attempts, ref.claim_id)
+        return None if stored is None else ContactAttempt.from_json(text(stored))
+
+    async def by_pair(self, to: str, from_: str) -> ContactRef | None:
+        with unavailable():
+            return decode_ref(await self._client.get(self._keys.pair(to, from_)))
+
+    async def by_execution_sid(self, execution_sid: str) -> ContactRef | None:
+        with unavailable():
+            return decode_ref(await self._client.get(self._keys.execution_sid(execution_sid)))
+
+    async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+        index_keys = [self._keys.pair(to, from_)]
+        if execution_sid:
+            index_keys.append(self._keys.execution_sid(execution_sid))
+        value = encode_ref(ref)
+        with unavailable():
+            # Two slots, no order needed between them: one round trip, in parallel.
+            await asyncio.gather(
+                *(self._scripts.run("compare_delete", [key], [value]) for key in index_keys)
+            )
+
+    async def count(self, campaign_execution_id: str) -> int:
+        with unavailable():
+            return int(await self._client.scard(self._keys.active_calls(campaign_execution_id)))
+
+    async def mark_answered(self, ref: ContactRef, execution_sid: str) -> None:
+        k = self._keys.execution(ref.campaign_execution_id)
+        with unavailable():
+            await self._scripts.run("mark_answered", [k.active_calls, k.answered], [execution_sid])
+
+    async def answered(self, campaign_execution_id: str) -> int:
+        k = self._keys.execution(campaign_execution_id)
+        with unavailable():
+            return int(await self._client.scard(k.answered))
+
+    async def launching(self, campaign_execution_id: str) -> list[tuple[ContactRef, float]]:
+        k = self._keys.execution(campaign_execution_id)
+        with unavailable():
+            reserved = await self._client.hgetall(k.launching)
+        refs = [
+            (ContactRef(campaign_execution_id, text(cid)), float(at))
+            for cid, at in reserved.items()
+        ]
+        return sorted(refs, key=lambda pair: int(pair[0].claim_id))
+
+    async def in_flight(self, campaign_execution_id: str) -> list[ContactAttempt]:
+        k = self._keys.execution(campaign_execution_id)
+        with unavailable():
+            stored = await self._client.hvals(k.attempts)
+        attempts = [ContactAttempt.from_json(text(value)) for value in stored]
+        return sorted(attempts, key=lambda a: int(a.ref.claim_id))

@@ -1,0 +1,150 @@
+"""Every Redis key the queue service reads or writes, in one place.
+
+`<id>` is a campaign execution id; `{...}` are literal braces, a Redis Cluster hash tag.
+
+Contract keys (names are settings; defaults shown)
+
+    queue_control_stream          STREAM  commands; read as group `queue_control_group`
+    queue_control_dead_letter     STREAM  invalid commands, copied with an `error` field
+    campaign_execution:<id>       JSON    execution settings (a JSON string is accepted too)
+    task_queue_stats              HASH    WQ... -> TaskQueue RealTimeStatistics JSON
+    call_dispositions             STREAM  one entry per settled claim (schema_version 1)
+    queue_event_stream            STREAM  queue lifecycle events
+
+One execution: every key below hashes to the slot of `{<id>}`, so each step on one execution
+is one Lua script on one node, in a cluster too.
+
+    campaign_cache:{<id>}         LIST    raw contact records; claimed from the head
+    active_calls:{<id>}           SET     Studio execution SIDs in flight
+    queue:seq:{<id>}              STRING  claim id counter (INCRBY)
+    queue:claims:{<id>}           HASH    claim id -> raw record, from claim to settle or return
+    queue:owners:{<id>}           HASH    claim id -> owning instance
+    queue:claimed_at:{<id>}       HASH    claim id -> claim time (unix s)
+    queue:launching:{<id>}        HASH    claim id -> reservation time, until the launch is recorded
+    queue:attempts:{<id>}         HASH    claim id -> ContactAttempt JSON, from launch to settle
+    queue:answered:{<id>}         SET     execution SIDs a person answered
+    queue:facts:{<id>}:<claim>    HASH    fact key -> encoded fact (TTL: contact timeout + margin)
+    queue:outbox:{<id>}           STREAM  settled dispositions not yet published (claim_id + fields)
+    queue:state:{<id>}            HASH    state, owner, updated_at, reason, launched, dispositions
+
+Global keys: each in its own slot; no script mixes them with an execution's keys (order keeps
+them right), and the only multi-key one is the publish script, in the stream's slot.
+
+    queue:executions              SET     execution ids with a stored state
+    queue:pair:<to>:<from>        STRING  ContactRef JSON holding the (To, From) pair (TTL)
+    queue:sid:<FN...>             STRING  ContactRef JSON of a Studio execution (TTL)
+    queue:published:{call_dispositions}:<id>:<outbox entry id>
+                                  STRING  published marker: the stream entry id (TTL); its tag
+                                          is the stream's, so XADD + marker are one script
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ExecutionKeys", "RedisKeys", "slot_tag"]
+
+
+def slot_tag(key: str) -> str:
+    """The part of `key` that Redis Cluster hashes: the first non-empty `{...}`, else all."""
+    start = key.find("{")
+    if start >= 0:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            return key[start + 1 : end]
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionKeys:
+    """The keys of one execution, all in the slot of `{<id>}`."""
+
+    execution_id: str
+    cache: str
+    active_calls: str
+    seq: str
+    claims: str
+    owners: str
+    claimed_at: str
+    launching: str
+    attempts: str
+    answered: str
+    outbox: str
+    state: str
+    facts_prefix: str
+
+    def facts(self, claim_id: str) -> str:
+        return f"{self.facts_prefix}{claim_id}"
+
+    @property
+    def claim_keys(self) -> list[str]:
+        """The hashes holding a claim, in the order the claim scripts take them."""
+        return [self.claims, self.owners, self.claimed_at, self.launching, self.attempts]
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    """Key and group names: the contract's defaults, each overridable by a setting."""
+
+    queue_control_stream: str = "queue_control_stream"
+    queue_control_group: str = "queue_control_group"
+    queue_control_dead_letter: str = "queue_control_dead_letter"
+    campaign_execution_prefix: str = "campaign_execution:"
+    task_queue_stats: str = "task_queue_stats"
+    campaign_cache_prefix: str = "campaign_cache:"
+    active_calls_prefix: str = "active_calls:"
+    call_dispositions: str = "call_dispositions"
+    queue_event_stream: str = "queue_event_stream"
+    prefix: str = "queue:"
+
+    def __post_init__(self) -> None:
+        # The per-execution keys get their slot from `{<id>}`: a brace before it would win.
+        for name in ("prefix", "campaign_cache_prefix", "active_calls_prefix"):
+            if "{" in getattr(self, name) or "}" in getattr(self, name):
+                raise ValueError(f"{name}: braces are not allowed, the key adds its own hash tag")
+        # The published markers reuse the stream's hash tag inside braces of their own.
+        if "}" in slot_tag(self.call_dispositions):
+            raise ValueError("call_dispositions: a key whose hash tag holds '}' is not supported")
+
+    def campaign_execution(self, execution_id: str) -> str:
+        return f"{self.campaign_execution_prefix}{execution_id}"
+
+    def campaign_cache(self, execution_id: str) -> str:
+        return f"{self.campaign_cache_prefix}{{{execution_id}}}"
+
+    def active_calls(self, execution_id: str) -> str:
+        return f"{self.active_calls_prefix}{{{execution_id}}}"
+
+    def execution(self, execution_id: str) -> ExecutionKeys:
+        tag = f"{{{execution_id}}}"
+        own = self.prefix
+        return ExecutionKeys(
+            execution_id=execution_id,
+            cache=self.campaign_cache(execution_id),
+            active_calls=self.active_calls(execution_id),
+            seq=f"{own}seq:{tag}",
+            claims=f"{own}claims:{tag}",
+            owners=f"{own}owners:{tag}",
+            claimed_at=f"{own}claimed_at:{tag}",
+            launching=f"{own}launching:{tag}",
+            attempts=f"{own}attempts:{tag}",
+            answered=f"{own}answered:{tag}",
+            outbox=f"{own}outbox:{tag}",
+            state=f"{own}state:{tag}",
+            facts_prefix=f"{own}facts:{tag}:",
+        )
+
+    @property
+    def executions(self) -> str:
+        return f"{self.prefix}executions"
+
+    def pair(self, to: str, from_: str) -> str:
+        return f"{self.prefix}pair:{to}:{from_}"
+
+    def execution_sid(self, execution_sid: str) -> str:
+        return f"{self.prefix}sid:{execution_sid}"
+
+    def published(self, execution_id: str, outbox_entry_id: str) -> str:
+        """The dedupe marker of one outbox entry, in the slot of `call_dispositions`."""
+        tag = slot_tag(self.call_dispositions)
+        return f"{self.prefix}published:{{{tag}}}:{execution_id}:{outbox_entry_id}"

@@ -1,0 +1,1 @@
+"""The Lua scripts of the Redis adapters, one step each (see `queue_adapters.redis.keys`)."""

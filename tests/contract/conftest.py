@@ -1,0 +1,257 @@
+"""One `World` per implementation of the storage ports: the in-memory fakes, the Redis adapters on
+a `redis-server` the session starts, and the same adapters on a 3-master Redis Cluster.
+
+Every contract test takes `world` and runs once per implementation; it seeds and observes the
+store only through the world, so the same assertions prove the fakes faithful to Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis, RedisCluster
+
+from queue_adapters.redis import (
+    RedisActiveCallRegistry,
+    RedisAssemblyStore,
+    RedisCampaignExecutionStore,
+    RedisClient,
+    RedisContactCache,
+    RedisControlStream,
+    RedisEventPublisher,
+    RedisKeys,
+    RedisOptions,
+    RedisPacingStatsSource,
+    RedisQueueStateStore,
+)
+from queue_core.contacts import ContactAttempt, ContactRef
+from queue_core.disposition import Disposition, DispositionStatus
+from queue_core.ports import ControlStream
+from queue_core.queue_events import QueueEvent
+from tests.fakes.stores import (
+    FakeActiveCallRegistry,
+    FakeAssemblyStore,
+    FakeCampaignExecutionStore,
+    FakeContactCache,
+    FakeControlStream,
+    FakeEventPublisher,
+    FakePacingStatsSource,
+    FakeQueueStateStore,
+    InMemoryBackend,
+)
+from tests.support.redis_server import RedisClusterProcesses, RedisServerProcess, redis_cli
+
+# Short enough for a takeover test, long enough that a test reading twice in a row is not
+# redelivered its own pending entries.
+CONTROL_MIN_IDLE_MS = 200
+OPTIONS = RedisOptions(control_min_idle_ms=CONTROL_MIN_IDLE_MS)
+BACKENDS = ["fake", "redis", *(["cluster"] if redis_cli() else [])]
+
+
+NOW = 1_795_000_000.0
+FROM = "+15005550006"
+FLOW = "FW" + "0" * 32
+
+
+def record(i: int) -> dict[str, object]:
+    """A valid cache record; record `i` is dialed at its own number."""
+    return {"record_id": f"r-{i}", "phone_number": f"+1415555{i:04d}", "attributes": {"n": i}}
+
+
+def attempt(ref: ContactRef, i: int, *, execution_sid: str | None = None) -> ContactAttempt:
+    return ContactAttempt(
+        ref=ref,
+        record_id=f"r-{i}",
+        to=f"+1415555{i:04d}",
+        from_=FROM,
+        flow_sid=FLOW,
+        execution_sid=execution_sid or f"FN{i:032x}",
+        launched_at=NOW + i,
+        expect_voice_events=True,
+    )
+
+
+def disposition(
+    execution_id: str, i: int, status: DispositionStatus = DispositionStatus.COMPLETED
+) -> Disposition:
+    return Disposition(
+        campaign_execution_id=execution_id,
+        record_id=f"r-{i}",
+        status=status,
+        to=f"+1415555{i:04d}",
+        from_=FROM,
+        launched_at=NOW + i,
+        ended_at=NOW + i + 30,
+        execution_sid=f"FN{i:032x}",
+        duration_s=25,
+    )
+
+
+@dataclass
+class World:
+    """The ports of one implementation, plus what a test needs to seed and observe them."""
+
+    kind: str
+    cache: Any
+    calls: Any
+    assembly: Any
+    events: Any
+    states: Any
+    campaigns: Any
+    stats: Any
+    client: RedisClient | None = None
+    backend: InMemoryBackend | None = None
+    keys: RedisKeys = field(default_factory=RedisKeys)
+    _fake_control: FakeControlStream | None = None
+
+    @property
+    def real(self) -> bool:
+        return self.client is not None
+
+    def redis(self) -> RedisClient:
+        assert self.client is not None
+        return self.client
+
+    def fake(self) -> InMemoryBackend:
+        assert self.backend is not None
+        return self.backend
+
+    def control(self, consumer: str = "consumer-1") -> ControlStream:
+        if self._fake_control is not None:
+            return self._fake_control
+        return RedisControlStream(self.redis(), consumer, keys=self.keys, options=OPTIONS)
+
+    async def takeover(self, consumer: str = "consumer-2") -> ControlStream:
+        """Another consumer, once the first one's unacked entries may be taken over."""
+        if self._fake_control is not None:
+            self._fake_control.redeliver()
+            return self._fake_control
+        await asyncio.sleep(CONTROL_MIN_IDLE_MS / 1000 + 0.05)
+        return self.control(consumer)
+
+    async def add_command(self, fields: Mapping[str, str]) -> str:
+        if self._fake_control is not None:
+            return self._fake_control.add(fields)
+        return str(await self.redis().xadd(self.keys.queue_control_stream, dict(fields)))
+
+    async def dead_letters(self) -> list[tuple[dict[str, str], str]]:
+        if self._fake_control is not None:
+            return [(dict(e.fields), error) for e, error in self._fake_control.dead_letters]
+        out = []
+        for _, fields in await self.redis().xrange(self.keys.queue_control_dead_letter):
+            error = fields.pop("error")
+            out.append((fields, error))
+        return out
+
+    async def push_records(self, execution_id: str, records: Sequence[object]) -> None:
+        raw = [r if isinstance(r, str) else json.dumps(r) for r in records]
+        if not self.real:
+            self.fake().push_records(execution_id, raw)
+        elif raw:
+            await self.redis().rpush(self.keys.campaign_cache(execution_id), *raw)
+
+    async def cache_entries(self, execution_id: str) -> list[str]:
+        if not self.real:
+            return list(self.fake().caches.get(execution_id, ()))
+        return list(await self.redis().lrange(self.keys.campaign_cache(execution_id), 0, -1))
+
+    async def put_document(self, execution_id: str, document: str) -> None:
+        """Store the execution document as a string of JSON (the RedisJSON form is tested on
+        fakeredis: no RedisJSON module runs here)."""
+        if not self.real:
+            self.fake().documents[execution_id] = document
+        else:
+            await self.redis().set(self.keys.campaign_execution(execution_id), document)
+
+    async def put_stats(self, task_queue_sid: str, raw: str) -> None:
+        if not self.real:
+            self.fake().stats[task_queue_sid] = raw
+        else:
+            await self.redis().hset(self.keys.task_queue_stats, task_queue_sid, raw)
+
+    async def dispositions(self) -> list[Disposition]:
+        if not self.real:
+            return list(self.fake().dispositions)
+        entries = await self.redis().xrange(self.keys.call_dispositions)
+        return [Disposition.from_fields(fields) for _, fields in entries]
+
+    async def published_events(self) -> list[QueueEvent]:
+        if not self.real:
+            return list(self.fake().events)
+        entries = await self.redis().xrange(self.keys.queue_event_stream)
+        return [QueueEvent.from_fields(fields) for _, fields in entries]
+
+
+def fake_world() -> World:
+    backend = InMemoryBackend()
+    return World(
+        kind="fake",
+        cache=FakeContactCache(backend),
+        calls=FakeActiveCallRegistry(backend),
+        assembly=FakeAssemblyStore(backend),
+        events=FakeEventPublisher(backend),
+        states=FakeQueueStateStore(backend),
+        campaigns=FakeCampaignExecutionStore(backend),
+        stats=FakePacingStatsSource(backend),
+        backend=backend,
+        _fake_control=FakeControlStream(),
+    )
+
+
+def redis_world(kind: str, client: RedisClient, options: RedisOptions = OPTIONS) -> World:
+    return World(
+        kind=kind,
+        cache=RedisContactCache(client, options=options),
+        calls=RedisActiveCallRegistry(client, options=options),
+        assembly=RedisAssemblyStore(client, options=options),
+        events=RedisEventPublisher(client, options=options),
+        states=RedisQueueStateStore(client),
+        campaigns=RedisCampaignExecutionStore(client),
+        stats=RedisPacingStatsSource(client),
+        client=client,
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServerProcess]:
+    """A `redis-server` of this session on a free port, stopped at the end."""
+    with RedisServerProcess() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterProcesses]:
+    """A 3-master cluster of this session, stopped at the end."""
+    with RedisClusterProcesses() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServerProcess) -> AsyncIterator[Redis]:
+    """A client of the session's server, emptied before the test (that server only)."""
+    redis_server.flushall()
+    client = Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def cluster_client(redis_cluster: RedisClusterProcesses) -> AsyncIterator[RedisCluster]:
+    redis_cluster.flushall()
+    client = RedisCluster.from_url(redis_cluster.url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest) -> World:
+    """The ports of one implementation: fake, redis or cluster."""
+    if request.param == "fake":
+        return fake_world()
+    client_fixture = "redis_client" if request.param == "redis" else "cluster_client"
+    return redis_world(request.param, request.getfixturevalue(client_fixture))

@@ -1,0 +1,111 @@
+"""The key layout: one slot per execution, markers in the slot of `call_dispositions`, custom
+names honoured end to end on a cluster (no CROSSSLOT anywhere)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.asyncio import Redis, RedisCluster
+from redis.crc import key_slot
+
+from queue_adapters.redis import (
+    RedisActiveCallRegistry,
+    RedisContactCache,
+    RedisEventPublisher,
+    RedisKeys,
+    RedisOptions,
+)
+from queue_core.contacts import ContactRef
+from queue_core.queue_events import QueueEvent, QueueEventType
+from tests.contract.conftest import NOW, attempt, disposition, record, redis_world
+
+EXECUTION_IDS = st.from_regex(r"[A-Za-z0-9_.:-]{1,128}", fullmatch=True)
+
+
+def slot(key: str) -> int:
+    return int(key_slot(key.encode()))
+
+
+@given(EXECUTION_IDS)
+def test_every_key_of_an_execution_shares_one_slot(execution_id: str) -> None:
+    keys = RedisKeys().execution(execution_id)
+    names = [getattr(keys, f.name) for f in fields(keys) if f.name != "execution_id"]
+
+    assert {slot(name) for name in [*names, keys.facts("17")]} == {slot(f"{{{execution_id}}}")}
+
+
+@given(EXECUTION_IDS, st.sampled_from(["call_dispositions", "disp{tag}x", "a:b"]))
+def test_published_markers_share_the_slot_of_call_dispositions(
+    execution_id: str, stream: str
+) -> None:
+    keys = RedisKeys(call_dispositions=stream)
+
+    assert slot(keys.published(execution_id, "1700000000000-0")) == slot(stream)
+
+
+def test_the_contract_names_are_the_defaults() -> None:
+    keys = RedisKeys()
+
+    assert keys.campaign_execution("ce-42") == "campaign_execution:ce-42"
+    assert keys.campaign_cache("ce-42") == "campaign_cache:{ce-42}"
+    assert keys.active_calls("ce-42") == "active_calls:{ce-42}"
+    assert (keys.queue_control_stream, keys.queue_control_group) == (
+        "queue_control_stream",
+        "queue_control_group",
+    )
+    assert keys.published("ce-42", "1-0") == "queue:published:{call_dispositions}:ce-42:1-0"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"prefix": "q{x}:"}, {"campaign_cache_prefix": "cache{"}, {"call_dispositions": "d}x"}],
+)
+def test_names_that_would_break_the_slots_are_refused(change: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="not"):
+        RedisKeys(**change)
+
+
+@pytest.mark.redis
+async def test_custom_names_work_end_to_end_on_a_cluster(cluster_client: RedisCluster) -> None:
+    keys = RedisKeys(
+        call_dispositions="dispositions{out}",
+        queue_event_stream="events",
+        campaign_cache_prefix="cache:",
+        active_calls_prefix="flight:",
+        prefix="svc:",
+    )
+    options = RedisOptions(stream_maxlen=5)
+    cache = RedisContactCache(cluster_client, keys=keys, options=options)
+    calls = RedisActiveCallRegistry(cluster_client, keys=keys, options=options)
+    await cluster_client.rpush("cache:{ce-1}", *(json.dumps(record(i)) for i in range(3)))
+
+    claims = await cache.claim("ce-1", "owner-a", 3, NOW)
+    for i, claim in enumerate(claims):
+        ref = ContactRef("ce-1", claim.claim_id)
+        assert await calls.reserve(ref, f"+1415555{i:04d}", "+1500", NOW)
+        await calls.record_launch(attempt(ref, i))
+        assert await cache.settle("ce-1", claim.claim_id, disposition("ce-1", i))
+        await calls.release(ref, f"+1415555{i:04d}", "+1500", attempt(ref, i).execution_sid)
+
+    assert await cluster_client.xlen("dispositions{out}") == 3
+    assert await cluster_client.scard("flight:{ce-1}") == 0
+    assert await cluster_client.hget("svc:state:{ce-1}", "dispositions") == "3"
+
+
+@pytest.mark.redis
+async def test_stream_maxlen_trims_the_output_streams(redis_client: Redis) -> None:
+    publisher = RedisEventPublisher(redis_client, options=RedisOptions(stream_maxlen=10))
+    world = redis_world("redis", redis_client, RedisOptions(stream_maxlen=10))
+    for n in range(500):
+        await publisher.publish(QueueEvent(QueueEventType.STARTED, "ce-1", NOW + n))
+    await world.push_records("ce-1", [record(i) for i in range(300)])
+    for claim in await world.cache.claim("ce-1", "owner-a", 300, NOW):
+        await world.cache.settle("ce-1", claim.claim_id, disposition("ce-1", 1))
+
+    # Approximate trimming keeps whole macro nodes (100 entries by default), never all.
+    assert 10 <= await redis_client.xlen("queue_event_stream") < 500
+    assert 10 <= await redis_client.xlen("call_dispositions") < 300

@@ -1,0 +1,131 @@
+"""The `ActiveCallRegistry` contract: reservations, launch records and the global indexes."""
+
+from __future__ import annotations
+
+from queue_core.contacts import ContactRef
+from tests.contract.conftest import FROM, NOW, World, attempt, record
+
+CE = "ce-42"
+TO = "+14155550001"
+
+
+async def claim_refs(world: World, n: int, execution_id: str = CE) -> list[ContactRef]:
+    await world.push_records(execution_id, [record(i) for i in range(n)])
+    claims = await world.cache.claim(execution_id, "owner-a", n, NOW)
+    return [ContactRef(execution_id, c.claim_id) for c in claims]
+
+
+async def test_reserve_holds_the_pair_for_one_contact(world: World) -> None:
+    first, second = await claim_refs(world, 2)
+
+    assert await world.calls.reserve(first, TO, FROM, NOW) is True
+    assert await world.calls.reserve(first, TO, FROM, NOW + 1) is True
+    assert await world.calls.reserve(second, TO, FROM, NOW) is False
+    assert await world.calls.reserve(second, TO, "+15005550007", NOW) is True
+
+    assert await world.calls.by_pair(TO, FROM) == first
+
+
+async def test_reserve_marks_the_claim_launching_until_the_launch_is_recorded(
+    world: World,
+) -> None:
+    first, second = await claim_refs(world, 2)
+    await world.calls.reserve(first, TO, FROM, NOW)
+    await world.calls.reserve(first, TO, FROM, NOW + 5)  # the first reservation time stays
+    await world.calls.reserve(second, "+14155550002", FROM, NOW + 1)
+
+    assert await world.calls.launching(CE) == [(first, NOW), (second, NOW + 1)]
+
+    await world.calls.record_launch(attempt(first, 1))
+    assert await world.calls.launching(CE) == [(second, NOW + 1)]
+
+
+async def test_a_pair_held_elsewhere_marks_nothing(world: World) -> None:
+    first, second = await claim_refs(world, 2)
+    await world.calls.reserve(first, TO, FROM, NOW)
+
+    await world.calls.reserve(second, TO, FROM, NOW)
+
+    assert await world.calls.launching(CE) == [(first, NOW)]
+
+
+async def test_record_launch_is_idempotent_and_counted_once(world: World) -> None:
+    [ref] = await claim_refs(world, 1)
+    launched = attempt(ref, 1)
+
+    await world.calls.record_launch(launched)
+    await world.calls.record_launch(launched)
+
+    assert await world.calls.count(CE) == 1
+    assert await world.calls.attempt(ref) == launched
+    assert await world.calls.by_execution_sid(launched.execution_sid) == ref
+    assert await world.calls.in_flight(CE) == [launched]
+    status = await world.states.load(CE)
+    assert status is not None
+    assert status.launched == 1
+
+
+async def test_record_launch_of_a_settled_or_unknown_claim_records_nothing(world: World) -> None:
+    unknown = ContactRef(CE, "424242")
+
+    await world.calls.record_launch(attempt(unknown, 7))
+
+    assert await world.calls.attempt(unknown) is None
+    assert await world.calls.by_execution_sid(attempt(unknown, 7).execution_sid) is None
+    assert await world.calls.count(CE) == 0
+
+
+async def test_lookups_of_unknown_contacts_are_none(world: World) -> None:
+    assert await world.calls.by_pair(TO, FROM) is None
+    assert await world.calls.by_execution_sid("FN" + "f" * 32) is None
+    assert await world.calls.attempt(ContactRef(CE, "1")) is None
+    assert await world.calls.launching(CE) == []
+    assert await world.calls.in_flight(CE) == []
+
+
+async def test_release_drops_only_indexes_that_point_at_the_contact(world: World) -> None:
+    first, second = await claim_refs(world, 2)
+    await world.calls.reserve(first, TO, FROM, NOW)
+    await world.calls.record_launch(attempt(first, 1))
+
+    await world.calls.release(second, TO, FROM, attempt(first, 1).execution_sid)
+    assert await world.calls.by_pair(TO, FROM) == first
+    assert await world.calls.by_execution_sid(attempt(first, 1).execution_sid) == first
+
+    await world.calls.release(first, TO, FROM, attempt(first, 1).execution_sid)
+    assert await world.calls.by_pair(TO, FROM) is None
+    assert await world.calls.by_execution_sid(attempt(first, 1).execution_sid) is None
+    assert await world.calls.reserve(second, TO, FROM, NOW) is True
+
+
+async def test_release_without_an_execution_sid_drops_the_pair(world: World) -> None:
+    [ref] = await claim_refs(world, 1)
+    await world.calls.reserve(ref, TO, FROM, NOW)
+
+    await world.calls.release(ref, TO, FROM, "")
+
+    assert await world.calls.by_pair(TO, FROM) is None
+
+
+async def test_answered_counts_answered_calls_in_flight_once(world: World) -> None:
+    refs = await claim_refs(world, 3)
+    for i, ref in enumerate(refs):
+        await world.calls.record_launch(attempt(ref, i))
+
+    await world.calls.mark_answered(refs[0], attempt(refs[0], 0).execution_sid)
+    await world.calls.mark_answered(refs[0], attempt(refs[0], 0).execution_sid)
+    await world.calls.mark_answered(refs[1], attempt(refs[1], 1).execution_sid)
+    await world.calls.mark_answered(refs[2], "FN" + "e" * 32)  # not in flight: ignored
+
+    assert await world.calls.answered(CE) == 2
+    assert await world.calls.count(CE) == 3
+
+
+async def test_in_flight_lists_every_recorded_attempt_of_the_execution(world: World) -> None:
+    refs = await claim_refs(world, 3)
+    other = await claim_refs(world, 1, "ce-other")
+    for i, ref in enumerate(refs + other):
+        await world.calls.record_launch(attempt(ref, i))
+
+    assert await world.calls.in_flight(CE) == [attempt(ref, i) for i, ref in enumerate(refs)]
+    assert await world.calls.count("ce-other") == 1

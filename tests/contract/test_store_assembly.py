@@ -1,0 +1,102 @@
+"""The `AssemblyStore` contract: facts deduplicated on their key, known to every instance."""
+
+from __future__ import annotations
+
+from queue_core.contacts import ContactRef
+from queue_core.facts import (
+    CallStatusReport,
+    ContactFact,
+    StudioStepEvent,
+    VoiceCallEvent,
+    VoiceEventKind,
+)
+from tests.contract.conftest import FROM, NOW, World, attempt, disposition, record
+
+CE = "ce-42"
+TO = "+14155550001"
+
+
+def ringing(event_id: str, call_status: str = "ringing") -> VoiceCallEvent:
+    return VoiceCallEvent(
+        event_id=event_id,
+        kind=VoiceEventKind.RINGING,
+        call_sid="CA" + "1" * 32,
+        call_status=call_status,
+        to=TO,
+        from_=FROM,
+        sequence_number=1,
+        at=NOW + 3,
+    )
+
+
+STEP = StudioStepEvent(
+    event_id="ev-step",
+    execution_sid="FN" + "0" * 32,
+    flow_sid="FW" + "0" * 32,
+    name="call_contact",
+    context={"CallSid": "CA" + "1" * 32, "CallStatus": "completed", "AnsweredBy": "human"},
+)
+REPORT = CallStatusReport(execution_sid="FN" + "0" * 32, campaign_execution_id=CE, record_id="r-1")
+
+
+def by_key(facts: tuple[ContactFact, ...]) -> dict[str, ContactFact]:
+    assert len({f.key for f in facts}) == len(facts), "a fact key appears twice"
+    return {f.key: f for f in facts}
+
+
+async def launched(world: World) -> ContactRef:
+    await world.push_records(CE, [record(1)])
+    [claim] = await world.cache.claim(CE, "owner-a", 1, NOW)
+    ref = ContactRef(CE, claim.claim_id)
+    await world.calls.record_launch(attempt(ref, 1))
+    return ref
+
+
+async def test_add_to_an_unlaunched_or_unknown_contact_is_none(world: World) -> None:
+    await world.push_records(CE, [record(1)])
+    [claim] = await world.cache.claim(CE, "owner-a", 1, NOW)
+
+    assert await world.assembly.add(ContactRef(CE, claim.claim_id), [ringing("a")]) is None
+    assert await world.assembly.add(ContactRef(CE, "999"), [ringing("a")]) is None
+
+
+async def test_add_returns_the_attempt_and_every_fact_known(world: World) -> None:
+    ref = await launched(world)
+
+    first = await world.assembly.add(ref, [ringing("a")])
+    second = await world.assembly.add(ref, [STEP, REPORT])
+
+    assert first is not None
+    assert second is not None
+    assert first.attempt == attempt(ref, 1)
+    assert by_key(first.facts) == {"ce:a": ringing("a")}
+    assert by_key(second.facts) == {"ce:a": ringing("a"), STEP.key: STEP, REPORT.key: REPORT}
+
+
+async def test_a_redelivered_fact_is_kept_once_first_delivery_wins(world: World) -> None:
+    ref = await launched(world)
+    await world.assembly.add(ref, [ringing("a")])
+
+    snapshot = await world.assembly.add(ref, [ringing("a", "in-progress"), ringing("a")])
+
+    assert snapshot is not None
+    assert by_key(snapshot.facts) == {"ce:a": ringing("a")}
+
+
+async def test_adding_nothing_reads_the_snapshot(world: World) -> None:
+    ref = await launched(world)
+    await world.assembly.add(ref, [STEP])
+
+    snapshot = await world.assembly.add(ref, [])
+
+    assert snapshot is not None
+    assert by_key(snapshot.facts) == {STEP.key: STEP}
+
+
+async def test_a_settled_contact_forgets_its_facts(world: World) -> None:
+    ref = await launched(world)
+    await world.assembly.add(ref, [ringing("a")])
+
+    await world.cache.settle(CE, ref.claim_id, disposition(CE, 1))
+
+    assert await world.assembly.add(ref, [ringing("b")]) is None

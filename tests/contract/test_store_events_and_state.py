@@ -1,0 +1,77 @@
+"""The `EventPublisher` and `QueueStateStore` contracts."""
+
+from __future__ import annotations
+
+from queue_core.contacts import ContactRef
+from queue_core.ports import ExecutionStatus
+from queue_core.queue_events import QueueEvent, QueueEventType
+from queue_core.state import QueueState
+from tests.contract.conftest import NOW, World, attempt, disposition, record
+
+CE = "ce-42"
+
+
+async def test_published_events_keep_their_fields_and_order(world: World) -> None:
+    started = QueueEvent(QueueEventType.STARTED, CE, NOW, request_id="req-1")
+    stopped = QueueEvent(
+        QueueEventType.STOPPED, CE, NOW + 9, launched=3, dispositions=2, active=1, reason="ops"
+    )
+
+    first = await world.events.publish(started)
+    second = await world.events.publish(stopped)
+
+    assert first != second
+    assert await world.published_events() == [started, stopped]
+
+
+async def test_an_execution_never_started_has_no_state(world: World) -> None:
+    assert await world.states.load(CE) is None
+    assert await world.states.executions() == []
+
+
+async def test_save_state_stores_state_time_and_reason(world: World) -> None:
+    await world.states.save_state(CE, QueueState.RUNNING, NOW)
+    await world.states.save_state(CE, QueueState.FAILED, NOW + 1, reason="no document")
+
+    assert await world.states.load(CE) == ExecutionStatus(
+        CE, QueueState.FAILED, updated_at=NOW + 1, reason="no document"
+    )
+    assert await world.states.executions() == [CE]
+
+
+async def test_counts_come_from_launches_and_settles_and_survive_state_changes(
+    world: World,
+) -> None:
+    await world.states.save_state(CE, QueueState.RUNNING, NOW)
+    await world.push_records(CE, [record(1), record(2)])
+    claims = await world.cache.claim(CE, "owner-a", 2, NOW)
+    for i, claim in enumerate(claims):
+        await world.calls.record_launch(attempt(ContactRef(CE, claim.claim_id), i))
+    await world.cache.settle(CE, claims[0].claim_id, disposition(CE, 0))
+    await world.states.save_state(CE, QueueState.STOPPING, NOW + 2, reason="stop")
+
+    status = await world.states.load(CE)
+
+    assert status == ExecutionStatus(
+        CE, QueueState.STOPPING, launched=2, dispositions=1, updated_at=NOW + 2, reason="stop"
+    )
+
+
+async def test_reset_counts_zeroes_the_counts_only(world: World) -> None:
+    await world.states.save_state(CE, QueueState.COMPLETED, NOW, reason="done")
+    await world.push_records(CE, [record(1)])
+    [claim] = await world.cache.claim(CE, "owner-a", 1, NOW)
+    await world.calls.record_launch(attempt(ContactRef(CE, claim.claim_id), 1))
+
+    await world.states.reset_counts(CE)
+
+    assert await world.states.load(CE) == ExecutionStatus(
+        CE, QueueState.COMPLETED, updated_at=NOW, reason="done"
+    )
+
+
+async def test_executions_lists_every_stored_execution_once(world: World) -> None:
+    for execution_id in ("ce-b", "ce-a", "ce-b"):
+        await world.states.save_state(execution_id, QueueState.RUNNING, NOW)
+
+    assert await world.states.executions() == ["ce-a", "ce-b"]
