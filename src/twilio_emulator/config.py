@@ -1,0 +1,214 @@
+"""The emulator's settings: credentials, rate limits, faults, call playout and event delivery.
+
+Durations of the simulated calls are in simulated seconds and run `time_scale` times as fast
+as they read (real delay = simulated delay x `time_scale`). Rate limits, answer delays and
+event delivery timings are in real seconds. Every field except the identity ones can be
+changed while the emulator runs (`POST /_emulator/config`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "DEFAULT_ACCOUNT_SID",
+    "DEFAULT_AUTH_TOKEN",
+    "FIXED_FIELDS",
+    "OUTCOMES",
+    "EmulatorConfig",
+    "config_as_dict",
+    "updated_config",
+]
+
+DEFAULT_ACCOUNT_SID = "AC" + "e0" * 16
+DEFAULT_AUTH_TOKEN = "emulator-auth-token"  # noqa: S105 - a published demo credential
+
+OUTCOMES = ("human", "machine", "busy", "no-answer", "failed", "canceled")
+
+CpsMode = Literal["reject", "queue"]
+DropMode = Literal["close", "500"]
+CallstatusOn = Literal["all", "failed", "none"]
+FaultScope = Literal["create", "all"]
+
+# Identity and wiring: changing them at run time would strand clients or break reproducibility.
+FIXED_FIELDS = frozenset({"account_sid", "auth_token", "api_keys", "seed"})
+
+
+def _default_weights() -> dict[str, float]:
+    return {
+        "human": 0.55,
+        "machine": 0.15,
+        "busy": 0.1,
+        "no-answer": 0.12,
+        "failed": 0.05,
+        "canceled": 0.03,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    """Settings of one emulator instance; see the module docstring for units."""
+
+    # Credentials: Basic auth with the account SID and auth token, or an API key and secret.
+    account_sid: str = DEFAULT_ACCOUNT_SID
+    auth_token: str = DEFAULT_AUTH_TOKEN
+    api_keys: Mapping[str, str] = field(default_factory=dict)
+    seed: int = 0
+
+    # Rate limits. "reject": creations above the account CPS get 429/20429 (a strict check of
+    # the caller's pacing); "queue": accepted, and the call starts late as Twilio would queue it.
+    account_cps: float = 1.0
+    cps_mode: CpsMode = "reject"
+    studio_executions_per_s: int = 20
+    retry_after_s: float | None = None
+
+    # Faults, applied to execution creation ("create") or to every Twilio route ("all").
+    fault_scope: FaultScope = "create"
+    error_5xx_probability: float = 0.0
+    error_5xx_status: int = 503
+    drop_after_create_probability: float = 0.0
+    drop_mode: DropMode = "close"
+    response_delay_s: float = 0.0
+
+    # Call playout.
+    time_scale: float = 1.0
+    outcome_weights: Mapping[str, float] = field(default_factory=_default_weights)
+    dial_delay_s: float = 1.0
+    ring_s: tuple[float, float] = (3.0, 20.0)
+    no_answer_ring_s: float = 30.0
+    talk_human_s: tuple[float, float] = (20.0, 180.0)
+    talk_machine_s: tuple[float, float] = (8.0, 40.0)
+    amd: bool = True
+    amd_detect_s: tuple[float, float] = (1.5, 4.0)
+    voice_events: bool = True
+    step_events: bool = True
+    call_widget: str = "call_user"
+    callstatus_on: CallstatusOn = "all"
+    callstatus_max_attempts: int = 3
+
+    # Event Streams delivery.
+    batch_window_s: float = 0.02
+    batch_max_events: int = 50
+    delivery_delay_s: float = 0.0
+    delivery_jitter_s: float = 0.0
+    shuffle_within_batch: bool = False
+    duplicate_probability: float = 0.0
+    delivery_max_attempts: int = 5
+    delivery_retry_base_s: float = 0.05
+    delivery_timeout_s: float = 5.0
+
+    # Check every Twilio-route request and answer against Twilio's OpenAPI specs.
+    validate_openapi: bool = False
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def cps_window(self) -> tuple[int, float]:
+        """(N, W): at most N creations in any W seconds, N / W = account CPS."""
+        n = max(1, math.floor(self.account_cps))
+        return n, n / self.account_cps
+
+
+def _problems(c: EmulatorConfig) -> list[str]:
+    problems: list[str] = []
+    if not (c.account_sid.startswith("AC") and len(c.account_sid) == 34):
+        problems.append("account_sid must be AC + 32 hex")
+    if not c.auth_token:
+        problems.append("auth_token must not be empty")
+    if c.account_cps <= 0 or c.studio_executions_per_s < 1:
+        problems.append("account_cps and studio_executions_per_s must be positive")
+    if c.cps_mode not in ("reject", "queue"):
+        problems.append("cps_mode is reject or queue")
+    if c.drop_mode not in ("close", "500"):
+        problems.append("drop_mode is close or 500")
+    if c.callstatus_on not in ("all", "failed", "none"):
+        problems.append("callstatus_on is all, failed or none")
+    if c.fault_scope not in ("create", "all"):
+        problems.append("fault_scope is create or all")
+    for name in ("error_5xx_probability", "drop_after_create_probability", "duplicate_probability"):
+        if not 0.0 <= getattr(c, name) <= 1.0:
+            problems.append(f"{name} must be within [0, 1]")
+    if not 500 <= c.error_5xx_status <= 599:
+        problems.append("error_5xx_status must be a 5xx status")
+    if c.time_scale <= 0:
+        problems.append("time_scale must be positive")
+    unknown = set(c.outcome_weights) - set(OUTCOMES)
+    if unknown or any(w < 0 for w in c.outcome_weights.values()):
+        problems.append(f"outcome_weights takes non-negative weights for {', '.join(OUTCOMES)}")
+    elif sum(c.outcome_weights.values()) <= 0:
+        problems.append("outcome_weights must not all be zero")
+    for name in ("ring_s", "talk_human_s", "talk_machine_s", "amd_detect_s"):
+        low, high = getattr(c, name)
+        if not 0 <= low <= high:
+            problems.append(f"{name} must be (low, high) with 0 <= low <= high")
+    if c.batch_max_events < 1 or c.delivery_max_attempts < 1 or c.callstatus_max_attempts < 1:
+        problems.append("batch_max_events and the max attempts must be at least 1")
+    return problems
+
+
+def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> EmulatorConfig:
+    """`config` with `changes` applied; raises `ValueError` for unknown, fixed or invalid ones."""
+    names = {f.name for f in dataclasses.fields(EmulatorConfig)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(unknown)}")
+    fixed = sorted(set(changes) & FIXED_FIELDS)
+    if fixed:
+        raise ValueError(f"settings fixed at start: {', '.join(fixed)}")
+    hints = typing.get_type_hints(EmulatorConfig)
+    normalised = {name: _coerce(name, hints[name], v) for name, v in changes.items()}
+    try:
+        return dataclasses.replace(config, **normalised)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _coerce(name: str, hint: Any, value: Any) -> Any:
+    """`value` as the setting's declared type (JSON has no tuples and mixes int and float)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Literal:
+        ok = value in args
+    elif type(None) in args:  # an optional number
+        ok = value is None or number
+        value = None if value is None else float(value) if number else value
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is float:
+        ok, value = number, float(value) if number else value
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif origin is tuple:
+        ok = isinstance(value, list | tuple) and len(value) == len(args)
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        value = tuple(float(v) for v in value) if ok else value
+    elif origin is Mapping:
+        ok = isinstance(value, Mapping)
+    else:
+        ok = isinstance(value, hint)
+    if not ok:
+        raise ValueError(f"{name}: {value!r} is not a valid value")
+    return value
+
+
+def config_as_dict(config: EmulatorConfig) -> dict[str, Any]:
+    """The settings as JSON-ready values, secrets left out."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        if f.name in ("auth_token", "api_keys"):
+            continue
+        value = getattr(config, f.name)
+        if isinstance(value, Mapping):
+            value = dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out

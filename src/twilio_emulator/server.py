@@ -1,0 +1,119 @@
+"""Running the emulator in-process, on a free loopback port, for tests, benchmarks and the demo.
+
+async with running_emulator(EmulatorConfig(time_scale=0.01)) as emulator:
+    ...  # point the Twilio client at emulator.base_url
+    await emulator.wait_idle()
+    assert emulator.stats()["max_launches_in_1s"] <= 1
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from twilio_emulator._admin import apply_settings, stats
+from twilio_emulator._answers import quiet_lost_answers
+from twilio_emulator.app import create_app, emulator_state
+from twilio_emulator.config import EmulatorConfig
+from twilio_emulator.resources import Execution
+from twilio_emulator.state import EmulatorState
+
+__all__ = ["EmulatorHandle", "running_emulator", "serving"]
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorHandle:
+    """A running emulator: where it listens, and its state for direct inspection."""
+
+    base_url: str
+    state: EmulatorState
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.state.config
+
+    @property
+    def account_sid(self) -> str:
+        return self.state.config.account_sid
+
+    @property
+    def auth_token(self) -> str:
+        return self.state.config.auth_token
+
+    def stats(self) -> dict[str, Any]:
+        """What `GET /_emulator/stats` answers."""
+        return stats(self.state)
+
+    def violations(self) -> list[str]:
+        """What `GET /_emulator/violations` answers (it runs the pending OpenAPI checks)."""
+        return self.state.checked_violations()
+
+    def executions(self) -> list[Execution]:
+        return list(self.state.executions.values())
+
+    def configure(self, **changes: Any) -> None:
+        """What `POST /_emulator/config` does; raises `ValueError` for a bad setting."""
+        apply_settings(self.state, changes)
+
+    async def wait_idle(self, limit_s: float = 30.0) -> None:
+        """Wait until no call plays out and no webhook waits; `TimeoutError` after `limit_s`."""
+        async with asyncio.timeout(limit_s):
+            await self.state.wait_idle()
+
+
+class _EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # Embedded in a host process: its signals belong to the host, not to this server.
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serving(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Serve any ASGI `app` with uvicorn in a task of the running loop, lifespan on; yields
+    its base URL. Port 0 picks a free one. The server stops when the block exits.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    server = _EmbeddedServer(
+        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    )
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the server stopped while starting")
+            await asyncio.sleep(0.01)
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@contextlib.asynccontextmanager
+async def running_emulator(
+    config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[EmulatorHandle]:
+    """Serve a new emulator in-process (see `serving`) and yield its handle.
+
+    On exit the server stops, the calls still playing out are cancelled and webhooks not yet
+    delivered are dropped (call `wait_idle` first to let them finish).
+    """
+    app = create_app(config)
+    quiet_lost_answers()
+    async with serving(app, host=host, port=port) as base_url:
+        yield EmulatorHandle(base_url, emulator_state(app))
