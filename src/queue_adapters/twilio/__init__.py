@@ -1,0 +1,49 @@
+"""Twilio adapters: Studio launches, Event Streams provisioning, and webhook parsing/checks."""
+
+from queue_adapters.twilio.callstatus import CallStatusPost, parse_callstatus, token_is_valid
+from queue_adapters.twilio.events import ParsedBatch, WebhookFact, parse_event_batch
+from queue_adapters.twilio.http_client import (
+    HttpxAsyncHttpClient,
+    LastResponse,
+    TransportFailure,
+    rewrite_twilio_url,
+)
+from queue_adapters.twilio.launcher import StudioCallLauncher
+from queue_adapters.twilio.provisioning import EventStreamsProvisioner, ProvisioningError
+from queue_adapters.twilio.provisioning_report import (
+    CONTRACT_EVENT_TYPES,
+    ProvisioningReport,
+    eventstreams_destination,
+)
+from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
+from queue_adapters.twilio.signatures import (
+    SIGNATURE_HEADER,
+    public_url,
+    verify_event_streams_signature,
+    verify_form_signature,
+)
+
+__all__ = [
+    "CONTRACT_EVENT_TYPES",
+    "SIGNATURE_HEADER",
+    "CallStatusPost",
+    "EventStreamsProvisioner",
+    "HttpxAsyncHttpClient",
+    "LastResponse",
+    "ParsedBatch",
+    "ProvisioningError",
+    "ProvisioningReport",
+    "StudioCallLauncher",
+    "TransportFailure",
+    "TwilioRest",
+    "WebhookFact",
+    "eventstreams_destination",
+    "open_twilio_rest",
+    "parse_callstatus",
+    "parse_event_batch",
+    "public_url",
+    "rewrite_twilio_url",
+    "token_is_valid",
+    "verify_event_streams_signature",
+    "verify_form_signature",
+]

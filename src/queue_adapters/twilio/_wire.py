@@ -1,0 +1,93 @@
+"""Shared pieces of the webhook models: field types, error messages, timestamps.
+
+Twilio sends voice parameters as strings ("57"), so number fields accept digit strings as well
+as ints; optional text fields accept null and numbers.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
+
+__all__ = ["OptionalInt", "Required", "Text", "WireModel", "describe", "unix_seconds"]
+
+_DIGITS = re.compile(r"^[0-9]{1,18}$")
+
+
+def _optional_int(value: object) -> object:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        return int(value.strip())
+    raise ValueError("must be a non-negative integer")
+
+
+def _optional_text(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Required = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Text = Annotated[str, BeforeValidator(_optional_text), StringConstraints(max_length=1024)]
+OptionalInt = Annotated[int | None, BeforeValidator(_optional_int)]
+
+
+class WireModel(BaseModel):
+    """Only the modelled fields are read; others are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def describe(error: ValidationError) -> str:
+    """The first problem of a validation error as "field 'a.b.c' <what is wrong>"."""
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(body)"
+    kind = first["type"]
+    if kind == "missing":
+        return f"field '{where}' is required"
+    if kind == "string_type":
+        return f"field '{where}' must be a string"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"field '{where}' must be an object"
+    if kind == "string_too_short":
+        return f"field '{where}' must not be empty"
+    if kind == "string_too_long":
+        return f"field '{where}' is too long"
+    if kind == "string_pattern_mismatch":
+        return f"field '{where}' is malformed"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"field '{where}' {message}" if kind == "value_error" else f"field '{where}': {message}"
+
+
+def unix_seconds(*candidates: str) -> float | None:
+    """The first candidate that parses as ISO 8601 or RFC 2822, as unix seconds (naive = UTC)."""
+    for text in candidates:
+        moment = _parse(text.strip()) if text else None
+        if moment is not None:
+            return moment
+    return None
+
+
+def _parse(text: str) -> float | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None

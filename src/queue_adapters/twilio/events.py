@@ -1,0 +1,167 @@
+"""Event Streams webhook bodies -> domain facts.
+
+A body is a JSON array of CloudEvents 1.0 (a single object is accepted too). The contract's
+event types become `queue_core.facts` values; other types (including the deprecated
+`com.twilio.voice.webhook.status-callback.*` names) are counted and ignored. Anything
+malformed raises `InvalidWebhook` naming the event (its index in the array) and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from queue_adapters.twilio._cloudevents import (
+    AmdEventModel,
+    CloudEventModel,
+    ExecutionEventModel,
+    StepEventModel,
+    VoiceEventModel,
+)
+from queue_adapters.twilio._wire import describe, unix_seconds
+from queue_core.errors import InvalidWebhook
+from queue_core.facts import (
+    AmdEvent,
+    StudioExecutionEvent,
+    StudioStepEvent,
+    VoiceCallEvent,
+    VoiceEventKind,
+)
+
+__all__ = ["ParsedBatch", "WebhookFact", "parse_event_batch"]
+
+WebhookFact = VoiceCallEvent | AmdEvent | StudioExecutionEvent | StudioStepEvent
+
+_VOICE = "com.twilio.voice.status-callback.call."
+_AMD = "com.twilio.voice.status-callback.amd.detected"
+_EXECUTION_STARTED = "com.twilio.studio.flow.execution.started"
+_EXECUTION_ENDED = "com.twilio.studio.flow.execution.ended"
+_STEP_ENDED = "com.twilio.studio.flow.step.ended"
+_VOICE_KINDS = {f"{_VOICE}{kind.value}": kind for kind in VoiceEventKind}
+_MAX_TYPE_LENGTH = 128
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBatch:
+    """The facts of one webhook body, in body order, and the ignored types with their counts."""
+
+    facts: list[WebhookFact] = field(default_factory=list)
+    unknown_types: Counter[str] = field(default_factory=Counter)
+
+
+def parse_event_batch(raw_body: bytes) -> ParsedBatch:
+    """Parse an Event Streams body; raise `InvalidWebhook` if it or any event is malformed."""
+    try:
+        doc = json.loads(raw_body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidWebhook(f"body is not JSON: {exc}") from None
+    if isinstance(doc, dict):
+        doc = [doc]
+    if not isinstance(doc, list):
+        raise InvalidWebhook("body must be a JSON array of CloudEvents or one CloudEvent")
+    batch = ParsedBatch()
+    for index, event in enumerate(doc):
+        fact = _parse_event(index, event, batch.unknown_types)
+        if fact is not None:
+            batch.facts.append(fact)
+    return batch
+
+
+def _parse_event(index: int, event: Any, unknown: Counter[str]) -> WebhookFact | None:
+    if not isinstance(event, dict):
+        raise InvalidWebhook(f"event {index}: must be a JSON object")
+    envelope = _validate(index, CloudEventModel, event)
+    kind = envelope.type
+    if kind in _VOICE_KINDS:
+        return _voice(_validate(index, VoiceEventModel, event), _VOICE_KINDS[kind])
+    if kind == _AMD:
+        return _amd(_validate(index, AmdEventModel, event))
+    if kind in (_EXECUTION_STARTED, _EXECUTION_ENDED):
+        return _execution(_validate(index, ExecutionEventModel, event), kind == _EXECUTION_ENDED)
+    if kind == _STEP_ENDED:
+        return _step(_validate(index, StepEventModel, event))
+    unknown[kind[:_MAX_TYPE_LENGTH]] += 1
+    return None
+
+
+def _validate(index: int, model: type[_M], event: dict[str, Any]) -> _M:
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        raise InvalidWebhook(f"event {index}: {describe(exc)}") from None
+
+
+def _voice(event: VoiceEventModel, kind: VoiceEventKind) -> VoiceCallEvent:
+    params = event.data.request.parameters
+    return VoiceCallEvent(
+        event_id=event.id,
+        kind=kind,
+        call_sid=params.CallSid,
+        call_status=params.CallStatus,
+        to=params.To,
+        from_=params.From,
+        sequence_number=params.SequenceNumber,
+        duration_s=params.CallDuration,
+        sip_response_code=params.SipResponseCode,
+        answered_by=params.AnsweredBy,
+        at=unix_seconds(params.Timestamp, event.data.timestamp, event.time),
+    )
+
+
+def _amd(event: AmdEventModel) -> AmdEvent:
+    params = event.data.request.parameters
+    return AmdEvent(
+        event_id=event.id,
+        call_sid=params.CallSid,
+        to=params.To,
+        from_=params.From,
+        answered_by=params.AnsweredBy,
+        at=unix_seconds(params.Timestamp, event.data.timestamp, event.time),
+    )
+
+
+def _execution(event: ExecutionEventModel, ended: bool) -> StudioExecutionEvent:
+    data = event.data
+    changed = data.date_updated if ended else data.date_created
+    return StudioExecutionEvent(
+        event_id=event.id,
+        ended=ended,
+        execution_sid=data.execution_sid,
+        flow_sid=data.flow_sid,
+        contact_channel_address=data.contact_channel_address,
+        status=data.status,
+        ended_reason=data.ended_reason,
+        at=unix_seconds(event.time, changed, data.date_updated, data.date_created),
+    )
+
+
+def _step(event: StepEventModel) -> StudioStepEvent:
+    data = event.data
+    return StudioStepEvent(
+        event_id=event.id,
+        execution_sid=data.execution_sid,
+        flow_sid=data.flow_sid,
+        name=data.name,
+        transitioned_from=data.transitioned_from,
+        transitioned_to=data.transitioned_to,
+        context=_context(data.context),
+        at=unix_seconds(event.time, data.date_updated, data.date_created),
+    )
+
+
+def _context(value: dict[str, Any] | str | None) -> dict[str, Any]:
+    """The step's context; a JSON-encoded object is decoded, anything else is dropped."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            return {}
+        return decoded if isinstance(decoded, dict) else {}
+    return {}
