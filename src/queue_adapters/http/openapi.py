@@ -1,0 +1,164 @@
+"""The OpenAPI 3.1 document of the service's routes, served at `/openapi.json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["OPENAPI_DOCUMENT"]
+
+_ERROR = {
+    "description": "",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}},
+                "required": ["error"],
+            }
+        }
+    },
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {**_ERROR, "description": description}
+
+
+_ACCEPTED = {
+    "description": "Accepted: the facts are stored.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "matched": {"type": "integer", "minimum": 0},
+                    "unmatched": {"type": "integer", "minimum": 0},
+                    "settled": {"type": "integer", "minimum": 0},
+                },
+                "required": ["matched", "unmatched", "settled"],
+            }
+        }
+    },
+}
+
+_CLOUDEVENT = {
+    "type": "object",
+    "properties": {
+        "specversion": {"type": "string"},
+        "type": {"type": "string"},
+        "source": {"type": "string"},
+        "id": {"type": "string"},
+        "time": {"type": "string"},
+        "dataschema": {"type": "string"},
+        "data": {"type": "object"},
+    },
+    "required": ["specversion", "type", "id", "data"],
+}
+
+_CALLSTATUS_FIELDS = {
+    "type": "object",
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "execution_sid",
+            "campaign_execution_id",
+            "record_id",
+            "callstatus_token",
+            "call_sid",
+            "call_status",
+            "error_code",
+            "error_message",
+        )
+    },
+    "required": ["execution_sid", "campaign_execution_id", "record_id", "callstatus_token"],
+}
+
+_STATUS = {
+    "description": "",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+OPENAPI_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Dialer queue service",
+        "version": "1",
+        "description": "Webhooks from Twilio Event Streams and the Studio flow, and health.",
+    },
+    "paths": {
+        "/eventstreams": {
+            "post": {
+                "summary": "A batch of Twilio Event Streams CloudEvents (or a single event).",
+                "parameters": [
+                    {
+                        "name": "X-Twilio-Signature",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "bodySHA256",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [{"type": "array", "items": _CLOUDEVENT}, _CLOUDEVENT]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _ACCEPTED,
+                    "400": _error("Not JSON, or not CloudEvents."),
+                    "403": _error("Bad or missing signature."),
+                    "413": _error("Body too large."),
+                    "503": _error("Not stored now: deliver again."),
+                },
+            }
+        },
+        "/callstatus": {
+            "post": {
+                "summary": "The Studio flow's report of a call (the fields events lack).",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": _CALLSTATUS_FIELDS},
+                        "application/json": {"schema": _CALLSTATUS_FIELDS},
+                    },
+                },
+                "responses": {
+                    "200": _ACCEPTED,
+                    "400": _error("Invalid body."),
+                    "403": _error("Bad callstatus_token."),
+                    "413": _error("Body too large."),
+                    "503": _error("Not stored now: post again."),
+                },
+            }
+        },
+        "/healthz": {"get": {"summary": "Liveness.", "responses": {"200": _STATUS}}},
+        "/readyz": {
+            "get": {
+                "summary": "Readiness, with the reasons when not ready.",
+                "responses": {"200": _STATUS, "503": _STATUS},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus text exposition.",
+                "responses": {
+                    "200": {
+                        "description": "",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": _STATUS}}},
+    },
+}

@@ -1,0 +1,163 @@
+"""The contract's routes as Starlette endpoints, translating HTTP to the application's calls.
+
+The webhook routes do only what must happen before answering: bound the body, check the
+signature or token, parse, and store the facts durably through `WebhookIntake.record`. They
+answer 503 when the store cannot be reached, or when an event outran its launch's record, so
+that Twilio delivers again (facts are deduplicated, so a redelivery counts once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from queue_adapters.http.openapi import OPENAPI_DOCUMENT
+from queue_core.errors import InvalidWebhook, StoreUnavailable
+from queue_core.facts import CallStatusReport, ContactFact
+from queue_core.tracker import TrackResult
+
+__all__ = ["HttpEndpoints", "WebhookIntake", "build_routes"]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class WebhookIntake(Protocol):
+    """What the routes need from the application, wired by the composition root."""
+
+    def event_streams_signature_ok(
+        self, url: str, headers: Mapping[str, str], body: bytes
+    ) -> bool: ...
+
+    def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
+        """Facts and the count of each unknown event type; raises `InvalidWebhook`."""
+        ...
+
+    def parse_callstatus(
+        self, content_type: str | None, body: bytes
+    ) -> tuple[CallStatusReport, str]:
+        """The report and its token; raises `InvalidWebhook`."""
+        ...
+
+    def callstatus_token_ok(self, report: CallStatusReport, token: str) -> bool: ...
+
+    async def record(self, facts: Sequence[ContactFact]) -> TrackResult: ...
+
+    def observe(self, route: str, outcome: str, unknown: Mapping[str, int] | None = None) -> None:
+        """Count one request's outcome (for metrics)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpEndpoints:
+    intake: WebhookIntake
+    readiness: Callable[[], Awaitable[list[str]]]
+    metrics: Callable[[], tuple[bytes, str]]
+    max_body_bytes: int
+
+    async def _body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BodyTooLarge
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def eventstreams(self, request: Request) -> Response:
+        return await self._webhook(request, "eventstreams", self._eventstreams)
+
+    async def callstatus(self, request: Request) -> Response:
+        return await self._webhook(request, "callstatus", self._callstatus)
+
+    async def _webhook(
+        self,
+        request: Request,
+        route: str,
+        handle: Callable[[Request, bytes], Awaitable[Response]],
+    ) -> Response:
+        try:
+            body = await self._body(request)
+        except BodyTooLarge:
+            self.intake.observe(route, "too_large")
+            return _error(413, f"body larger than {self.max_body_bytes} bytes")
+        try:
+            return await handle(request, body)
+        except InvalidWebhook as exc:
+            self.intake.observe(route, "invalid")
+            return _error(400, str(exc))
+        except StoreUnavailable:
+            self.intake.observe(route, "unavailable")
+            return _error(503, "store unavailable, deliver again later")
+
+    async def _eventstreams(self, request: Request, body: bytes) -> Response:
+        if not self.intake.event_streams_signature_ok(str(request.url), request.headers, body):
+            self.intake.observe("eventstreams", "forbidden")
+            return _error(403, "bad or missing X-Twilio-Signature")
+        facts, unknown = self.intake.parse_events(body)
+        result = await self.intake.record(facts)
+        return self._recorded("eventstreams", result, unknown)
+
+    async def _callstatus(self, request: Request, body: bytes) -> Response:
+        report, token = self.intake.parse_callstatus(request.headers.get("content-type"), body)
+        if not self.intake.callstatus_token_ok(report, token):
+            self.intake.observe("callstatus", "forbidden")
+            return _error(403, "bad callstatus_token")
+        result = await self.intake.record([report])
+        return self._recorded("callstatus", result, None)
+
+    def _recorded(
+        self, route: str, result: TrackResult, unknown: Mapping[str, int] | None
+    ) -> Response:
+        if result.retry_later:
+            self.intake.observe(route, "retry_later", unknown)
+            return _error(503, "an event outran its launch's record, deliver again later")
+        self.intake.observe(route, "accepted", unknown)
+        return JSONResponse(
+            {
+                "matched": result.matched,
+                "unmatched": result.unmatched,
+                "settled": len(result.settled),
+            }
+        )
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        reasons = await self.readiness()
+        if reasons:
+            return JSONResponse({"status": "not ready", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        body, content_type = self.metrics()
+        return Response(body, media_type=content_type)
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(OPENAPI_DOCUMENT)
+
+
+def _error(status: int, message: str) -> Response:
+    payload: dict[str, Any] = {"error": message}
+    return JSONResponse(payload, status_code=status)
+
+
+def build_routes(endpoints: HttpEndpoints) -> list[Route]:
+    return [
+        Route("/eventstreams", endpoints.eventstreams, methods=["POST"]),
+        Route("/callstatus", endpoints.callstatus, methods=["POST"]),
+        Route("/healthz", endpoints.healthz, methods=["GET"]),
+        Route("/readyz", endpoints.readyz, methods=["GET"]),
+        Route("/metrics", endpoints.metrics_endpoint, methods=["GET"]),
+        Route("/openapi.json", endpoints.openapi, methods=["GET"]),
+    ]

@@ -1,0 +1,218 @@
+"""The packaged Starlette app: `create_app()` for `uvicorn --factory queue_app.app:create_app`.
+
+The lifespan opens Redis and the Twilio client, provisions Event Streams (retrying until it
+works), resumes the executions that were running, and runs the control consumer, the
+contact-timeout reaper and the disposition outbox relay. `QueueService.drain` is the first
+SIGTERM: stop launching, put claims back, answer webhooks while calls in flight finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from starlette.applications import Starlette
+
+from queue_adapters.http import HttpEndpoints, build_routes
+from queue_adapters.http.metrics import ExecutionGauges, QueueMetrics
+from queue_adapters.twilio import ProvisioningError, eventstreams_destination
+from queue_app.container import Container
+from queue_app.intake import ServiceIntake
+from queue_app.settings import Settings
+from queue_core.errors import StoreUnavailable
+from queue_core.facts import ContactFact
+from queue_core.supervisor import QueueSupervisor
+from queue_core.tracker import TrackResult
+
+__all__ = ["QueueService", "create_app", "resolve"]
+
+log = logging.getLogger("queue_app")
+
+T = TypeVar("T")
+
+
+async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:
+    """The provider's instance. A provider that depends on an async resource (Redis, the
+    Twilio client) answers with an awaitable, even once the resource is open."""
+    value = provider()
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+@dataclass
+class QueueService:
+    """What runs inside one app: its container, supervisor and background tasks."""
+
+    settings: Settings
+    container: Container
+    metrics: QueueMetrics
+    supervisor: QueueSupervisor | None = None
+    started: bool = False
+    provisioned: bool = False
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    draining: bool = False
+
+    async def record(self, facts: Sequence[ContactFact]) -> TrackResult:
+        if self.supervisor is None:
+            raise StoreUnavailable("the service is starting")
+        return await self.supervisor.tracker.record(facts)
+
+    def gauges(self) -> list[ExecutionGauges]:
+        if self.supervisor is None:
+            return []
+        return [
+            ExecutionGauges(
+                execution_id,
+                runner.state.value,
+                runner.budget.rate,
+                runner.budget.budget,
+                runner.pacer.dial_ratio,
+            )
+            for execution_id, runner in self.supervisor.runners.items()
+        ]
+
+    async def readiness(self) -> list[str]:
+        reasons = []
+        if not self.started:
+            reasons.append("start-up not finished")
+        if self.draining:
+            reasons.append("draining for shutdown")
+        try:
+            redis = await resolve(self.container.redis)
+            await asyncio.wait_for(redis.ping(), timeout=2)
+        except Exception as exc:
+            reasons.append(f"redis unreachable: {type(exc).__name__}")
+        return reasons
+
+    async def start(self) -> None:
+        opened = self.container.init_resources()
+        if opened is not None:
+            await opened
+        self.supervisor = supervisor = await resolve(self.container.supervisor)
+        self._spawn(self._provision(), "provisioning")
+        await self._until_ok(supervisor.resume_stored, "resume stored executions")
+        self._spawn(supervisor.run_control(self.stop), "control consumer")
+        self._spawn(supervisor.run_reaper(self.stop), "contact-timeout reaper")
+        self._spawn(self._relay_outbox(), "outbox relay")
+        self.started = True
+
+    async def drain(self) -> None:
+        """Stop launching and wait, up to the grace period, for calls in flight to finish."""
+        self.draining = True
+        supervisor = self.supervisor
+        if supervisor is None:
+            return
+        executions = list(supervisor.runners)
+        grace = self.settings.shutdown_grace_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await supervisor.shutdown(grace_s=grace)
+        calls = await resolve(self.container.calls)
+        while loop.time() < deadline:
+            try:
+                active = [await calls.count(e) for e in executions]
+            except StoreUnavailable:
+                active = [1]
+            if not any(active):
+                break
+            await asyncio.sleep(0.5)
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.supervisor is not None:
+            await self.supervisor.shutdown(grace_s=min(5.0, self.settings.shutdown_grace_s))
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        closed = self.container.shutdown_resources()
+        if closed is not None:
+            await closed
+
+    def _spawn(self, work: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.metrics.errors.labels(name).inc()
+                log.exception("%s stopped on an error", name)
+
+        self.tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def _until_ok(self, step: Callable[[], Awaitable[object]], what: str) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await step()
+                return
+            except StoreUnavailable as exc:
+                log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _provision(self) -> None:
+        if not self.settings.event_streams_autoprovision:
+            return
+        provisioner = await resolve(self.container.provisioner)
+        destination = eventstreams_destination(self.settings.public_base_url)
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                report = await provisioner.ensure(destination)
+            except StoreUnavailable as exc:
+                log.warning("Event Streams provisioning: %s; retrying in %.0fs", exc, delay)
+            except ProvisioningError as exc:
+                log.error("Event Streams provisioning refused: %s", exc)
+                self.metrics.errors.labels("provisioning").inc()
+                return
+            else:
+                for line in report.lines():
+                    log.info("Event Streams: %s", line)
+                self.provisioned = True
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    async def _relay_outbox(self) -> None:
+        cache = await resolve(self.container.redis_cache)
+        while not self.stop.is_set():
+            await asyncio.sleep(5.0)
+            supervisor = self.supervisor
+            for execution_id in list(supervisor.runners) if supervisor else []:
+                try:
+                    await cache.relay_outbox(execution_id)
+                except StoreUnavailable as exc:
+                    log.warning("outbox relay: %s", exc)
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
+    """The app of one service instance; nothing starts before its lifespan does."""
+    settings = settings or Settings.from_env()
+    container = container or Container(settings=settings)
+    metrics = container.metrics()
+    service = QueueService(settings, container, metrics)
+    metrics.read_gauges = service.gauges
+    intake = ServiceIntake(settings, container.tokens(), container.clock(), metrics, service.record)
+    endpoints = HttpEndpoints(
+        intake, service.readiness, metrics.exposition, settings.max_body_bytes
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.close()
+
+    app = Starlette(routes=build_routes(endpoints), lifespan=lifespan)
+    app.state.queue = service
+    return app

@@ -1,0 +1,74 @@
+"""The webhook intake the HTTP routes call: Twilio's checks and parsers, then the tracker."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from queue_adapters.http.metrics import QueueMetrics
+from queue_adapters.twilio import (
+    SIGNATURE_HEADER,
+    parse_callstatus,
+    parse_event_batch,
+    public_url,
+    verify_event_streams_signature,
+)
+from queue_app.settings import Settings
+from queue_core.facts import CallStatusReport, ContactFact
+from queue_core.ports import Clock
+from queue_core.tokens import CallstatusTokens
+from queue_core.tracker import TrackResult
+
+__all__ = ["ServiceIntake"]
+
+
+class ServiceIntake:
+    def __init__(
+        self,
+        settings: Settings,
+        tokens: CallstatusTokens,
+        clock: Clock,
+        metrics: QueueMetrics,
+        record: Callable[[Sequence[ContactFact]], Awaitable[TrackResult]],
+    ) -> None:
+        self._settings = settings
+        self._tokens = tokens
+        self._clock = clock
+        self._metrics = metrics
+        self._record = record
+
+    def event_streams_signature_ok(self, url: str, headers: Mapping[str, str], body: bytes) -> bool:
+        if not self._settings.verify_signatures:
+            return True
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        called = public_url(
+            parts.scheme, parts.netloc, path, headers, trust_proxy=self._settings.trust_proxy
+        )
+        token = self._settings.twilio_auth_token.get_secret_value()
+        return verify_event_streams_signature(token, called, body, headers.get(SIGNATURE_HEADER))
+
+    def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
+        batch = parse_event_batch(body)
+        return list(batch.facts), batch.unknown_types
+
+    def parse_callstatus(
+        self, content_type: str | None, body: bytes
+    ) -> tuple[CallStatusReport, str]:
+        post = parse_callstatus(content_type, body, received_at=self._clock.now())
+        return post.report, post.token
+
+    def callstatus_token_ok(self, report: CallStatusReport, token: str) -> bool:
+        if not self._settings.verify_signatures:
+            return True
+        return self._tokens.verify(report.campaign_execution_id, report.record_id, token)
+
+    async def record(self, facts: Sequence[ContactFact]) -> TrackResult:
+        self._metrics.count_events(Counter(type(fact).__name__ for fact in facts))
+        return await self._record(facts)
+
+    def observe(self, route: str, outcome: str, unknown: Mapping[str, int] | None = None) -> None:
+        self._metrics.webhook_requests.labels(route, outcome).inc()
+        if unknown:
+            self._metrics.count_events({f"unknown:{t}": n for t, n in Counter(unknown).items()})
