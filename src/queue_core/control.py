@@ -119,7 +119,9 @@ class ControlCommandHandler:
                 return
             if old in TERMINAL_STATES:
                 await self._states.reset_counts(execution_id)
-        await self._states.save_state(execution_id, new, self._clock.now(), command.reason or "")
+        await self._states.save_state(
+            execution_id, new, self._clock.now(), command.reason or "", command.request_id or ""
+        )
         if command.action is Action.RESUME:
             await self._announce(
                 QueueEventType.RESUMED, execution_id, command.request_id, command.reason

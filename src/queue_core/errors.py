@@ -7,6 +7,7 @@
     │   ├── InvalidContactRecord     a cache record that cannot be dialed
     │   └── InvalidWebhook           a webhook body that is not what Twilio or the flow sends
     ├── IllegalTransition            a queue state machine move that the table does not allow
+    ├── LeaseLost                    another instance now drives this execution: stop at once
     └── StoreUnavailable             a backing store (Redis) cannot be reached; retry later
 
 Each `ContractViolation` carries a message that names the offending key or field, so that the
@@ -22,6 +23,7 @@ __all__ = [
     "InvalidCommand",
     "InvalidContactRecord",
     "InvalidWebhook",
+    "LeaseLost",
     "QueueError",
     "StoreUnavailable",
 ]
@@ -58,6 +60,11 @@ class IllegalTransition(QueueError):
         super().__init__(f"no transition from {state} on {trigger}")
         self.state = state
         self.trigger = trigger
+
+
+class LeaseLost(QueueError):
+    """This instance's lease on an execution expired or was taken over: its fencing token is
+    no longer the current one, so it must not launch for that execution any more."""
 
 
 class StoreUnavailable(QueueError):

@@ -32,7 +32,9 @@ __all__ = [
     "ControlEntry",
     "ControlStream",
     "EventPublisher",
+    "ExecutionLeases",
     "ExecutionStatus",
+    "LaunchLimiter",
     "PacingStatsSource",
     "QueueStateStore",
 ]
@@ -154,10 +156,18 @@ class ActiveCallRegistry(Protocol):
     `release` only after the disposition is published.
     """
 
-    async def reserve(self, ref: ContactRef, to: str, from_: str, now: float) -> bool:
+    async def reserve(
+        self, ref: ContactRef, to: str, from_: str, now: float, lease_token: int | None = None
+    ) -> bool:
         """Point the (to, from) index at `ref` and mark the claim as launching. False when the
         pair is already held by another contact in flight (Studio allows one active execution
-        per pair): the caller must not launch now."""
+        per pair): the caller must not launch now.
+
+        With `lease_token`, the claim is marked only while that token is the execution's current
+        lease (see `ExecutionLeases`): otherwise `LeaseLost` is raised, so an instance that lost
+        its lease can never start a launch, and the pair is let go, unless an earlier
+        reservation already marked the claim (its launch may have happened: the pair keeps
+        matching its webhooks until the new owner reconciles it)."""
         ...
 
     async def record_launch(self, attempt: ContactAttempt) -> None:
@@ -239,6 +249,7 @@ class ExecutionStatus:
     owner: str = ""
     updated_at: float = 0.0
     reason: str = ""
+    request_id: str = ""
 
 
 class QueueStateStore(Protocol):
@@ -247,9 +258,15 @@ class QueueStateStore(Protocol):
         ...
 
     async def save_state(
-        self, campaign_execution_id: str, state: QueueState, now: float, reason: str = ""
+        self,
+        campaign_execution_id: str,
+        state: QueueState,
+        now: float,
+        reason: str = "",
+        request_id: str = "",
     ) -> None:
-        """Store the state (counts untouched)."""
+        """Store the state, with the reason and request id of the command that changed it
+        (echoed on the event that ends the change, such as `stopped`); counts untouched."""
         ...
 
     async def reset_counts(self, campaign_execution_id: str) -> None:
@@ -258,6 +275,42 @@ class QueueStateStore(Protocol):
 
     async def executions(self) -> list[str]:
         """Every execution with a stored state."""
+        ...
+
+
+class ExecutionLeases(Protocol):
+    """One instance drives an execution at a time: a lease with a fencing token.
+
+    A grant gets a token larger than every earlier token of that execution. Leases expire
+    after `ttl_s` unless renewed; an expired lease can be taken by any instance.
+    """
+
+    async def acquire(self, campaign_execution_id: str, owner: str, ttl_s: float) -> int | None:
+        """The fencing token when `owner` now holds the lease (newly, or already: then it is
+        extended and keeps its token); None while another owner holds it."""
+        ...
+
+    async def renew(self, campaign_execution_id: str, owner: str, token: int, ttl_s: float) -> bool:
+        """Extend the lease; False when `token` is no longer the current one (lost)."""
+        ...
+
+    async def release(self, campaign_execution_id: str, owner: str, token: int) -> None:
+        """Give the lease up, if `token` is still the current one."""
+        ...
+
+    async def holder(self, campaign_execution_id: str) -> str | None:
+        """The owner holding the lease now, or None."""
+        ...
+
+
+class LaunchLimiter(Protocol):
+    """The account's launch budget, shared by every instance: a sliding window on the store's
+    own clock, so instances with skewed clocks still agree."""
+
+    async def acquire(self, rate: float) -> float:
+        """Take one launch if the window allows it at `rate` launches/s: at most
+        max(1, floor(rate)) launches in any window of that many / `rate` seconds. Returns 0.0
+        when taken, else the seconds to wait before asking again (nothing is taken)."""
         ...
 
 

@@ -20,7 +20,7 @@ from queue_core.assembler import invalid_record_disposition, launch_failed_dispo
 from queue_core.budget import LaunchRateController
 from queue_core.campaign import CampaignExecution
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
-from queue_core.errors import InvalidContactRecord, StoreUnavailable
+from queue_core.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
 from queue_core.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, RateLimited
 from queue_core.pacer import Pacer, PacingSnapshot
 from queue_core.ports import (
@@ -29,6 +29,7 @@ from queue_core.ports import (
     Clock,
     ContactCache,
     EventPublisher,
+    LaunchLimiter,
     PacingStatsSource,
     QueueStateStore,
 )
@@ -50,6 +51,7 @@ class RunnerPorts:
     states: QueueStateStore
     events: EventPublisher
     clock: Clock
+    limiter: LaunchLimiter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,9 @@ class RunnerSettings:
     claim_lookahead_s: float = 1.0
     reconcile_margin_s: float = 5.0
     max_launch_attempts: int = 5
+    # A launch reserved this long ago with no recorded outcome is over, whoever sent it: only
+    # then is it reconciled with Studio's list (and sent again when Studio has none).
+    reconcile_after_s: float = 60.0
     store_retry_cap_s: float = 5.0
 
 
@@ -74,8 +79,15 @@ class QueueRunner:
         tokens: CallstatusTokens,
         budget: LaunchRateController,
         pacer: Pacer | None = None,
+        *,
+        lease_token: int | None = None,
+        account_rate: float = 0.0,
     ) -> None:
+        """`lease_token` fences every launch (see `ExecutionLeases`); `account_rate` is the
+        rate the shared `LaunchLimiter` holds every instance of the account to."""
         self.execution = execution
+        self.lease_token = lease_token
+        self.account_rate = account_rate
         self.budget = budget
         self.pacer = pacer or Pacer(execution.pacing)
         self._id = execution.campaign_execution_id
@@ -91,6 +103,7 @@ class QueueRunner:
         self._next_decision = -math.inf
         self._store_failures = 0
         self._leaving = False
+        self._limited_until = -math.inf
 
     @property
     def state(self) -> QueueState:
@@ -147,8 +160,23 @@ class QueueRunner:
             self._deferred.clear()
             await self._top_up()
         while self._pending and self.budget.delay(clock.monotonic()) <= 0:
+            if not await self._account_allows():
+                break
             record = self._pending.popleft()
             await self._start_launch(record)
+            if self._leaving:
+                break
+
+    async def _account_allows(self) -> bool:
+        """Take a launch from the account's shared window, or note how long to wait."""
+        limiter = self._ports.limiter
+        if limiter is None:
+            return True
+        wait = await limiter.acquire(self.account_rate)
+        if wait > 0:
+            self._limited_until = self._ports.clock.monotonic() + wait
+            return False
+        return True
 
     async def _top_up(self) -> None:
         ports = self._ports
@@ -186,9 +214,16 @@ class QueueRunner:
             return
         ref = ContactRef(self._id, record.claim_id)
         reserved_at = ports.clock.now()
-        if not await ports.calls.reserve(
-            ref, contact.phone_number, self.execution.from_number, reserved_at
-        ):
+        try:
+            reserved = await ports.calls.reserve(
+                ref, contact.phone_number, self.execution.from_number, reserved_at, self.lease_token
+            )
+        except LeaseLost:
+            log.warning("lease on %s lost: leaving it to its new owner", self._id)
+            self._pending.appendleft(record)
+            self._leaving = True
+            return
+        if not reserved:
             self._deferred.append(record)  # the pair is in flight: try again next decision
             return
         self.budget.take(ports.clock.monotonic())
@@ -218,7 +253,7 @@ class QueueRunner:
                 "attributes": dict(contact.attributes),
             },
         )
-        outcome = await self._launch_reconciled(request, reserved_at)
+        outcome = await self._launch_reconciled(request, ref, reserved_at)
         if isinstance(outcome, Launched):
             self.budget.succeeded(ports.clock.monotonic())
             await self._with_retry(lambda: self._record(ref, contact, outcome, request))
@@ -239,13 +274,17 @@ class QueueRunner:
             )
             await self._with_retry(lambda: self._release(ref, contact.phone_number))
 
-    async def _launch_reconciled(self, request: LaunchRequest, reserved_at: float) -> LaunchOutcome:
+    async def _launch_reconciled(
+        self, request: LaunchRequest, ref: ContactRef, reserved_at: float
+    ) -> LaunchOutcome:
         """Launch; when the answer is lost, adopt the execution Studio may have created rather
         than create a second one (which would place a second call)."""
         outcome: LaunchOutcome = Ambiguous("not tried")
         for attempt in range(self._settings.max_launch_attempts):
             if attempt:
                 await self._ports.clock.sleep(min(5.0, 0.5 * 2**attempt))
+                if not await self._still_ours(ref, request):
+                    return outcome
             outcome = await self._ports.launcher.launch(request)
             if not isinstance(outcome, Ambiguous):
                 return outcome
@@ -258,6 +297,22 @@ class QueueRunner:
             if sid is not None:
                 return Launched(sid, adopted=True)
         return outcome
+
+    async def _still_ours(self, ref: ContactRef, request: LaunchRequest) -> bool:
+        """Before sending a launch again: is the lease still ours? (Reserving again is
+        idempotent for the same contact and checks the fencing token.)"""
+        if self._leaving:
+            return False
+        if self.lease_token is None:
+            return True
+        try:
+            await self._ports.calls.reserve(
+                ref, request.to, request.from_, self._ports.clock.now(), self.lease_token
+            )
+        except LeaseLost:
+            self._leaving = True
+            return False
+        return True
 
     async def _record(
         self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
@@ -315,7 +370,11 @@ class QueueRunner:
     async def _move(self, trigger: Trigger) -> None:
         ports = self._ports
         new = QueueStateMachine.next(self._state, trigger)
-        await ports.states.save_state(self._id, new, ports.clock.now())
+        before = await ports.states.load(self._id)
+        # `stopped` answers the stop command: it echoes that command's request id and reason.
+        reason = before.reason if before and new is QueueState.STOPPED else ""
+        request_id = before.request_id if before and new is QueueState.STOPPED else ""
+        await ports.states.save_state(self._id, new, ports.clock.now(), reason, request_id)
         self._state = new
         event = {
             QueueState.COMPLETED: QueueEventType.COMPLETED,
@@ -331,6 +390,8 @@ class QueueRunner:
                     launched=status.launched if status else 0,
                     dispositions=status.dispositions if status else 0,
                     active=await ports.calls.count(self._id),
+                    request_id=request_id or None,
+                    reason=reason or None,
                 )
             )
 
@@ -345,6 +406,8 @@ class QueueRunner:
             if ref not in launching:
                 back.append(record)
                 continue
+            if ports.clock.now() - launching[ref] < self._settings.reconcile_after_s:
+                continue  # its launch may still be under way (here or at a previous owner)
             try:
                 contact = ContactRecord.parse(record.raw)
             except InvalidContactRecord:
@@ -386,7 +449,9 @@ class QueueRunner:
         clock = self._ports.clock
         delay = self._settings.poll_interval_s
         if self._state is QueueState.RUNNING and self._pending:
-            delay = min(delay, max(0.0, self.budget.delay(clock.monotonic())))
+            now = clock.monotonic()
+            ready = max(self.budget.delay(now), self._limited_until - now)
+            delay = min(delay, max(0.0, ready))
         if self._wake.is_set():
             self._wake.clear()
             return

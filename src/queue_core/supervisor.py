@@ -1,14 +1,16 @@
 """The queue supervisor: the runners of one service instance, and what they share.
 
-It turns control commands into runners, shares the account's launch budget among running
-executions in proportion to their `cps_share`, wakes a runner when one of its contacts
-finishes, resumes stored executions after a restart, times out contacts that never finish,
-and drains on shutdown.
+It turns control commands into runners, holds a lease on every execution it runs (so that one
+instance at a time drives an execution, and another takes over within the lease time when
+one dies), shares the account's launch budget among all live executions of every instance in
+proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
+contacts that never finish, and drains on shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from queue_core.ports import (
     AssemblyStore,
     CampaignExecutionStore,
     ControlStream,
+    ExecutionLeases,
 )
 from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
 from queue_core.state import LIVE_STATES, QueueState
@@ -38,6 +41,7 @@ class BudgetSettings:
     account_cps: float = 1.0
     cps_share: float = 0.9
     contact_timeout_s: float = 7200.0
+    lease_ttl_s: float = 10.0
 
 
 class QueueSupervisor:
@@ -51,6 +55,7 @@ class QueueSupervisor:
         budget_settings: BudgetSettings,
         tokens: CallstatusTokens,
         pacer_factory: Callable[[CampaignExecution], Pacer] | None = None,
+        leases: ExecutionLeases | None = None,
     ) -> None:
         self.ports = ports
         self._executions = executions
@@ -58,8 +63,13 @@ class QueueSupervisor:
         self._budget_settings = budget_settings
         self._tokens = tokens
         self._pacer_factory = pacer_factory or (lambda execution: Pacer(execution.pacing))
+        self._leases = leases
+        self._owner = runner_settings.owner
         self.runners: dict[str, QueueRunner] = {}
         self._tasks: dict[str, asyncio.Task[QueueState]] = {}
+        self._shares: dict[str, float] = {}  # every live execution's cps_share, all instances
+        self._documents: dict[str, CampaignExecution] = {}
+        self._closing = False
         self.tracker = ContactTracker(ports.calls, assembly, ports.cache, ports.clock, self.wake)
         self.commands = ControlCommandHandler(
             control, executions, ports.states, ports.events, ports.calls, ports.clock, self._changed
@@ -76,33 +86,62 @@ class QueueSupervisor:
             runner.wake()
 
     async def resume_stored(self) -> list[str]:
-        """Start a runner for every stored execution that is still live (after a restart)."""
-        resumed = []
+        """Run every stored live execution whose lease is free (after a restart, or when the
+        instance driving it died); return the ones started here."""
+        started = []
+        live: dict[str, float] = {}
         for execution_id in await self.ports.states.executions():
             status = await self.ports.states.load(execution_id)
             if status is None or status.state not in LIVE_STATES:
                 continue
-            try:
-                execution = await self._executions.load(execution_id)
-            except InvalidCampaignExecution as exc:
-                log.error("cannot resume %s: %s", execution_id, exc)
+            execution = await self._document(execution_id)
+            if execution is None:
                 continue
-            self._spawn(execution)
-            resumed.append(execution_id)
-        return resumed
+            live[execution_id] = execution.pacing.cps_share
+            if execution_id not in self._tasks and await self._run(execution):
+                started.append(execution_id)
+        self._shares = live
+        self._rebalance()
+        return started
+
+    async def _document(self, execution_id: str) -> CampaignExecution | None:
+        known = self._documents.get(execution_id)
+        if known is not None:
+            return known
+        try:
+            execution = await self._executions.load(execution_id)
+        except InvalidCampaignExecution as exc:
+            log.error("cannot run %s: %s", execution_id, exc)
+            return None
+        self._documents[execution_id] = execution
+        return execution
 
     async def _changed(self, change: StateChange) -> None:
         execution_id = change.command.campaign_execution_id
         runner = self.runners.get(execution_id)
-        if change.execution is not None and runner is None:
-            self._spawn(change.execution)
-        elif runner is not None:
+        if change.execution is not None:
+            self._documents[execution_id] = change.execution
+            self._shares[execution_id] = change.execution.pacing.cps_share
+            if runner is None:
+                await self._run(change.execution)
+                return
+        if runner is not None:
             runner.wake()
 
-    def _spawn(self, execution: CampaignExecution) -> None:
+    async def _run(self, execution: CampaignExecution) -> bool:
+        """Start a runner here if this instance gets the execution's lease."""
         execution_id = execution.campaign_execution_id
         if execution_id in self._tasks and not self._tasks[execution_id].done():
-            return
+            return True
+        if self._closing:
+            return False
+        token = None
+        if self._leases is not None:
+            token = await self._leases.acquire(
+                execution_id, self._owner, self._budget_settings.lease_ttl_s
+            )
+            if token is None:
+                return False
         runner = QueueRunner(
             execution,
             self.ports,
@@ -110,26 +149,58 @@ class QueueSupervisor:
             self._tokens,
             LaunchRateController(0.0),
             self._pacer_factory(execution),
+            lease_token=token,
+            account_rate=self.account_rate,
         )
         self.runners[execution_id] = runner
+        self._shares.setdefault(execution_id, execution.pacing.cps_share)
         task = asyncio.create_task(runner.run(), name=f"runner:{execution_id}")
         self._tasks[execution_id] = task
-        task.add_done_callback(lambda _: self._ended(execution_id))
+        task.add_done_callback(lambda _: self._ended(execution_id, runner))
         self._rebalance()
+        return True
 
-    def _ended(self, execution_id: str) -> None:
+    def _ended(self, execution_id: str, runner: QueueRunner) -> None:
         task = self._tasks.pop(execution_id, None)
         self.runners.pop(execution_id, None)
-        if task is not None and not task.cancelled() and task.exception() is not None:
+        finished = task is not None and not task.cancelled()
+        if finished and task is not None and task.exception() is not None:
             log.error("runner of %s crashed", execution_id, exc_info=task.exception())
+        elif finished and task is not None and task.result() not in LIVE_STATES:
+            self._shares.pop(execution_id, None)
+            self._documents.pop(execution_id, None)
+        if self._leases is not None and runner.lease_token is not None:
+            asyncio.get_running_loop().create_task(self._release(execution_id, runner.lease_token))
         self._rebalance()
 
+    async def _release(self, execution_id: str, token: int) -> None:
+        assert self._leases is not None
+        with contextlib.suppress(StoreUnavailable):  # else it expires on its own
+            await self._leases.release(execution_id, self._owner, token)
+
     def _rebalance(self) -> None:
-        shares = {eid: r.execution.pacing.cps_share for eid, r in self.runners.items()}
+        shares = {
+            **self._shares,
+            **{e: r.execution.pacing.cps_share for e, r in self.runners.items()},
+        }
         rates = share_rates(self.account_rate, shares)
         now = self.ports.clock.monotonic()
         for execution_id, runner in self.runners.items():
             runner.budget.set_budget(rates[execution_id], now)
+
+    async def renew_leases(self) -> None:
+        """Extend the lease of every local runner; a runner whose lease is lost leaves."""
+        if self._leases is None:
+            return
+        for execution_id, runner in list(self.runners.items()):
+            if runner.lease_token is None:
+                continue
+            kept = await self._leases.renew(
+                execution_id, self._owner, runner.lease_token, self._budget_settings.lease_ttl_s
+            )
+            if not kept:
+                log.warning("lease on %s lost: leaving it", execution_id)
+                runner.leave()
 
     async def reap_timeouts(self) -> int:
         """Give contacts with no terminal event after the contact timeout their disposition."""
@@ -147,6 +218,18 @@ class QueueSupervisor:
             except StoreUnavailable as exc:
                 log.warning("control stream unavailable: %s", exc)
                 await self.ports.clock.sleep(1.0)
+
+    async def run_leases(self, stop: asyncio.Event) -> None:
+        """Renew local leases and take over executions whose lease is free, every third of
+        the lease time: an instance that dies is replaced within the lease time."""
+        interval = self._budget_settings.lease_ttl_s / 3
+        while not stop.is_set():
+            try:
+                await self.renew_leases()
+                await self.resume_stored()
+            except StoreUnavailable as exc:
+                log.warning("leases: store unavailable: %s", exc)
+            await self.ports.clock.sleep(interval)
 
     async def run_reaper(self, stop: asyncio.Event, interval_s: float = 5.0) -> None:
         while not stop.is_set():
@@ -171,7 +254,9 @@ class QueueSupervisor:
         """Stop claiming and launching: every runner puts its claimed but unlaunched records
         back at the head of their cache and waits for the launches already sent, up to
         `grace_s`; then any runner still busy is cancelled (its claims are recovered by the next
-        runner of the execution). Contacts in flight keep their stored state."""
+        runner of the execution). Contacts in flight keep their stored state. No runner starts
+        here afterwards: the leases go to other instances."""
+        self._closing = True
         for runner in self.runners.values():
             runner.leave()
         tasks = list(self._tasks.values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,9 @@ from queue_adapters.redis import (
     RedisContactCache,
     RedisControlStream,
     RedisEventPublisher,
+    RedisExecutionLeases,
     RedisKeys,
+    RedisLaunchLimiter,
     RedisOptions,
     RedisPacingStatsSource,
     RedisQueueStateStore,
@@ -33,6 +36,7 @@ from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.disposition import Disposition, DispositionStatus
 from queue_core.ports import ControlStream
 from queue_core.queue_events import QueueEvent
+from tests.fakes.clock import FakeClock
 from tests.fakes.stores import (
     FakeActiveCallRegistry,
     FakeAssemblyStore,
@@ -40,6 +44,8 @@ from tests.fakes.stores import (
     FakeContactCache,
     FakeControlStream,
     FakeEventPublisher,
+    FakeExecutionLeases,
+    FakeLaunchLimiter,
     FakePacingStatsSource,
     FakeQueueStateStore,
     InMemoryBackend,
@@ -104,8 +110,11 @@ class World:
     states: Any
     campaigns: Any
     stats: Any
+    leases: Any
+    limiter: Any
     client: RedisClient | None = None
     backend: InMemoryBackend | None = None
+    clock: FakeClock | None = None  # the fakes' store clock; Redis keeps real time
     keys: RedisKeys = field(default_factory=RedisKeys)
     _fake_control: FakeControlStream | None = None
 
@@ -120,6 +129,19 @@ class World:
     def fake(self) -> InMemoryBackend:
         assert self.backend is not None
         return self.backend
+
+    def store_time(self) -> float:
+        """Seconds on the store's clock as the test sees it: virtual for the fakes, the wall
+        clock that Redis' TIME and key expiry also read otherwise."""
+        return self.clock.monotonic() if self.clock is not None else time.time()
+
+    async def elapse(self, seconds: float) -> None:
+        """Let `seconds` pass on the store's clock (at once for the fakes)."""
+        if self.clock is not None:
+            self.clock.advance(seconds)
+            await self.clock.settle()
+        else:
+            await asyncio.sleep(seconds)
 
     def control(self, consumer: str = "consumer-1") -> ControlStream:
         if self._fake_control is not None:
@@ -189,6 +211,7 @@ class World:
 
 def fake_world() -> World:
     backend = InMemoryBackend()
+    clock = FakeClock()
     return World(
         kind="fake",
         cache=FakeContactCache(backend),
@@ -198,7 +221,10 @@ def fake_world() -> World:
         states=FakeQueueStateStore(backend),
         campaigns=FakeCampaignExecutionStore(backend),
         stats=FakePacingStatsSource(backend),
+        leases=FakeExecutionLeases(backend, clock),
+        limiter=FakeLaunchLimiter(clock),
         backend=backend,
+        clock=clock,
         _fake_control=FakeControlStream(),
     )
 
@@ -213,6 +239,8 @@ def redis_world(kind: str, client: RedisClient, options: RedisOptions = OPTIONS)
         states=RedisQueueStateStore(client),
         campaigns=RedisCampaignExecutionStore(client),
         stats=RedisPacingStatsSource(client),
+        leases=RedisExecutionLeases(client),
+        limiter=RedisLaunchLimiter(client),
         client=client,
     )
 

@@ -36,6 +36,10 @@ async def test_save_state_stores_state_time_and_reason(world: World) -> None:
     assert await world.states.load(CE) == ExecutionStatus(
         CE, QueueState.FAILED, updated_at=NOW + 1, reason="no document"
     )
+    await world.states.save_state(CE, QueueState.STOPPING, NOW + 2, "ops", request_id="q-7")
+    assert await world.states.load(CE) == ExecutionStatus(
+        CE, QueueState.STOPPING, updated_at=NOW + 2, reason="ops", request_id="q-7"
+    )
     assert await world.states.executions() == [CE]
 
 

@@ -3,8 +3,11 @@ share one server. The contract suite runs the same tests against these and the R
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import itertools
 import json
+import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from queue_core.campaign import CampaignExecution
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.disposition import Disposition
-from queue_core.errors import InvalidCampaignExecution
+from queue_core.errors import InvalidCampaignExecution, LeaseLost
 from queue_core.facts import ContactFact
 from queue_core.ports import AssemblySnapshot, Clock, ControlEntry, ExecutionStatus
 from queue_core.queue_events import QueueEvent
@@ -28,6 +31,17 @@ class _Claim:
     launching_since: float | None = None
     attempt: ContactAttempt | None = None
     facts: dict[str, ContactFact] = field(default_factory=dict)
+
+
+@dataclass
+class _Lease:
+    owner: str
+    token: int
+    expires_at: float
+    clock: Clock  # the lease expires on this clock's monotonic time, as Redis keys on its own
+
+    def alive(self) -> bool:
+        return self.clock.monotonic() < self.expires_at
 
 
 @dataclass
@@ -47,6 +61,8 @@ class InMemoryBackend:
     documents: dict[str, object] = field(default_factory=dict)
     stats: dict[str, str] = field(default_factory=dict)
     claim_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    leases: dict[str, _Lease] = field(default_factory=dict)
+    lease_seq: dict[str, int] = field(default_factory=dict)
 
     def push_records(
         self, execution_id: str, records: Sequence[Mapping[str, object] | str]
@@ -54,6 +70,14 @@ class InMemoryBackend:
         cache = self.caches.setdefault(execution_id, deque())
         for record in records:
             cache.append(record if isinstance(record, str) else json.dumps(record))
+
+    def current_lease(self, execution_id: str) -> _Lease | None:
+        """The execution's lease unless it has expired (then it is forgotten, as PEXPIRE does)."""
+        lease = self.leases.get(execution_id)
+        if lease is not None and not lease.alive():
+            del self.leases[execution_id]
+            return None
+        return lease
 
     def _status(self, execution_id: str) -> ExecutionStatus:
         return self.states.setdefault(execution_id, ExecutionStatus(execution_id, QueueState.IDLE))
@@ -138,11 +162,20 @@ class FakeActiveCallRegistry:
     def _claim(self, ref: ContactRef) -> _Claim | None:
         return self.backend.claims.get(ref.campaign_execution_id, {}).get(ref.claim_id)
 
-    async def reserve(self, ref: ContactRef, to: str, from_: str, now: float) -> bool:
+    async def reserve(
+        self, ref: ContactRef, to: str, from_: str, now: float, lease_token: int | None = None
+    ) -> bool:
         holder = self.backend.by_pair.get((to, from_))
         if holder is not None and holder != ref:
             return False
         self.backend.by_pair[(to, from_)] = ref
+        if lease_token is not None:
+            lease = self.backend.current_lease(ref.campaign_execution_id)
+            if lease is None or lease.token != lease_token:
+                claim = self._claim(ref)
+                if claim is None or claim.launching_since is None:
+                    del self.backend.by_pair[(to, from_)]  # else its launch may have happened
+                raise LeaseLost(f"token {lease_token} is no longer the current lease")
         claim = self._claim(ref)
         if claim is not None and claim.launching_since is None:
             claim.launching_since = now
@@ -197,6 +230,79 @@ class FakeActiveCallRegistry:
         return [c.attempt for c in claims.values() if c.attempt is not None]
 
 
+def _lease_ttl(ttl_s: float) -> float:
+    if not ttl_s > 0 or math.isinf(ttl_s):
+        raise ValueError(f"ttl_s must be a finite number > 0, not {ttl_s!r}")
+    return ttl_s
+
+
+class FakeExecutionLeases:
+    """Leases in the backend (so `FakeActiveCallRegistry.reserve` sees them), expiring on
+    `clock.monotonic()`."""
+
+    def __init__(self, backend: InMemoryBackend, clock: Clock) -> None:
+        self.backend = backend
+        self.clock = clock
+
+    async def acquire(self, campaign_execution_id: str, owner: str, ttl_s: float) -> int | None:
+        expires_at = self.clock.monotonic() + _lease_ttl(ttl_s)
+        lease = self.backend.current_lease(campaign_execution_id)
+        if lease is not None:
+            if lease.owner != owner:
+                return None
+            lease.expires_at = expires_at
+            return lease.token
+        token = self.backend.lease_seq.get(campaign_execution_id, 0) + 1
+        self.backend.lease_seq[campaign_execution_id] = token
+        self.backend.leases[campaign_execution_id] = _Lease(owner, token, expires_at, self.clock)
+        return token
+
+    def _ours(self, campaign_execution_id: str, owner: str, token: int) -> _Lease | None:
+        lease = self.backend.current_lease(campaign_execution_id)
+        if lease is None or lease.owner != owner or lease.token != token:
+            return None
+        return lease
+
+    async def renew(self, campaign_execution_id: str, owner: str, token: int, ttl_s: float) -> bool:
+        ttl = _lease_ttl(ttl_s)
+        lease = self._ours(campaign_execution_id, owner, token)
+        if lease is None:
+            return False
+        lease.expires_at = self.clock.monotonic() + ttl
+        return True
+
+    async def release(self, campaign_execution_id: str, owner: str, token: int) -> None:
+        if self._ours(campaign_execution_id, owner, token) is not None:
+            del self.backend.leases[campaign_execution_id]
+
+    async def holder(self, campaign_execution_id: str) -> str | None:
+        lease = self.backend.current_lease(campaign_execution_id)
+        return None if lease is None else lease.owner
+
+
+class FakeLaunchLimiter:
+    """One account budget: a sliding window of grant times on `clock.monotonic()`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.grants: list[float] = []  # times of the grants still in the window, oldest first
+
+    async def acquire(self, rate: float) -> float:
+        if not rate > 0:
+            return 1.0  # a rate of 0 never grants: ask again later
+        if math.isinf(rate):
+            raise ValueError("rate must be finite")
+        capacity = max(1, math.floor(rate))
+        window = capacity / rate
+        now = self.clock.monotonic()
+        # A grant exactly one window old has left it.
+        del self.grants[: bisect.bisect_right(self.grants, now - window)]
+        if len(self.grants) < capacity:
+            self.grants.append(now)
+            return 0.0
+        return max(1e-6, self.grants[0] + window - now)
+
+
 class FakeAssemblyStore:
     def __init__(self, backend: InMemoryBackend) -> None:
         self.backend = backend
@@ -227,17 +333,16 @@ class FakeQueueStateStore:
         return self.backend.states.get(campaign_execution_id)
 
     async def save_state(
-        self, campaign_execution_id: str, state: QueueState, now: float, reason: str = ""
+        self,
+        campaign_execution_id: str,
+        state: QueueState,
+        now: float,
+        reason: str = "",
+        request_id: str = "",
     ) -> None:
         status = self.backend._status(campaign_execution_id)
-        self.backend.states[campaign_execution_id] = ExecutionStatus(
-            campaign_execution_id,
-            state,
-            status.launched,
-            status.dispositions,
-            status.owner,
-            now,
-            reason,
+        self.backend.states[campaign_execution_id] = dataclasses.replace(
+            status, state=state, updated_at=now, reason=reason, request_id=request_id
         )
 
     async def reset_counts(self, campaign_execution_id: str) -> None:

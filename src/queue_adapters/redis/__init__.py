@@ -11,6 +11,8 @@ from queue_adapters.redis.contact_cache import RedisContactCache
 from queue_adapters.redis.control_stream import RedisControlStream
 from queue_adapters.redis.event_publisher import RedisEventPublisher
 from queue_adapters.redis.keys import ExecutionKeys, RedisKeys
+from queue_adapters.redis.launch_limiter import RedisLaunchLimiter
+from queue_adapters.redis.leases import RedisExecutionLeases
 from queue_adapters.redis.options import RedisOptions
 from queue_adapters.redis.queue_state import RedisQueueStateStore
 from queue_adapters.redis.stats_source import RedisPacingStatsSource
@@ -24,7 +26,9 @@ __all__ = [
     "RedisContactCache",
     "RedisControlStream",
     "RedisEventPublisher",
+    "RedisExecutionLeases",
     "RedisKeys",
+    "RedisLaunchLimiter",
     "RedisOptions",
     "RedisPacingStatsSource",
     "RedisQueueStateStore",

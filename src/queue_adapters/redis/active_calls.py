@@ -3,7 +3,8 @@
 The (To, From) and execution SID indexes live in their own slots, so they are kept right by
 order, never by one script with the execution's keys: the pair index is written before the
 launch is marked, the SID index after the launch is recorded, and both are removed (only while
-they still point at this contact) after the disposition is published.
+they still point at this contact) after the disposition is published. A reservation fenced by a
+lease token that is no longer current lets its pair go again and raises `LeaseLost`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,13 @@ from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.contacts import ContactAttempt, ContactRef
+from queue_core.errors import LeaseLost
 
 __all__ = ["RedisActiveCallRegistry"]
+
+# What mark_launching.lua answers when the lease token given is not the current one.
+_LEASE_LOST = 2
+_LEASE_LOST_AFTER_LAUNCHING = 3
 
 
 class RedisActiveCallRegistry:
@@ -36,13 +42,27 @@ class RedisActiveCallRegistry:
         self._ttl_ms = (options or RedisOptions()).contact_ttl_s * 1000
         self._scripts = Scripts(client)
 
-    async def reserve(self, ref: ContactRef, to: str, from_: str, now: float) -> bool:
+    async def reserve(
+        self, ref: ContactRef, to: str, from_: str, now: float, lease_token: int | None = None
+    ) -> bool:
         k = self._keys.execution(ref.campaign_execution_id)
+        pair = self._keys.pair(to, from_)
+        token = "" if lease_token is None else lease_token
         with unavailable():
-            if not await self._hold(self._keys.pair(to, from_), ref):
+            if not await self._hold(pair, ref):
                 return False
-            await self._scripts.run(
-                "mark_launching", [k.claims, k.launching, k.attempts], [ref.claim_id, now]
+            marked = await self._scripts.run(
+                "mark_launching",
+                [k.claims, k.launching, k.attempts, k.lease],
+                [ref.claim_id, now, token],
+            )
+            if marked == _LEASE_LOST:
+                # The pair must not stay held for a contact this instance will never launch.
+                await self._scripts.run("compare_delete", [pair], [encode_ref(ref)])
+        if marked in (_LEASE_LOST, _LEASE_LOST_AFTER_LAUNCHING):
+            raise LeaseLost(
+                f"{k.lease}: token {lease_token} is no longer the current lease of "
+                f"{ref.campaign_execution_id!r}"
             )
         return True
 

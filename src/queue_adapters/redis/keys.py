@@ -26,6 +26,8 @@ is one Lua script on one node, in a cluster too.
     queue:facts:{<id>}:<claim>    HASH    fact key -> encoded fact (TTL: contact timeout + margin)
     queue:outbox:{<id>}           STREAM  settled dispositions not yet published (claim_id + fields)
     queue:state:{<id>}            HASH    state, owner, updated_at, reason, launched, dispositions
+    queue:lease:{<id>}            HASH    owner, token of the instance driving it (PEXPIRE ttl)
+    queue:lease_seq:{<id>}        STRING  fencing token counter (INCR), never reset
 
 Global keys: each in its own slot; no script mixes them with an execution's keys (order keeps
 them right), and the only multi-key one is the publish script, in the stream's slot.
@@ -36,6 +38,12 @@ them right), and the only multi-key one is the publish script, in the stream's s
     queue:published:{call_dispositions}:<id>:<outbox entry id>
                                   STRING  published marker: the stream entry id (TTL); its tag
                                           is the stream's, so XADD + marker are one script
+
+The account's launch budget: one sorted set shared by every instance, with its own hash tag.
+
+    queue:launch_window:{launch_limiter}  ZSET    grants in the sliding window: member
+                                                  "<time us>:<n>", score = Redis TIME (us)
+    queue:launch_seq:{launch_limiter}     STRING  counter that makes each member unique (INCR)
 """
 
 from __future__ import annotations
@@ -71,6 +79,8 @@ class ExecutionKeys:
     answered: str
     outbox: str
     state: str
+    lease: str
+    lease_seq: str
     facts_prefix: str
 
     def facts(self, claim_id: str) -> str:
@@ -131,12 +141,22 @@ class RedisKeys:
             answered=f"{own}answered:{tag}",
             outbox=f"{own}outbox:{tag}",
             state=f"{own}state:{tag}",
+            lease=f"{own}lease:{tag}",
+            lease_seq=f"{own}lease_seq:{tag}",
             facts_prefix=f"{own}facts:{tag}:",
         )
 
     @property
     def executions(self) -> str:
         return f"{self.prefix}executions"
+
+    @property
+    def launch_window(self) -> str:
+        return f"{self.prefix}launch_window:{{launch_limiter}}"
+
+    @property
+    def launch_seq(self) -> str:
+        return f"{self.prefix}launch_seq:{{launch_limiter}}"
 
     def pair(self, to: str, from_: str) -> str:
         return f"{self.prefix}pair:{to}:{from_}"

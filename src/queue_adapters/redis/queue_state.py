@@ -36,12 +36,23 @@ class RedisQueueStateStore:
             owner=stored.get("owner", ""),
             updated_at=float(stored.get("updated_at", 0.0)),
             reason=stored.get("reason", ""),
+            request_id=stored.get("request_id", ""),
         )
 
     async def save_state(
-        self, campaign_execution_id: str, state: QueueState, now: float, reason: str = ""
+        self,
+        campaign_execution_id: str,
+        state: QueueState,
+        now: float,
+        reason: str = "",
+        request_id: str = "",
     ) -> None:
-        fields = {"state": state.value, "updated_at": repr(now), "reason": reason}
+        fields = {
+            "state": state.value,
+            "updated_at": repr(now),
+            "reason": reason,
+            "request_id": request_id,
+        }
         await self._write(campaign_execution_id, fields)
 
     async def reset_counts(self, campaign_execution_id: str) -> None:

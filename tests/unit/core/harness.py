@@ -27,6 +27,8 @@ from tests.fakes import (
     FakeContactCache,
     FakeControlStream,
     FakeEventPublisher,
+    FakeExecutionLeases,
+    FakeLaunchLimiter,
     FakePacingStatsSource,
     FakeQueueStateStore,
     InMemoryBackend,
@@ -139,6 +141,39 @@ class SimulatedTwilio:
 
 
 @dataclass
+class Instance:
+    """One service instance: its supervisor and its background loops."""
+
+    supervisor: QueueSupervisor
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.tasks += [
+            asyncio.create_task(self.supervisor.run_control(self.stop, block_ms=100)),
+            asyncio.create_task(self.supervisor.run_leases(self.stop)),
+        ]
+
+    async def crash(self) -> None:
+        """Die at once, as SIGKILL would: no runner leaves, no lease is given back."""
+        self.stop.set()
+        doomed = list(self.tasks)
+        for runner in self.supervisor.runners.values():
+            doomed += list(runner._launches)
+        doomed += list(self.supervisor._tasks.values())
+        for task in doomed:
+            task.cancel()
+        await asyncio.gather(*doomed, return_exceptions=True)
+
+    async def close(self) -> None:
+        self.stop.set()
+        for task in self.tasks:
+            task.cancel()
+        await self.supervisor.shutdown(grace_s=0)
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+@dataclass
 class Queue:
     backend: InMemoryBackend
     clock: FakeClock
@@ -146,19 +181,33 @@ class Queue:
     control: FakeControlStream
     supervisor: QueueSupervisor
     twilio: SimulatedTwilio
+    ports: RunnerPorts
+    build: Callable[[str], QueueSupervisor]
+    instances: list[Instance] = field(default_factory=list)
 
     def agents(self, available: int, pending: int = 0) -> None:
         self.backend.stats[QUEUE] = json.dumps(
             {"total_available_workers": available, "tasks_by_status": {"pending": pending}}
         )
 
+    def start_instance(self, owner: str) -> Instance:
+        """Another instance on the same store, Twilio and control stream."""
+        instance = Instance(self.build(owner))
+        instance.start()
+        self.instances.append(instance)
+        return instance
+
+    async def record(self, facts: list[ContactFact]) -> object:
+        """Webhooks reach any live instance; facts are shared, so any one will do."""
+        return await self.supervisor.tracker.record(facts)
+
     async def drive(self, scenario: Callable[[], Awaitable[None]], limit_s: float) -> None:
-        """Run the control loop, the simulated Twilio and `scenario` in virtual time."""
+        """Run the instances, the simulated Twilio and `scenario` in virtual time."""
         stop = asyncio.Event()
-        background = [
-            asyncio.create_task(self.supervisor.run_control(stop, block_ms=100)),
-            asyncio.create_task(self.twilio.run(stop)),
-        ]
+        first = Instance(self.supervisor)
+        first.start()
+        self.instances.insert(0, first)
+        twilio = asyncio.create_task(self.twilio.run(stop))
         main = asyncio.create_task(scenario())
         try:
             await self.clock.run_until(main, limit_s)
@@ -166,10 +215,10 @@ class Queue:
         finally:
             stop.set()
             main.cancel()
-            for task in background:
-                task.cancel()
-            await self.supervisor.shutdown(grace_s=0)
-            await asyncio.gather(main, *background, return_exceptions=True)
+            twilio.cancel()
+            for instance in self.instances:
+                await instance.close()
+            await asyncio.gather(main, twilio, return_exceptions=True)
 
 
 def make_queue(account_cps: float = 10.0, *, expect_voice_events: bool = True) -> Queue:
@@ -185,19 +234,28 @@ def make_queue(account_cps: float = 10.0, *, expect_voice_events: bool = True) -
         states=FakeQueueStateStore(backend),
         events=FakeEventPublisher(backend),
         clock=clock,
+        limiter=FakeLaunchLimiter(clock),
     )
-    supervisor = QueueSupervisor(
-        ports,
-        control,
-        FakeCampaignExecutionStore(backend),
-        FakeAssemblyStore(backend),
-        RunnerSettings(
-            owner="test-instance",
-            callstatus_url="http://queue.test/callstatus",
-            expect_voice_events=expect_voice_events,
-        ),
-        BudgetSettings(account_cps=account_cps, cps_share=1.0),
-        CallstatusTokens(b"test-secret"),
-    )
-    twilio = SimulatedTwilio(clock, launcher, supervisor.tracker.record)
-    return Queue(backend, clock, launcher, control, supervisor, twilio)
+    leases = FakeExecutionLeases(backend, clock)
+
+    def build(owner: str) -> QueueSupervisor:
+        return QueueSupervisor(
+            ports,
+            control,
+            FakeCampaignExecutionStore(backend),
+            FakeAssemblyStore(backend),
+            RunnerSettings(
+                owner=owner,
+                callstatus_url="http://queue.test/callstatus",
+                expect_voice_events=expect_voice_events,
+                reconcile_after_s=20.0,
+            ),
+            BudgetSettings(account_cps=account_cps, cps_share=1.0),
+            CallstatusTokens(b"test-secret"),
+            leases=leases,
+        )
+
+    supervisor = build("instance-1")
+    queue = Queue(backend, clock, launcher, control, supervisor, None, ports, build)  # type: ignore[arg-type]
+    queue.twilio = SimulatedTwilio(clock, launcher, queue.record)
+    return queue

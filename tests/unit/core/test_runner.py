@@ -150,7 +150,8 @@ async def test_stop_returns_unlaunched_records_to_the_head_in_order() -> None:
     assert left == [f"r-{i}" for i in range(100) if f"r-{i}" not in launched]
     assert left == sorted(left, key=lambda r: int(r.split("-")[1]))
     assert events(queue)[-1] is QueueEventType.STOPPED
-    assert queue.backend.events[-1].active == 0
+    stopped = queue.backend.events[-1]
+    assert (stopped.active, stopped.reason) == (0, "ops")
 
 
 async def test_a_429_storm_loses_no_record_and_holds_launches() -> None:
@@ -245,3 +246,52 @@ async def test_executions_share_the_budget_by_cps_share() -> None:
     )
     assert abs(per["a"] / 30 - 6.0) < 0.5
     assert abs(per["b"] / 30 - 3.0) < 0.5
+
+
+async def test_a_killed_instance_is_replaced_within_the_lease_time() -> None:
+    queue = make_queue(account_cps=10)
+    queue.backend.push_records(ID, records(300))
+    second = queue.start_instance("instance-2")
+    takeover: list[float] = []
+
+    async def scenario() -> None:
+        start(queue, mode="fixed", max_concurrent_calls=40)
+        await queue.clock.sleep(15)
+        owner = next(i for i in queue.instances if ID in i.supervisor.runners)
+        survivor = second if owner is not second else queue.instances[0]
+        await owner.crash()
+        killed_at = queue.clock.monotonic()
+        while ID not in survivor.supervisor.runners:
+            await queue.clock.sleep(0.5)
+        takeover.append(queue.clock.monotonic() - killed_at)
+        assert await survivor.supervisor.wait_idle() == {ID: QueueState.COMPLETED}
+
+    await queue.drive(scenario, limit_s=3600)
+    assert takeover[0] <= 15.0  # the lease is 10 s, renewed every third of it
+    assert_one_disposition_per_record(queue, {f"r-{i}" for i in range(300)})
+    per_number = Counter(e.request.to for e in queue.launcher.executions)
+    assert set(per_number.values()) == {1}, "a contact was dialed twice"
+    assert events(queue)[-1] is QueueEventType.COMPLETED
+
+
+async def test_instances_share_the_account_budget() -> None:
+    queue = make_queue(account_cps=10)
+    queue.start_instance("instance-2")
+    ids = ["a", "b", "c", "d"]
+    for n, execution_id in enumerate(ids):
+        queue.backend.push_records(execution_id, records(300, execution_id, area=200 + n))
+
+    async def scenario() -> None:
+        for execution_id in ids:
+            start(queue, execution_id, mode="fixed", max_concurrent_calls=1000)
+        await queue.clock.sleep(40)
+
+    await queue.drive(scenario, limit_s=120)
+    times = [e.created_monotonic for e in queue.launcher.executions]
+    assert max_in_any_window(times) <= math.ceil(queue.supervisor.account_rate)
+    per = Counter(
+        str(e.request.parameters["campaign_execution_id"]) for e in queue.launcher.executions
+    )
+    # Equal shares of the account's 10/s, whichever instance runs each execution.
+    for execution_id in ids:
+        assert abs(per[execution_id] / 40 - 2.5) < 0.2, per
