@@ -98,6 +98,7 @@ class QueueService:
         self.supervisor = supervisor = await resolve(self.container.supervisor)
         self._spawn(self._provision(), "provisioning")
         await self._until_ok(supervisor.resume_stored, "resume stored executions")
+        self._spawn(supervisor.run_leases(self.stop), "leases")
         self._spawn(supervisor.run_control(self.stop), "control consumer")
         self._spawn(supervisor.run_reaper(self.stop), "contact-timeout reaper")
         self._spawn(self._relay_outbox(), "outbox relay")
@@ -182,15 +183,17 @@ class QueueService:
             delay = min(delay * 2, 60.0)
 
     async def _relay_outbox(self) -> None:
+        """Publish dispositions that were settled but not published (a crash or an outage
+        between the two steps), of every stored execution: its instance may be gone."""
         cache = await resolve(self.container.redis_cache)
+        states = await resolve(self.container.states)
         while not self.stop.is_set():
             await asyncio.sleep(5.0)
-            supervisor = self.supervisor
-            for execution_id in list(supervisor.runners) if supervisor else []:
-                try:
+            try:
+                for execution_id in await states.executions():
                     await cache.relay_outbox(execution_id)
-                except StoreUnavailable as exc:
-                    log.warning("outbox relay: %s", exc)
+            except StoreUnavailable as exc:
+                log.warning("outbox relay: %s", exc)
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:

@@ -131,7 +131,8 @@ def status(execution_id: str | None) -> None:
             _when(r.updated_at),
             r.reason,
         )
-    console.print(table)
+    # Piped, rich would fit the table into 80 columns and cut the values a script reads.
+    (console if console.is_terminal else Console(width=1000)).print(table)
 
 
 @main.command()
@@ -179,15 +180,15 @@ def provision() -> None:
 
 @main.command()
 @click.option("--contacts", default=300, show_default=True, help="Contacts in the cache.")
-@click.option("--agents", default=20, show_default=True, help="Available agents.")
-@click.option("--cps", default=10.0, show_default=True, help="The account's calls per second.")
+@click.option("--agents", default=40, show_default=True, help="Available agents.")
+@click.option("--cps", default=20.0, show_default=True, help="The account's calls per second.")
 @click.option(
     "--outcomes",
     default="human=55,machine=15,busy=10,no-answer=12,failed=5,canceled=3",
     show_default=True,
     help="Outcome mix, as weights.",
 )
-@click.option("--time-scale", default=20.0, show_default=True, help="Simulated seconds per second.")
+@click.option("--time-scale", default=30.0, show_default=True, help="Simulated seconds per second.")
 @click.option(
     "--mode",
     type=click.Choice(["progressive", "fixed", "predictive"]),

@@ -16,7 +16,9 @@ from queue_adapters.redis import (
     RedisContactCache,
     RedisControlStream,
     RedisEventPublisher,
+    RedisExecutionLeases,
     RedisKeys,
+    RedisLaunchLimiter,
     RedisOptions,
     RedisPacingStatsSource,
     RedisQueueStateStore,
@@ -92,6 +94,7 @@ def _runner_settings(settings: Settings) -> RunnerSettings:
         stats_max_age_s=settings.stats_max_age_s,
         poll_interval_s=settings.poll_interval_s,
         expect_voice_events=settings.expect_voice_events,
+        reconcile_after_s=settings.reconcile_after_s,
     )
 
 
@@ -100,6 +103,7 @@ def _budget_settings(settings: Settings) -> BudgetSettings:
         account_cps=settings.account_cps,
         cps_share=settings.cps_share,
         contact_timeout_s=settings.contact_timeout_s,
+        lease_ttl_s=settings.lease_ttl_s,
     )
 
 
@@ -126,6 +130,8 @@ class Container(containers.DeclarativeContainer):
     states = providers.Singleton(RedisQueueStateStore, redis, keys=keys)
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
+    leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
+    limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
         redis,
@@ -148,6 +154,7 @@ class Container(containers.DeclarativeContainer):
         states=states,
         events=events,
         clock=clock,
+        limiter=limiter,
     )
     supervisor = providers.Singleton(
         QueueSupervisor,
@@ -158,4 +165,5 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(_runner_settings, settings),
         providers.Callable(_budget_settings, settings),
         tokens,
+        leases=leases,
     )

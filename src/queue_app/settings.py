@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
     stats_max_age_s: float = Field(60.0, gt=0, validation_alias="QUEUE_STATS_MAX_AGE_S")
     poll_interval_s: float = Field(0.5, gt=0, le=60, validation_alias="QUEUE_POLL_INTERVAL_S")
+    lease_ttl_s: float = Field(10.0, gt=0.5, le=300, validation_alias="QUEUE_LEASE_TTL_S")
+    reconcile_after_s: float = Field(60.0, gt=0, validation_alias="QUEUE_RECONCILE_AFTER_S")
     shutdown_grace_s: float = Field(30.0, ge=0, validation_alias="QUEUE_SHUTDOWN_GRACE_S")
     twilio_timeout_s: float = Field(10.0, gt=0, validation_alias="QUEUE_TWILIO_TIMEOUT_S")
     control_claim_idle_s: float = Field(60.0, ge=0, validation_alias="QUEUE_CONTROL_CLAIM_IDLE_S")

@@ -1,0 +1,82 @@
+"""`queue-service serve` as a process: its HTTP surface, its start-up provisioning, and its
+refusal of bad settings."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.support.redis_server import free_port
+from tests.system.processes import (
+    EmulatorProcess,
+    ServiceProcess,
+    queue_service,
+    service_env,
+    wait_for,
+)
+from twilio_emulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+pytestmark = pytest.mark.slow
+
+
+def test_serve_answers_health_readiness_metrics_and_openapi(
+    launch_service: Callable[..., ServiceProcess],
+) -> None:
+    service = launch_service()
+
+    assert service.get("/healthz").status_code == 200
+    ready = service.get("/readyz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    metrics = service.get("/metrics")
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert "# TYPE queue_launches_total counter" in metrics.text
+    assert "# TYPE queue_dispositions_total counter" in metrics.text
+    # Signatures are checked by default: an unsigned Event Streams batch is refused.
+    unsigned = httpx.post(f"{service.url}/eventstreams", json=[], timeout=5.0)
+    assert unsigned.status_code == 403
+    document = service.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert {"/eventstreams", "/callstatus", "/healthz", "/readyz", "/metrics"} <= set(
+        document["paths"]
+    )
+
+
+def test_serve_provisions_the_event_streams_sink_at_start_up(
+    launch_service: Callable[..., ServiceProcess], emulator: EmulatorProcess
+) -> None:
+    service = launch_service()
+    destination = f"{service.url}/eventstreams"
+    auth = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+
+    def sink_sid() -> str | None:
+        sinks = httpx.get(f"{emulator.url}/v1/Sinks", auth=auth, timeout=5.0).json()["sinks"]
+        return next(
+            (s["sid"] for s in sinks if s["sink_configuration"]["destination"] == destination),
+            None,
+        )
+
+    sid = wait_for(sink_sid, "the service's Event Streams sink at the emulator", 15.0, 0.1)
+    subscriptions = httpx.get(
+        f"{emulator.url}/v1/Subscriptions", params={"SinkSid": sid}, auth=auth, timeout=5.0
+    ).json()["subscriptions"]
+    assert len(subscriptions) == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("QUEUE_CPS_SHARE", "2"), ("QUEUE_PORT", "not-a-port"), ("QUEUE_PUBLIC_BASE_URL", "")],
+)
+def test_serve_exits_2_naming_a_bad_setting(variable: str, value: str) -> None:
+    env = service_env("redis://127.0.0.1:1/0", "http://127.0.0.1:1", free_port())
+    env[variable] = value
+
+    done = subprocess.run(
+        [queue_service(), "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert variable in done.stderr
