@@ -42,12 +42,19 @@ class ExecutionReport:
 
 
 class QueueClient:
+    """Commands, states and queue events of the queue service, over its Redis."""
+
     def __init__(self, redis: RedisClient, keys: RedisKeys | None = None) -> None:
         self._redis = redis
         self._keys = keys or RedisKeys()
         self._states = RedisQueueStateStore(redis, keys=self._keys)
         self._cache = RedisContactCache(redis, keys=self._keys)
         self._calls = RedisActiveCallRegistry(redis, keys=self._keys)
+
+    @property
+    def redis(self) -> RedisClient:
+        """The client's Redis connection, for what the contract lets you do yourself."""
+        return self._redis
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -1,8 +1,21 @@
-"""The queue service's domain: pure logic and the ports it needs. Standard library only."""
+"""The queue service's domain: pure logic and the ports it needs. Standard library only.
 
+What other services import: the contract's types (`ControlCommand`, `CampaignExecution`,
+`ContactRecord`, `Disposition`, `QueueEvent`) with their stream-entry and document forms; the
+pacer and the launch budget; the disposition assembler; the ports; and the application
+services that run a queue on any implementation of the ports.
+"""
+
+from queue_core.assembler import (
+    DispositionAssembler,
+    invalid_record_disposition,
+    launch_failed_disposition,
+)
+from queue_core.budget import LaunchRateController, account_rate, share_rates
 from queue_core.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.commands import Action, ControlCommand
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
+from queue_core.control import ControlCommandHandler
 from queue_core.disposition import SCHEMA_VERSION, Disposition, DispositionStatus
 from queue_core.errors import (
     ContractViolation,
@@ -11,38 +24,127 @@ from queue_core.errors import (
     InvalidCommand,
     InvalidContactRecord,
     InvalidWebhook,
+    LeaseLost,
     QueueError,
     StoreUnavailable,
 )
+from queue_core.facts import (
+    AmdEvent,
+    CallStatusReport,
+    ContactFact,
+    ContactTimedOut,
+    StudioExecutionEvent,
+    StudioStepEvent,
+    VoiceCallEvent,
+    VoiceEventKind,
+)
+from queue_core.launch import (
+    Ambiguous,
+    Launched,
+    LaunchOutcome,
+    LaunchRequest,
+    RateLimited,
+    Rejected,
+)
+from queue_core.pacer import Pacer, PacingDecision, PacingSnapshot
+from queue_core.ports import (
+    ActiveCallRegistry,
+    AssemblySnapshot,
+    AssemblyStore,
+    CallLauncher,
+    CampaignExecutionStore,
+    Clock,
+    ContactCache,
+    ControlEntry,
+    ControlStream,
+    EventPublisher,
+    ExecutionLeases,
+    ExecutionStatus,
+    LaunchLimiter,
+    PacingStatsSource,
+    QueueStateStore,
+)
 from queue_core.queue_events import QueueEvent, QueueEventType
+from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
 from queue_core.state import QueueState, QueueStateMachine, Trigger
 from queue_core.stats import QueueStats
+from queue_core.supervisor import BudgetSettings, QueueSupervisor
+from queue_core.tokens import CallstatusTokens
+from queue_core.tracker import ContactTracker, TrackResult
 
 __all__ = [
     "SCHEMA_VERSION",
     "Action",
+    "ActiveCallRegistry",
+    "Ambiguous",
+    "AmdEvent",
+    "AssemblySnapshot",
+    "AssemblyStore",
+    "BudgetSettings",
+    "CallLauncher",
+    "CallStatusReport",
+    "CallstatusTokens",
     "CampaignExecution",
+    "CampaignExecutionStore",
     "ClaimedRecord",
+    "Clock",
     "ContactAttempt",
+    "ContactCache",
+    "ContactFact",
     "ContactRecord",
     "ContactRef",
+    "ContactTimedOut",
+    "ContactTracker",
     "ContractViolation",
     "ControlCommand",
+    "ControlCommandHandler",
+    "ControlEntry",
+    "ControlStream",
     "Disposition",
+    "DispositionAssembler",
     "DispositionStatus",
+    "EventPublisher",
+    "ExecutionLeases",
+    "ExecutionStatus",
     "IllegalTransition",
     "InvalidCampaignExecution",
     "InvalidCommand",
     "InvalidContactRecord",
     "InvalidWebhook",
+    "LaunchLimiter",
+    "LaunchOutcome",
+    "LaunchRateController",
+    "LaunchRequest",
+    "Launched",
+    "LeaseLost",
+    "Pacer",
+    "PacingDecision",
     "PacingMode",
     "PacingSettings",
+    "PacingSnapshot",
+    "PacingStatsSource",
     "QueueError",
     "QueueEvent",
     "QueueEventType",
+    "QueueRunner",
     "QueueState",
     "QueueStateMachine",
+    "QueueStateStore",
     "QueueStats",
+    "QueueSupervisor",
+    "RateLimited",
+    "Rejected",
+    "RunnerPorts",
+    "RunnerSettings",
     "StoreUnavailable",
+    "StudioExecutionEvent",
+    "StudioStepEvent",
+    "TrackResult",
     "Trigger",
+    "VoiceCallEvent",
+    "VoiceEventKind",
+    "account_rate",
+    "invalid_record_disposition",
+    "launch_failed_disposition",
+    "share_rates",
 ]

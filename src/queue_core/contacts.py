@@ -33,6 +33,17 @@ class ContactRecord:
         value = doc.get("record_id") if isinstance(doc, dict) else None
         return value[:MAX_RECORD_ID_LENGTH] if isinstance(value, str) else ""
 
+    def to_json(self) -> str:
+        """The record as the cache holds it (what `parse` reads)."""
+        return json.dumps(
+            {
+                "record_id": self.record_id,
+                "phone_number": self.phone_number,
+                "attributes": dict(self.attributes),
+            },
+            separators=(",", ":"),
+        )
+
     @classmethod
     def parse(cls, raw: str) -> ContactRecord:
         """Validate one raw cache entry; raise `InvalidContactRecord` naming what is wrong."""

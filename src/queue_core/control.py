@@ -46,6 +46,8 @@ class StateChange:
 
 
 class ControlCommandHandler:
+    """Applies control-stream entries: validate, store the state, announce it, ack."""
+
     def __init__(
         self,
         stream: ControlStream,

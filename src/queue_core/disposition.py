@@ -73,12 +73,14 @@ class Disposition:
         }
 
     @classmethod
-    def from_fields(cls, entry: Mapping[str, str]) -> Disposition:
-        """Parse a stream entry; raise `ContractViolation` on another schema or a bad field."""
+    def from_fields(cls, entry: Mapping[str, str], *, entry_id: str = "") -> Disposition:
+        """Parse a stream entry; raise `ContractViolation` on another schema or a bad field
+        (naming `entry_id` when given)."""
+        where = f"call_dispositions entry {entry_id}".rstrip()
         version = entry.get("schema_version")
         if version != str(SCHEMA_VERSION):
             raise ContractViolation(
-                f"call_dispositions entry has schema_version {version!r}, expected {SCHEMA_VERSION}"
+                f"{where} has schema_version {version!r}, expected {SCHEMA_VERSION}"
             )
         try:
             return cls(
@@ -98,7 +100,7 @@ class Disposition:
                 error_message=entry.get("error_message", ""),
             )
         except (KeyError, ValueError) as exc:
-            raise ContractViolation(f"call_dispositions entry is invalid: {exc}") from None
+            raise ContractViolation(f"{where} is invalid: {exc}") from None
 
 
 FIELD_NAMES = tuple(f.name for f in fields(Disposition))

@@ -71,6 +71,8 @@ class RunnerSettings:
 
 
 class QueueRunner:
+    """Drives one campaign execution until it completes, stops or fails (module docstring)."""
+
     def __init__(
         self,
         execution: CampaignExecution,

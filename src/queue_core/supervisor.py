@@ -45,6 +45,8 @@ class BudgetSettings:
 
 
 class QueueSupervisor:
+    """The runners of one instance, their leases, their shared budget (module docstring)."""
+
     def __init__(
         self,
         ports: RunnerPorts,

@@ -14,6 +14,8 @@ __all__ = ["CallstatusTokens"]
 
 
 class CallstatusTokens:
+    """Issues and checks the per-contact token; `secret` must not be empty."""
+
     def __init__(self, secret: bytes) -> None:
         if not secret:
             raise ValueError("the callstatus token secret must not be empty")

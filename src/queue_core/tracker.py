@@ -47,6 +47,8 @@ class TrackResult:
 
 
 class ContactTracker:
+    """Turns webhook facts into dispositions: correlate, store, fold, settle once."""
+
     def __init__(
         self,
         calls: ActiveCallRegistry,

@@ -39,6 +39,8 @@ class Faults:
 
 
 class EmulatorState:
+    """Everything one emulator holds: executions, sinks, limits, faults, pending work."""
+
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.faults = Faults()

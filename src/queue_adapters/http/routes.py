@@ -153,6 +153,7 @@ def _error(status: int, message: str) -> Response:
 
 
 def build_routes(endpoints: HttpEndpoints) -> list[Route]:
+    """The contract's routes, for `Starlette(routes=...)`."""
     return [
         Route("/eventstreams", endpoints.eventstreams, methods=["POST"]),
         Route("/callstatus", endpoints.callstatus, methods=["POST"]),
