@@ -170,9 +170,17 @@ class ActiveCallRegistry(Protocol):
         matching its webhooks until the new owner reconciles it)."""
         ...
 
-    async def record_launch(self, attempt: ContactAttempt) -> None:
-        """The launch succeeded: SADD the execution SID to `active_calls:{id}`, index the SID,
-        store the attempt, count the launch. Idempotent."""
+    async def record_launch(self, attempt: ContactAttempt) -> list[ContactFact]:
+        """The launch succeeded: SADD the execution SID to `active_calls:{id}`, store the
+        attempt, count the launch, index the SID. Idempotent. Returns the facts parked for this
+        SID before it was indexed (see `park`), now handed over: the caller folds them in."""
+        ...
+
+    async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
+        """Atomically: when the SID is indexed, return its contact and park nothing; else keep
+        the facts (deduplicated on `fact.key`) for `record_launch` to hand over. Studio can
+        report on an execution before its creation's answer reaches us; parking keeps those
+        facts instead of dropping them. Parked facts expire after the contact timeout."""
         ...
 
     async def attempt(self, ref: ContactRef) -> ContactAttempt | None:

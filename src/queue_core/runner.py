@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from queue_core.assembler import invalid_record_disposition, launch_failed_disposition
@@ -21,6 +21,7 @@ from queue_core.budget import LaunchRateController
 from queue_core.campaign import CampaignExecution
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
 from queue_core.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
+from queue_core.facts import ContactFact
 from queue_core.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, RateLimited
 from queue_core.pacer import Pacer, PacingSnapshot
 from queue_core.ports import (
@@ -106,6 +107,10 @@ class QueueRunner:
         self._store_failures = 0
         self._leaving = False
         self._limited_until = -math.inf
+        # Hands facts parked before a launch was recorded to the tracker (set by the supervisor).
+        self.on_recorded: (
+            Callable[[ContactAttempt, Sequence[ContactFact]], Awaitable[None]] | None
+        ) = None
 
     @property
     def state(self) -> QueueState:
@@ -319,18 +324,19 @@ class QueueRunner:
     async def _record(
         self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
     ) -> None:
-        await self._ports.calls.record_launch(
-            ContactAttempt(
-                ref=ref,
-                record_id=contact.record_id,
-                to=request.to,
-                from_=request.from_,
-                flow_sid=request.flow_sid,
-                execution_sid=launched.execution_sid,
-                launched_at=self._ports.clock.now(),
-                expect_voice_events=self._settings.expect_voice_events,
-            )
+        attempt = ContactAttempt(
+            ref=ref,
+            record_id=contact.record_id,
+            to=request.to,
+            from_=request.from_,
+            flow_sid=request.flow_sid,
+            execution_sid=launched.execution_sid,
+            launched_at=self._ports.clock.now(),
+            expect_voice_events=self._settings.expect_voice_events,
         )
+        parked = await self._ports.calls.record_launch(attempt)
+        if parked and self.on_recorded is not None:
+            await self.on_recorded(attempt, parked)
 
     async def _release(self, ref: ContactRef, to: str) -> None:
         await self._ports.calls.release(ref, to, self.execution.from_number, "")

@@ -72,7 +72,9 @@ class QueueSupervisor:
         self._shares: dict[str, float] = {}  # every live execution's cps_share, all instances
         self._documents: dict[str, CampaignExecution] = {}
         self._closing = False
-        self.tracker = ContactTracker(ports.calls, assembly, ports.cache, ports.clock, self.wake)
+        self.tracker = ContactTracker(
+            ports.calls, assembly, ports.cache, ports.clock, self.wake, self._is_our_flow
+        )
         self.commands = ControlCommandHandler(
             control, executions, ports.states, ports.events, ports.calls, ports.clock, self._changed
         )
@@ -81,6 +83,9 @@ class QueueSupervisor:
     def account_rate(self) -> float:
         settings = self._budget_settings
         return account_rate(settings.account_cps, settings.cps_share)
+
+    def _is_our_flow(self, flow_sid: str) -> bool:
+        return any(e.studio_flow_sid == flow_sid for e in self._documents.values())
 
     def wake(self, execution_id: str) -> None:
         runner = self.runners.get(execution_id)
@@ -154,6 +159,7 @@ class QueueSupervisor:
             lease_token=token,
             account_rate=self.account_rate,
         )
+        runner.on_recorded = self.tracker.adopt
         self.runners[execution_id] = runner
         self._shares.setdefault(execution_id, execution.pacing.cps_share)
         task = asyncio.create_task(runner.run(), name=f"runner:{execution_id}")

@@ -56,7 +56,11 @@ class ContactTracker:
         cache: ContactCache,
         clock: Clock,
         on_settled: Callable[[str], None] | None = None,
+        is_our_flow: Callable[[str], bool] = lambda flow_sid: True,
     ) -> None:
+        """`is_our_flow` tells a Studio flow of ours: only its events are parked while their
+        execution's launch is not recorded yet (other flows on the account are ignored)."""
+        self.is_our_flow = is_our_flow
         self._calls = calls
         self._assembly = assembly
         self._cache = cache
@@ -66,13 +70,23 @@ class ContactTracker:
     async def record(self, facts: Iterable[ContactFact]) -> TrackResult:
         """Correlate, store and fold facts; settle every contact they make final."""
         by_contact: dict[ContactRef, list[ContactFact]] = defaultdict(list)
+        to_park: dict[str, list[ContactFact]] = defaultdict(list)
         unmatched = 0
         for fact in facts:
             ref = await self._correlate(fact)
-            if ref is None:
-                unmatched += 1
-            else:
+            if ref is not None:
                 by_contact[ref].append(fact)
+            elif self._parks(fact):
+                assert isinstance(fact, StudioExecutionEvent | StudioStepEvent | CallStatusReport)
+                to_park[fact.execution_sid].append(fact)
+            else:
+                unmatched += 1
+        for execution_sid, early in to_park.items():
+            # Indexed meanwhile? Then the contact is known after all; else the facts wait for
+            # `record_launch` to hand them over (one atomic step either way).
+            ref = await self._calls.park(execution_sid, early)
+            if ref is not None:
+                by_contact[ref].extend(early)
         settled: list[Disposition] = []
         matched = 0
         retry_later = False
@@ -90,6 +104,21 @@ class ContactTracker:
             if disposition is not None:
                 settled.append(disposition)
         return TrackResult(matched, unmatched, tuple(settled), retry_later)
+
+    async def adopt(self, attempt: ContactAttempt, parked: Sequence[ContactFact]) -> None:
+        """Fold in the facts that were parked for a launch just recorded."""
+        if not parked:
+            return
+        snapshot = await self._assembly.add(attempt.ref, parked)
+        if snapshot is not None:
+            await self._fold(snapshot.attempt, snapshot.facts)
+
+    def _parks(self, fact: ContactFact) -> bool:
+        if isinstance(fact, CallStatusReport):
+            return True  # authenticated by its token: ours
+        return isinstance(fact, StudioExecutionEvent | StudioStepEvent) and self.is_our_flow(
+            fact.flow_sid
+        )
 
     async def time_out(self, attempts: Iterable[ContactAttempt], timeout_s: float) -> int:
         """Give every attempt launched more than `timeout_s` ago its final disposition."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from queue_core.contacts import ContactRef
+from queue_core.facts import StudioExecutionEvent
 from tests.contract.conftest import FROM, NOW, World, attempt, record
 
 CE = "ce-42"
@@ -129,3 +130,41 @@ async def test_in_flight_lists_every_recorded_attempt_of_the_execution(world: Wo
 
     assert await world.calls.in_flight(CE) == [attempt(ref, i) for i, ref in enumerate(refs)]
     assert await world.calls.count("ce-other") == 1
+
+
+def studio_ended(sid: str, n: int) -> StudioExecutionEvent:
+    return StudioExecutionEvent(
+        event_id=f"EZ{n:032d}",
+        ended=True,
+        execution_sid=sid,
+        flow_sid="FW" + "0" * 32,
+        contact_channel_address=TO,
+        status="ended",
+        at=NOW + n,
+    )
+
+
+async def test_facts_parked_before_the_launch_is_recorded_are_handed_over_once(
+    world: World,
+) -> None:
+    [ref] = await claim_refs(world, 1)
+    launched = attempt(ref, 1)
+    early = [studio_ended(launched.execution_sid, 1), studio_ended(launched.execution_sid, 2)]
+
+    assert await world.calls.park(launched.execution_sid, early) is None
+    assert await world.calls.park(launched.execution_sid, early[:1]) is None  # a redelivery
+
+    handed = await world.calls.record_launch(launched)
+    assert sorted(handed, key=lambda f: f.key) == early
+    assert await world.calls.record_launch(launched) == []  # handed over once
+
+
+async def test_parking_for_an_indexed_execution_names_its_contact_and_parks_nothing(
+    world: World,
+) -> None:
+    [ref] = await claim_refs(world, 1)
+    launched = attempt(ref, 1)
+    await world.calls.record_launch(launched)
+
+    assert await world.calls.park(launched.execution_sid, [studio_ended("x", 1)]) == ref
+    assert await world.calls.record_launch(launched) == []

@@ -54,6 +54,7 @@ class InMemoryBackend:
     answered: dict[str, set[str]] = field(default_factory=dict)
     by_pair: dict[tuple[str, str], ContactRef] = field(default_factory=dict)
     by_sid: dict[str, ContactRef] = field(default_factory=dict)
+    parked: dict[str, dict[str, ContactFact]] = field(default_factory=dict)
     settled: set[tuple[str, str]] = field(default_factory=set)
     dispositions: list[Disposition] = field(default_factory=list)
     events: list[QueueEvent] = field(default_factory=list)
@@ -181,15 +182,29 @@ class FakeActiveCallRegistry:
             claim.launching_since = now
         return True
 
-    async def record_launch(self, attempt: ContactAttempt) -> None:
+    async def record_launch(self, attempt: ContactAttempt) -> list[ContactFact]:
         claim = self._claim(attempt.ref)
-        if claim is None or claim.attempt is not None:
-            return
-        claim.attempt = attempt
-        execution_id = attempt.ref.campaign_execution_id
-        self.backend.active.setdefault(execution_id, set()).add(attempt.execution_sid)
+        if claim is None or (claim.attempt is not None and claim.attempt != attempt):
+            return []
+        if claim.attempt is None:
+            claim.attempt = attempt
+            execution_id = attempt.ref.campaign_execution_id
+            self.backend.active.setdefault(execution_id, set()).add(attempt.execution_sid)
+            self.backend._count(execution_id, launched=1)
+        holder = self.backend.by_sid.get(attempt.execution_sid)
+        if holder is not None and holder != attempt.ref:
+            return []
         self.backend.by_sid[attempt.execution_sid] = attempt.ref
-        self.backend._count(execution_id, launched=1)
+        return list(self.backend.parked.pop(attempt.execution_sid, {}).values())
+
+    async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
+        holder = self.backend.by_sid.get(execution_sid)
+        if holder is not None:
+            return holder
+        parked = self.backend.parked.setdefault(execution_sid, {})
+        for fact in facts:
+            parked.setdefault(fact.key, fact)
+        return None
 
     async def attempt(self, ref: ContactRef) -> ContactAttempt | None:
         claim = self._claim(ref)

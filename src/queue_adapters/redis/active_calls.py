@@ -10,6 +10,7 @@ lease token that is no longer current lets its pair go again and raises `LeaseLo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
@@ -19,6 +20,9 @@ from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.errors import LeaseLost
+from queue_core.facts import ContactFact
+from queue_core.facts import decode as decode_fact
+from queue_core.facts import encode as encode_fact
 
 __all__ = ["RedisActiveCallRegistry"]
 
@@ -66,7 +70,7 @@ class RedisActiveCallRegistry:
             )
         return True
 
-    async def record_launch(self, attempt: ContactAttempt) -> None:
+    async def record_launch(self, attempt: ContactAttempt) -> list[ContactFact]:
         ref = attempt.ref
         k = self._keys.execution(ref.campaign_execution_id)
         with unavailable():
@@ -75,8 +79,27 @@ class RedisActiveCallRegistry:
                 [k.claims, k.launching, k.attempts, k.active_calls, k.state],
                 [ref.claim_id, attempt.to_json(), attempt.execution_sid],
             )
-            if recorded:
-                await self._hold(self._keys.execution_sid(attempt.execution_sid), ref)
+            if not recorded:
+                return []
+            sid = attempt.execution_sid
+            answer = await self._scripts.run(
+                "index_sid",
+                [self._keys.execution_sid(sid), self._keys.parked(sid)],
+                [encode_ref(ref), self._ttl_ms],
+            )
+        return [decode_fact(text(raw)) for raw in answer[1:]]
+
+    async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
+        args: list[str | int | float] = [self._ttl_ms]
+        for fact in facts:
+            args += [fact.key, encode_fact(fact)]
+        with unavailable():
+            holder = await self._scripts.run(
+                "park",
+                [self._keys.execution_sid(execution_sid), self._keys.parked(execution_sid)],
+                args,
+            )
+        return decode_ref(holder) if holder else None
 
     async def _hold(self, index_key: str, ref: ContactRef) -> bool:
         """Point a global index at `ref` unless another contact holds it."""

@@ -34,7 +34,11 @@ them right), and the only multi-key one is the publish script, in the stream's s
 
     queue:executions              SET     execution ids with a stored state
     queue:pair:<to>:<from>        STRING  ContactRef JSON holding the (To, From) pair (TTL)
-    queue:sid:<FN...>             STRING  ContactRef JSON of a Studio execution (TTL)
+    queue:sid:{<FN...>}           STRING  ContactRef JSON of a Studio execution (TTL)
+    queue:parked:{<FN...>}        HASH    fact key -> encoded fact: Studio events and flow reports
+                                          that came before their launch was recorded (TTL); the
+                                          SID's hash tag puts both in one slot, so indexing the
+                                          SID hands the parked facts over in the same script
     queue:published:{call_dispositions}:<id>:<outbox entry id>
                                   STRING  published marker: the stream entry id (TTL); its tag
                                           is the stream's, so XADD + marker are one script
@@ -162,7 +166,11 @@ class RedisKeys:
         return f"{self.prefix}pair:{to}:{from_}"
 
     def execution_sid(self, execution_sid: str) -> str:
-        return f"{self.prefix}sid:{execution_sid}"
+        return f"{self.prefix}sid:{{{execution_sid}}}"
+
+    def parked(self, execution_sid: str) -> str:
+        """Facts waiting for the launch of `execution_sid` to be recorded (same slot)."""
+        return f"{self.prefix}parked:{{{execution_sid}}}"
 
     def published(self, execution_id: str, outbox_entry_id: str) -> str:
         """The dedupe marker of one outbox entry, in the slot of `call_dispositions`."""
