@@ -91,6 +91,13 @@ def _when(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S") if at else ""
 
 
+def _rate(report: ExecutionReport) -> str:
+    pacing = report.pacing
+    if pacing is None:
+        return ""
+    return f"{pacing.launch_rate:.2f}/s of {pacing.launch_budget:.2f}/s ({pacing.reason})"
+
+
 @main.command()
 @click.argument("execution_id", required=False)
 def status(execution_id: str | None) -> None:
@@ -118,6 +125,8 @@ def status(execution_id: str | None) -> None:
         "in cache",
         "updated (UTC)",
         "reason",
+        "launch rate / budget",
+        "dial ratio",
     )
     for r in reports:
         table.add_row(
@@ -130,6 +139,8 @@ def status(execution_id: str | None) -> None:
             str(r.remaining),
             _when(r.updated_at),
             r.reason,
+            _rate(r),
+            f"{r.pacing.dial_ratio:.2f}" if r.pacing else "",
         )
     # Piped, rich would fit the table into 80 columns and cut the values a script reads.
     (console if console.is_terminal else Console(width=1000)).print(table)

@@ -20,6 +20,7 @@ from queue_adapters.redis import (
     connect,
 )
 from queue_core.commands import Action, ControlCommand
+from queue_core.ports import PacingReport
 from queue_core.queue_events import QueueEvent
 from queue_core.state import QueueState
 
@@ -39,6 +40,7 @@ class ExecutionReport:
     claimed: int
     reason: str
     updated_at: float
+    pacing: PacingReport | None = None
 
 
 class QueueClient:
@@ -107,6 +109,7 @@ class QueueClient:
             claimed=len(await self._cache.claimed(execution_id)),
             reason=stored.reason,
             updated_at=stored.updated_at,
+            pacing=stored.pacing,
         )
 
     async def statuses(self) -> list[ExecutionReport]:

@@ -35,6 +35,7 @@ __all__ = [
     "ExecutionLeases",
     "ExecutionStatus",
     "LaunchLimiter",
+    "PacingReport",
     "PacingStatsSource",
     "QueueStateStore",
 ]
@@ -258,6 +259,18 @@ class ExecutionStatus:
     updated_at: float = 0.0
     reason: str = ""
     request_id: str = ""
+    pacing: PacingReport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PacingReport:
+    """How an execution paces now, as its runner last reported it (for `status`)."""
+
+    launch_rate: float  # launches/s over the last 10 s
+    launch_budget: float  # launches/s this execution may use
+    dial_ratio: float
+    reason: str  # the pacer's last reason
+    at: float  # when reported (unix s)
 
 
 class QueueStateStore(Protocol):
@@ -275,6 +288,10 @@ class QueueStateStore(Protocol):
     ) -> None:
         """Store the state, with the reason and request id of the command that changed it
         (echoed on the event that ends the change, such as `stopped`); counts untouched."""
+        ...
+
+    async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
+        """Store the runner's latest pacing report (state and counts untouched)."""
         ...
 
     async def reset_counts(self, campaign_execution_id: str) -> None:

@@ -31,6 +31,7 @@ from queue_core.ports import (
     ContactCache,
     EventPublisher,
     LaunchLimiter,
+    PacingReport,
     PacingStatsSource,
     QueueStateStore,
 )
@@ -41,6 +42,9 @@ from queue_core.tokens import CallstatusTokens
 __all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
 
 log = logging.getLogger(__name__)
+
+RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
+PACING_REPORT_S = 2.0  # and reported at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,8 @@ class QueueRunner:
         self._store_failures = 0
         self._leaving = False
         self._limited_until = -math.inf
+        self._recent_launches: deque[float] = deque()
+        self._reported_at = -math.inf
         # Hands facts parked before a launch was recorded to the tracker (set by the supervisor).
         self.on_recorded: (
             Callable[[ContactAttempt, Sequence[ContactFact]], Awaitable[None]] | None
@@ -199,6 +205,7 @@ class QueueRunner:
             claimed=len(self._pending),
         )
         decision = self.pacer.decide(snapshot, self._state)
+        await self._report_pacing(decision.reason)
         lookahead = max(1, math.ceil(self.budget.rate * self._settings.claim_lookahead_s))
         want = min(decision.count, lookahead - len(self._pending))
         if want <= 0:
@@ -208,6 +215,23 @@ class QueueRunner:
         records = await ports.cache.claim(self._id, self._settings.owner, want, ports.clock.now())
         self._pending.extend(records)
         self._cache_maybe_empty = len(records) < want
+
+    async def _report_pacing(self, reason: str) -> None:
+        """Store how this execution paces now, at most every `PACING_REPORT_S`."""
+        now = self._ports.clock.monotonic()
+        while self._recent_launches and now - self._recent_launches[0] > RATE_WINDOW_S:
+            self._recent_launches.popleft()
+        if now - self._reported_at < PACING_REPORT_S:
+            return
+        self._reported_at = now
+        report = PacingReport(
+            launch_rate=len(self._recent_launches) / RATE_WINDOW_S,
+            launch_budget=self.budget.budget,
+            dial_ratio=self.pacer.dial_ratio,
+            reason=reason,
+            at=self._ports.clock.now(),
+        )
+        await self._ports.states.save_pacing(self._id, report)
 
     async def _start_launch(self, record: ClaimedRecord) -> None:
         ports = self._ports
@@ -234,6 +258,7 @@ class QueueRunner:
             self._deferred.append(record)  # the pair is in flight: try again next decision
             return
         self.budget.take(ports.clock.monotonic())
+        self._recent_launches.append(ports.clock.monotonic())
         task = asyncio.create_task(self._launch(record, contact, ref, reserved_at))
         self._launches.add(task)
         task.add_done_callback(self._launch_done)

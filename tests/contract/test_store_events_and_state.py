@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from queue_core.contacts import ContactRef
-from queue_core.ports import ExecutionStatus
+from queue_core.ports import ExecutionStatus, PacingReport
 from queue_core.queue_events import QueueEvent, QueueEventType
 from queue_core.state import QueueState
 from tests.contract.conftest import NOW, World, attempt, disposition, record
@@ -79,3 +79,17 @@ async def test_executions_lists_every_stored_execution_once(world: World) -> Non
         await world.states.save_state(execution_id, QueueState.RUNNING, NOW)
 
     assert await world.states.executions() == ["ce-a", "ce-b"]
+
+
+async def test_the_pacing_report_is_kept_beside_state_and_counts(world: World) -> None:
+    await world.states.save_state(CE, QueueState.RUNNING, NOW)
+    report = PacingReport(
+        launch_rate=4.5, launch_budget=9.0, dial_ratio=1.5, reason="fixed", at=NOW
+    )
+
+    await world.states.save_pacing(CE, report)
+    await world.states.save_state(CE, QueueState.PAUSED, NOW + 1)
+
+    stored = await world.states.load(CE)
+    assert stored is not None
+    assert (stored.state, stored.pacing) == (QueueState.PAUSED, report)

@@ -17,7 +17,13 @@ from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.disposition import Disposition
 from queue_core.errors import InvalidCampaignExecution, LeaseLost
 from queue_core.facts import ContactFact
-from queue_core.ports import AssemblySnapshot, Clock, ControlEntry, ExecutionStatus
+from queue_core.ports import (
+    AssemblySnapshot,
+    Clock,
+    ControlEntry,
+    ExecutionStatus,
+    PacingReport,
+)
 from queue_core.queue_events import QueueEvent
 from queue_core.state import QueueState
 from queue_core.stats import QueueStats
@@ -85,14 +91,10 @@ class InMemoryBackend:
 
     def _count(self, execution_id: str, *, launched: int = 0, dispositions: int = 0) -> None:
         status = self._status(execution_id)
-        self.states[execution_id] = ExecutionStatus(
-            campaign_execution_id=execution_id,
-            state=status.state,
+        self.states[execution_id] = dataclasses.replace(
+            status,
             launched=status.launched + launched,
             dispositions=status.dispositions + dispositions,
-            owner=status.owner,
-            updated_at=status.updated_at,
-            reason=status.reason,
         )
 
 
@@ -360,16 +362,14 @@ class FakeQueueStateStore:
             status, state=state, updated_at=now, reason=reason, request_id=request_id
         )
 
+    async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
+        status = self.backend._status(campaign_execution_id)
+        self.backend.states[campaign_execution_id] = dataclasses.replace(status, pacing=report)
+
     async def reset_counts(self, campaign_execution_id: str) -> None:
         status = self.backend._status(campaign_execution_id)
-        self.backend.states[campaign_execution_id] = ExecutionStatus(
-            campaign_execution_id,
-            status.state,
-            0,
-            0,
-            status.owner,
-            status.updated_at,
-            status.reason,
+        self.backend.states[campaign_execution_id] = dataclasses.replace(
+            status, launched=0, dispositions=0
         )
 
     async def executions(self) -> list[str]:

@@ -8,7 +8,7 @@ from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._wire import text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
-from queue_core.ports import ExecutionStatus
+from queue_core.ports import ExecutionStatus, PacingReport
 from queue_core.state import QueueState
 
 __all__ = ["RedisQueueStateStore"]
@@ -37,6 +37,19 @@ class RedisQueueStateStore:
             updated_at=float(stored.get("updated_at", 0.0)),
             reason=stored.get("reason", ""),
             request_id=stored.get("request_id", ""),
+            pacing=_pacing(stored),
+        )
+
+    async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
+        await self._write(
+            campaign_execution_id,
+            {
+                "launch_rate": repr(report.launch_rate),
+                "launch_budget": repr(report.launch_budget),
+                "dial_ratio": repr(report.dial_ratio),
+                "pacing_reason": report.reason,
+                "pacing_at": repr(report.at),
+            },
         )
 
     async def save_state(
@@ -71,3 +84,15 @@ class RedisQueueStateStore:
         with unavailable():
             members = await self._client.smembers(self._keys.executions)
         return sorted(text(member) for member in members)
+
+
+def _pacing(stored: dict[str, str]) -> PacingReport | None:
+    if "pacing_at" not in stored:
+        return None
+    return PacingReport(
+        launch_rate=float(stored["launch_rate"]),
+        launch_budget=float(stored["launch_budget"]),
+        dial_ratio=float(stored["dial_ratio"]),
+        reason=stored.get("pacing_reason", ""),
+        at=float(stored["pacing_at"]),
+    )

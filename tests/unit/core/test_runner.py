@@ -77,6 +77,9 @@ async def test_a_1000_record_campaign_completes_with_one_disposition_each() -> N
     assert len({e.request.to for e in queue.launcher.executions}) == 998
     launch_times = [e.created_monotonic for e in queue.launcher.executions]
     assert max_in_any_window(launch_times) <= math.ceil(queue.supervisor.account_rate)
+    pacing = queue.backend.states[ID].pacing
+    assert pacing is not None
+    assert (pacing.launch_budget, pacing.dial_ratio) == (10.0, 1.5)
 
 
 async def test_progressive_pacing_never_has_more_unanswered_calls_than_ratio_times_agents() -> None:
