@@ -1,0 +1,30 @@
+"""`queue-service demo`, the README's first command, runs a campaign to the end on its own:
+an embedded Redis, the built-in emulator, no settings."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.system.processes import queue_service
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_demo_runs_a_campaign_to_the_end_with_no_settings() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUEUE_", "TWILIO_"))}
+    done = subprocess.run(
+        [queue_service(), "demo", "--contacts", "60", "--cps", "20"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(r"dispositions\s+│\s+60 \(one per contact: yes\)", done.stdout)
+    assert re.search(r"final state\s+│\s+completed", done.stdout)
