@@ -42,7 +42,7 @@ def setup(extra: str) -> None:
 
 
 def test(pytest_args: list[str]) -> int:
-    setup("[dev]")
+    setup("[dev,bench]")
     checks = [
         ("ruff", (BIN / "ruff", "check", ".")),
         ("ruff format", (BIN / "ruff", "format", "--check", ".")),

@@ -1,0 +1,121 @@
+"""`docs/benchmarks.md` and its pacing plot, rebuilt from every part's figures on file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench import PARTS
+from bench.plot import plot_pacing
+from bench.sections import SECTIONS, Goal, _met
+
+__all__ = ["write"]
+
+FINDINGS = Path(__file__).with_name("findings.md")
+_PROFILE_LINES = 28
+
+
+def _load(results: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for part in PARTS:
+        path = results / f"{part}.json"
+        if path.exists():
+            found[part] = json.loads(path.read_text())
+    return found
+
+
+def _machine(parts: dict[str, dict[str, Any]], total_s: float | None) -> list[str]:
+    first = next(iter(parts.values()))
+    m = first["machine"]
+    commands = sorted({p["command"] for p in parts.values()})
+    took = ", ".join(f"{name} {p['elapsed_s']:.0f} s" for name, p in parts.items())
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| cores (`nproc`) | {m['nproc']} |",
+        f"| CPU (/proc/cpuinfo) | {m['cpu_model']} |",
+        f"| memory | {m['memory_gib']} GiB |",
+        f"| Python | {m['python']} ({m['platform']}) |",
+        f"| date | {', '.join(sorted({p['machine']['date'] for p in parts.values()}))} |",
+        f"| command | {', '.join(f'`{c}`' for c in commands)} |",
+        f"| time per part | {took} |",
+    ]
+    if total_s is not None:
+        lines.append(f"| whole run | {total_s:.0f} s |")
+    if any(p["quick"] for p in parts.values()):
+        lines.append("| note | **quick run: smoke figures, not benchmarks** |")
+    return lines
+
+
+def _profiles(part: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for name, path in part["figures"].get("profiles", {}).items():
+        profile = Path(path)
+        if not profile.exists():
+            continue
+        text = profile.read_text().split("\n\n")[0].splitlines()[:_PROFILE_LINES]
+        out += [
+            "",
+            f"<details><summary>pyinstrument, one extra run with the emulator answering {name}"
+            " (flat, own time)</summary>",
+            "",
+            "```",
+            *text,
+            "```",
+            "</details>",
+        ]
+    return out
+
+
+def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Path]:
+    """Write the report (and the plot, when pacing was measured); the paths written."""
+    parts = _load(results)
+    if not parts:
+        return []
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    goals: list[Goal] = []
+    body: list[str] = []
+    for name, part in parts.items():
+        title, render = SECTIONS[name]
+        lines, part_goals = render(part["figures"])
+        goals += part_goals
+        body += ["", f"## {title}", "", f"`{part['command']}`, {part['elapsed_s']:.0f} s.", ""]
+        body += lines
+        if name == "ceiling":
+            body += _profiles(part)
+    if "pacing" in parts:
+        png = docs / "benchmarks-pacing.png"
+        plot_pacing(parts["pacing"]["figures"], png)
+        written.append(png)
+    summary = ["| figure | goal | measured | |", "|---|---|---|---|"]
+    summary += [f"| {f} | {g} | {m} | {_met(ok)} |" for f, g, m, ok in goals]
+    head = [
+        "# Benchmarks",
+        "",
+        "Written by `python -m bench` (the `bench/` package) from real processes: "
+        "`queue-service serve` (or its bench variant `python -m bench.uncapped`, named where "
+        "used), a private `redis-server`, the Twilio emulator (`python -m twilio_emulator`), "
+        "all on loopback. Do not edit by hand; the findings come from `bench/findings.md`.",
+        "",
+        "Run it: `pip install -e '.[dev,bench]'`, then `python -m bench` (every part), "
+        "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale) or "
+        "`python -m bench --quick` (a smoke run).",
+        "",
+        "## Machine and run",
+        "",
+        *_machine(parts, total_s),
+        "",
+        "The machine is shared: other work ran beside these figures. Every process of a part "
+        "(service, emulator, Redis, load generator) shares its cores.",
+        "",
+        "## Summary",
+        "",
+        *summary,
+    ]
+    findings = ["", FINDINGS.read_text().rstrip()] if FINDINGS.exists() else []
+    md = docs / "benchmarks.md"
+    md.write_text("\n".join([*head, *body, *findings]) + "\n")
+    written.insert(0, md)
+    return written
