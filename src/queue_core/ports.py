@@ -173,8 +173,9 @@ class ActiveCallRegistry(Protocol):
 
     async def record_launch(self, attempt: ContactAttempt) -> list[ContactFact]:
         """The launch succeeded: SADD the execution SID to `active_calls:{id}`, store the
-        attempt, count the launch, index the SID. Idempotent. Returns the facts parked for this
-        SID before it was indexed (see `park`), now handed over: the caller folds them in."""
+        attempt, count the launch, index the SID. Idempotent. Returns the facts that came before
+        the launch was recorded, when it is recorded now: those kept for the reserved claim
+        (`AssemblyStore.add`) and those parked for the SID (`park`); the caller folds them in."""
         ...
 
     async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
@@ -236,7 +237,9 @@ class AssemblyStore(Protocol):
 
     async def add(self, ref: ContactRef, facts: Sequence[ContactFact]) -> AssemblySnapshot | None:
         """Atomically add facts (deduplicated on `fact.key`) and return every fact now known.
-        None when the contact has no stored attempt (unknown or already settled)."""
+        None when the contact has no stored attempt (unknown, already settled, or reserved for
+        a launch not recorded yet: then the facts are kept, and `record_launch` hands them
+        over)."""
         ...
 
 

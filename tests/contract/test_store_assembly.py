@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from queue_core.contacts import ContactRef
+from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.facts import (
     CallStatusReport,
     ContactFact,
@@ -13,7 +13,21 @@ from queue_core.facts import (
 from tests.contract.conftest import FROM, NOW, World, attempt, disposition, record
 
 CE = "ce-42"
+CE_EARLY = "ce-early"
 TO = "+14155550001"
+
+
+def voice_completed(launched: ContactAttempt, n: int) -> VoiceCallEvent:
+    return VoiceCallEvent(
+        event_id=f"EZ-early-{n}",
+        kind=VoiceEventKind.COMPLETED,
+        call_sid="CA" + "9" * 32,
+        call_status="busy",
+        to=launched.to,
+        from_=launched.from_,
+        sequence_number=4,
+        at=NOW + 1,
+    )
 
 
 def ringing(event_id: str, call_status: str = "ringing") -> VoiceCallEvent:
@@ -100,3 +114,32 @@ async def test_a_settled_contact_forgets_its_facts(world: World) -> None:
     await world.cache.settle(CE, ref.claim_id, disposition(CE, 1))
 
     assert await world.assembly.add(ref, [ringing("b")]) is None
+
+
+async def test_facts_of_a_contact_whose_launch_is_not_recorded_are_kept_for_it(
+    world: World,
+) -> None:
+    await world.push_records(CE_EARLY, [record(1)])
+    [claimed] = await world.cache.claim(CE_EARLY, "owner-a", 1, NOW)
+    ref = ContactRef(CE_EARLY, claimed.claim_id)
+    launched = attempt(ref, 1)
+    assert await world.calls.reserve(ref, launched.to, launched.from_, NOW)
+    early = voice_completed(launched, 1)
+
+    assert await world.assembly.add(ref, [early]) is None
+
+    assert await world.calls.record_launch(launched) == [early]
+    snapshot = await world.assembly.add(ref, [])
+    assert snapshot is not None
+    assert snapshot.facts == (early,)
+
+
+async def test_facts_of_an_unreserved_claim_are_not_kept(world: World) -> None:
+    await world.push_records(CE_EARLY, [record(1)])
+    [claimed] = await world.cache.claim(CE_EARLY, "owner-a", 1, NOW)
+    ref = ContactRef(CE_EARLY, claimed.claim_id)
+    launched = attempt(ref, 1)
+
+    assert await world.assembly.add(ref, [voice_completed(launched, 1)]) is None
+    assert await world.calls.reserve(ref, launched.to, launched.from_, NOW)
+    assert await world.calls.record_launch(launched) == []

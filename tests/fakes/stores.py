@@ -188,6 +188,7 @@ class FakeActiveCallRegistry:
         claim = self._claim(attempt.ref)
         if claim is None or (claim.attempt is not None and claim.attempt != attempt):
             return []
+        recorded_now = claim.attempt is None
         if claim.attempt is None:
             claim.attempt = attempt
             execution_id = attempt.ref.campaign_execution_id
@@ -197,7 +198,8 @@ class FakeActiveCallRegistry:
         if holder is not None and holder != attempt.ref:
             return []
         self.backend.by_sid[attempt.execution_sid] = attempt.ref
-        return list(self.backend.parked.pop(attempt.execution_sid, {}).values())
+        early = list(claim.facts.values()) if recorded_now else []
+        return early + list(self.backend.parked.pop(attempt.execution_sid, {}).values())
 
     async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
         holder = self.backend.by_sid.get(execution_sid)
@@ -326,10 +328,12 @@ class FakeAssemblyStore:
 
     async def add(self, ref: ContactRef, facts: Sequence[ContactFact]) -> AssemblySnapshot | None:
         claim = self.backend.claims.get(ref.campaign_execution_id, {}).get(ref.claim_id)
-        if claim is None or claim.attempt is None:
+        if claim is None or (claim.attempt is None and claim.launching_since is None):
             return None
         for fact in facts:
             claim.facts.setdefault(fact.key, fact)
+        if claim.attempt is None:
+            return None  # kept for `record_launch` to hand over
         return AssemblySnapshot(claim.attempt, tuple(claim.facts.values()))
 
 

@@ -2,8 +2,8 @@
 
 The webhook routes do only what must happen before answering: bound the body, check the
 signature or token, parse, and store the facts durably through `WebhookIntake.record`. They
-answer 503 when the store cannot be reached, or when an event outran its launch's record, so
-that Twilio delivers again (facts are deduplicated, so a redelivery counts once).
+answer 503 when the store cannot be reached, so that Twilio delivers again (facts are
+deduplicated, so a redelivery counts once).
 """
 
 from __future__ import annotations
@@ -118,9 +118,6 @@ class HttpEndpoints:
     def _recorded(
         self, route: str, result: TrackResult, unknown: Mapping[str, int] | None
     ) -> Response:
-        if result.retry_later:
-            self.intake.observe(route, "retry_later", unknown)
-            return _error(503, "an event outran its launch's record, deliver again later")
         self.intake.observe(route, "accepted", unknown)
         return JSONResponse(
             {

@@ -76,10 +76,10 @@ class RedisActiveCallRegistry:
         with unavailable():
             recorded = await self._scripts.run(
                 "record_launch",
-                [k.claims, k.launching, k.attempts, k.active_calls, k.state],
+                [k.claims, k.launching, k.attempts, k.active_calls, k.state, k.facts(ref.claim_id)],
                 [ref.claim_id, attempt.to_json(), attempt.execution_sid],
             )
-            if not recorded:
+            if not recorded[0]:
                 return []
             sid = attempt.execution_sid
             answer = await self._scripts.run(
@@ -87,7 +87,8 @@ class RedisActiveCallRegistry:
                 [self._keys.execution_sid(sid), self._keys.parked(sid)],
                 [encode_ref(ref), self._ttl_ms],
             )
-        return [decode_fact(text(raw)) for raw in answer[1:]]
+        early = [*recorded[1:], *answer[1:]]
+        return [decode_fact(text(raw)) for raw in early]
 
     async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
         args: list[str | int | float] = [self._ttl_ms]

@@ -39,7 +39,7 @@ class RedisAssemblyStore:
             args += [fact.key, encode(fact)]
         with unavailable():
             reply = await self._scripts.run(
-                "assembly_add", [k.attempts, k.facts(ref.claim_id)], args
+                "assembly_add", [k.attempts, k.facts(ref.claim_id), k.launching], args
             )
         if reply is None:
             return None
