@@ -104,6 +104,7 @@ def _budget_settings(settings: Settings) -> BudgetSettings:
         cps_share=settings.cps_share,
         contact_timeout_s=settings.contact_timeout_s,
         lease_ttl_s=settings.lease_ttl_s,
+        studio_executions_per_s=settings.studio_executions_per_s,
     )
 
 

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     public_base_url: str = Field("", validation_alias="QUEUE_PUBLIC_BASE_URL")
     account_cps: float = Field(1.0, gt=0, le=10_000, validation_alias="QUEUE_ACCOUNT_CPS")
     cps_share: float = Field(0.9, gt=0, le=1, validation_alias="QUEUE_CPS_SHARE")
+    studio_executions_per_s: float = Field(
+        20.0, gt=0, le=10_000, validation_alias="QUEUE_STUDIO_EXECUTIONS_PER_S"
+    )
     host: str = Field("0.0.0.0", validation_alias="QUEUE_HOST")  # noqa: S104 - a server's bind
     port: int = Field(8000, ge=0, le=65535, validation_alias="QUEUE_PORT")
     event_streams_autoprovision: bool = Field(

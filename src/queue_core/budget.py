@@ -38,15 +38,20 @@ LATE_ALLOWANCE = 0.5  # in spacings: a launch this late still keeps the schedule
 WINDOW_GUARD_S = 0.005
 
 
-def account_rate(account_cps: float, cps_share: float) -> float:
-    """min(cps_share x account_cps, 20/s): launches/s this service may use on the account.
+def account_rate(
+    account_cps: float,
+    cps_share: float,
+    studio_limit: float = STUDIO_EXECUTIONS_PER_SECOND,
+) -> float:
+    """min(cps_share x account_cps, studio_limit): launches/s this service may use.
 
     Calls above the account CPS are queued by Twilio (they start late, which ruins pacing);
-    Studio answers 429 above 20 executions/s. Raises ValueError on a negative or non-finite
-    input."""
+    Studio answers 429 above 20 executions/s unless Twilio raised the account's limit. Raises
+    ValueError on a negative or non-finite input."""
     _check_rate("account_cps", account_cps)
     _check_rate("cps_share", cps_share)
-    return min(cps_share * account_cps, STUDIO_EXECUTIONS_PER_SECOND)
+    _check_rate("studio_limit", studio_limit)
+    return min(cps_share * account_cps, studio_limit)
 
 
 def share_rates(total: float, shares: Mapping[str, float]) -> dict[str, float]:

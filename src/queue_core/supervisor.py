@@ -15,7 +15,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from queue_core.budget import LaunchRateController, account_rate, share_rates
+from queue_core.budget import (
+    STUDIO_EXECUTIONS_PER_SECOND,
+    LaunchRateController,
+    account_rate,
+    share_rates,
+)
 from queue_core.campaign import CampaignExecution
 from queue_core.control import ControlCommandHandler, StateChange
 from queue_core.errors import InvalidCampaignExecution, StoreUnavailable
@@ -42,6 +47,7 @@ class BudgetSettings:
     cps_share: float = 0.9
     contact_timeout_s: float = 7200.0
     lease_ttl_s: float = 10.0
+    studio_executions_per_s: float = STUDIO_EXECUTIONS_PER_SECOND
 
 
 class QueueSupervisor:
@@ -69,7 +75,9 @@ class QueueSupervisor:
         self._owner = runner_settings.owner
         self.runners: dict[str, QueueRunner] = {}
         self._tasks: dict[str, asyncio.Task[QueueState]] = {}
-        self._shares: dict[str, float] = {}  # every live execution's cps_share, all instances
+        # The cps_share of every running execution, of every instance: only those take budget
+        # (a paused, draining or stopping one launches nothing).
+        self._shares: dict[str, float] = {}
         self._documents: dict[str, CampaignExecution] = {}
         self._closing = False
         self.tracker = ContactTracker(
@@ -82,7 +90,9 @@ class QueueSupervisor:
     @property
     def account_rate(self) -> float:
         settings = self._budget_settings
-        return account_rate(settings.account_cps, settings.cps_share)
+        return account_rate(
+            settings.account_cps, settings.cps_share, settings.studio_executions_per_s
+        )
 
     def _is_our_flow(self, flow_sid: str) -> bool:
         return any(e.studio_flow_sid == flow_sid for e in self._documents.values())
@@ -96,7 +106,7 @@ class QueueSupervisor:
         """Run every stored live execution whose lease is free (after a restart, or when the
         instance driving it died); return the ones started here."""
         started = []
-        live: dict[str, float] = {}
+        running: dict[str, float] = {}
         for execution_id in await self.ports.states.executions():
             status = await self.ports.states.load(execution_id)
             if status is None or status.state not in LIVE_STATES:
@@ -104,10 +114,11 @@ class QueueSupervisor:
             execution = await self._document(execution_id)
             if execution is None:
                 continue
-            live[execution_id] = execution.pacing.cps_share
+            if status.state is QueueState.RUNNING:
+                running[execution_id] = execution.pacing.cps_share
             if execution_id not in self._tasks and await self._run(execution):
                 started.append(execution_id)
-        self._shares = live
+        self._shares = running
         self._rebalance()
         return started
 
@@ -126,6 +137,12 @@ class QueueSupervisor:
     async def _changed(self, change: StateChange) -> None:
         execution_id = change.command.campaign_execution_id
         runner = self.runners.get(execution_id)
+        document = change.execution or self._documents.get(execution_id)
+        if change.new is QueueState.RUNNING and document is not None:
+            self._shares[execution_id] = document.pacing.cps_share
+        else:
+            self._shares.pop(execution_id, None)
+        self._rebalance()
         if change.execution is not None:
             self._documents[execution_id] = change.execution
             self._shares[execution_id] = change.execution.pacing.cps_share
@@ -161,7 +178,6 @@ class QueueSupervisor:
         )
         runner.on_recorded = self.tracker.adopt
         self.runners[execution_id] = runner
-        self._shares.setdefault(execution_id, execution.pacing.cps_share)
         task = asyncio.create_task(runner.run(), name=f"runner:{execution_id}")
         self._tasks[execution_id] = task
         task.add_done_callback(lambda _: self._ended(execution_id, runner))
@@ -187,14 +203,10 @@ class QueueSupervisor:
             await self._leases.release(execution_id, self._owner, token)
 
     def _rebalance(self) -> None:
-        shares = {
-            **self._shares,
-            **{e: r.execution.pacing.cps_share for e, r in self.runners.items()},
-        }
-        rates = share_rates(self.account_rate, shares)
+        rates = share_rates(self.account_rate, self._shares)
         now = self.ports.clock.monotonic()
         for execution_id, runner in self.runners.items():
-            runner.budget.set_budget(rates[execution_id], now)
+            runner.budget.set_budget(rates.get(execution_id, 0.0), now)
 
     async def renew_leases(self) -> None:
         """Extend the lease of every local runner; a runner whose lease is lost leaves."""
