@@ -43,6 +43,7 @@ __all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
 
 log = logging.getLogger(__name__)
 
+STATE_READ_S = 0.25  # the stored state is read again at least this often
 RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
 PACING_REPORT_S = 2.0  # and reported at most this often
 
@@ -112,6 +113,8 @@ class QueueRunner:
         self._leaving = False
         self._limited_until = -math.inf
         self._recent_launches: deque[float] = deque()
+        self._state_dirty = True
+        self._state_read_at = -math.inf
         self._reported_at = -math.inf
         # Hands facts parked before a launch was recorded to the tracker (set by the supervisor).
         self.on_recorded: (
@@ -127,6 +130,11 @@ class QueueRunner:
         launches already sent are recorded. The stored state is left as it is, so the next
         instance (or this one, restarted) carries on with the execution."""
         self._leaving = True
+        self.wake()
+
+    def state_changed(self) -> None:
+        """A command changed the stored state: read it before launching anything more."""
+        self._state_dirty = True
         self.wake()
 
     def wake(self) -> None:
@@ -151,8 +159,14 @@ class QueueRunner:
             await self._wait()
 
     async def _round(self) -> QueueState | None:
-        status = await self._ports.states.load(self._id)
-        self._state = QueueState.IDLE if status is None else status.state
+        now = self._ports.clock.monotonic()
+        if self._state_dirty or now - self._state_read_at >= STATE_READ_S:
+            # Commands change the stored state: read it when told (a command here) and at
+            # least every STATE_READ_S (a command handled by another instance).
+            self._state_dirty = False
+            self._state_read_at = now
+            status = await self._ports.states.load(self._id)
+            self._state = QueueState.IDLE if status is None else status.state
         if self._leaving or self._state in TERMINAL_STATES or self._state is QueueState.IDLE:
             await self._return_local()
             await self._settle_launches()
@@ -265,9 +279,11 @@ class QueueRunner:
 
     def _launch_done(self, task: asyncio.Task[None]) -> None:
         self._launches.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        failed = not task.cancelled() and task.exception() is not None
+        if failed:
             log.error("launch task failed", exc_info=task.exception())
-        self.wake()
+        if failed or not self._launches:
+            self.wake()  # the last launch in flight is done: look at the progress again
 
     async def _launch(
         self, record: ClaimedRecord, contact: ContactRecord, ref: ContactRef, reserved_at: float
@@ -310,16 +326,26 @@ class QueueRunner:
         self, request: LaunchRequest, ref: ContactRef, reserved_at: float
     ) -> LaunchOutcome:
         """Launch; when the answer is lost, adopt the execution Studio may have created rather
-        than create a second one (which would place a second call)."""
+        than create a second one (which would place a second call). A launch is sent again
+        only when it never left (the launcher raised `StoreUnavailable`) or when Studio's list
+        shows it made nothing; while the list cannot be read, it is asked again, never sent."""
         outcome: LaunchOutcome = Ambiguous("not tried")
+        unsure = False  # a create may have reached Studio and lost its answer
         for attempt in range(self._settings.max_launch_attempts):
             if attempt:
                 await self._ports.clock.sleep(min(5.0, 0.5 * 2**attempt))
-                if not await self._still_ours(ref, request):
+            if not unsure:
+                if attempt and not await self._still_ours(ref, request):
                     return outcome
-            outcome = await self._ports.launcher.launch(request)
-            if not isinstance(outcome, Ambiguous):
-                return outcome
+                try:
+                    outcome = await self._ports.launcher.launch(request)
+                except StoreUnavailable as exc:
+                    log.warning("launch of %s not sent, sending it again: %s", ref, exc)
+                    outcome = Ambiguous(f"not sent: {exc}")
+                    continue
+                if not isinstance(outcome, Ambiguous):
+                    return outcome
+                unsure = True
             try:
                 sid = await self._ports.launcher.find_execution(
                     request.flow_sid, request.to, reserved_at - self._settings.reconcile_margin_s
@@ -328,6 +354,7 @@ class QueueRunner:
                 continue
             if sid is not None:
                 return Launched(sid, adopted=True)
+            unsure = False
         return outcome
 
     async def _still_ours(self, ref: ContactRef, request: LaunchRequest) -> bool:
@@ -337,14 +364,17 @@ class QueueRunner:
             return False
         if self.lease_token is None:
             return True
+        token = self.lease_token
         try:
-            await self._ports.calls.reserve(
-                ref, request.to, request.from_, self._ports.clock.now(), self.lease_token
+            await self._with_retry(
+                lambda: self._ports.calls.reserve(
+                    ref, request.to, request.from_, self._ports.clock.now(), token
+                )
             )
         except LeaseLost:
             self._leaving = True
             return False
-        return True
+        return not self._leaving
 
     async def _record(
         self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
@@ -365,6 +395,14 @@ class QueueRunner:
 
     async def _release(self, ref: ContactRef, to: str) -> None:
         await self._ports.calls.release(ref, to, self.execution.from_number, "")
+
+    async def _release_pair(self, ref: ContactRef, record: ClaimedRecord) -> None:
+        """Let go of the pair index of a claim going back unlaunched, if it holds it."""
+        try:
+            contact = ContactRecord.parse(record.raw)
+        except InvalidContactRecord:
+            return  # never reserved: an invalid record is settled, not dialed
+        await self._release(ref, contact.phone_number)
 
     async def _return_local(self) -> None:
         back = [*self._pending, *self._deferred]
@@ -402,8 +440,12 @@ class QueueRunner:
 
     async def _move(self, trigger: Trigger) -> None:
         ports = self._ports
-        new = QueueStateMachine.next(self._state, trigger)
         before = await ports.states.load(self._id)
+        # From the stored state, not the one read a moment ago: a command may have come since.
+        self._state = QueueState.IDLE if before is None else before.state
+        if not QueueStateMachine.allows(self._state, trigger):
+            return
+        new = QueueStateMachine.next(self._state, trigger)
         # `stopped` answers the stop command: it echoes that command's request id and reason.
         reason = before.reason if before and new is QueueState.STOPPED else ""
         request_id = before.request_id if before and new is QueueState.STOPPED else ""
@@ -437,6 +479,10 @@ class QueueRunner:
         for record in await ports.cache.claimed(self._id):
             ref = ContactRef(self._id, record.claim_id)
             if ref not in launching:
+                # Its reservation may have held the (To, From) pair and died before marking the
+                # claim (a crash or an outage between the two steps): let the pair go, or the
+                # record, claimed again under a new id, would find it held until its TTL.
+                await self._release_pair(ref, record)
                 back.append(record)
                 continue
             if ports.clock.now() - launching[ref] < self._settings.reconcile_after_s:

@@ -150,7 +150,7 @@ class QueueSupervisor:
                 await self._run(change.execution)
                 return
         if runner is not None:
-            runner.wake()
+            runner.state_changed()
 
     async def _run(self, execution: CampaignExecution) -> bool:
         """Start a runner here if this instance gets the execution's lease."""

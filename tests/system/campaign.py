@@ -28,6 +28,12 @@ class Campaign:
     redis: redis.Redis
     execution_id: str
     size: int
+    # Record n dials phone(first_number + n): campaigns that run at once dial distinct numbers.
+    first_number: int = 0
+
+    @property
+    def phones(self) -> list[str]:
+        return [phone(self.first_number + n) for n in range(self.size)]
 
     @property
     def record_ids(self) -> list[str]:
@@ -53,9 +59,9 @@ class Campaign:
         self.redis.set(f"campaign_execution:{self.execution_id}", json.dumps(document))
         records = [
             json.dumps(
-                {"record_id": rid, "phone_number": phone(n), "attributes": {"first_name": rid}}
+                {"record_id": rid, "phone_number": number, "attributes": {"first_name": rid}}
             )
-            for n, rid in enumerate(self.record_ids)
+            for rid, number in zip(self.record_ids, self.phones, strict=True)
         ]
         self.redis.rpush(self.cache_key, *records)
 

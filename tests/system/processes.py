@@ -192,6 +192,11 @@ class EmulatorProcess(_Process):
         stats: dict[str, Any] = answer.json()
         return stats
 
+    def configure(self, **settings: Any) -> None:
+        """Change emulator settings while it runs (`POST /_emulator/config`)."""
+        answer = httpx.post(f"{self.url}/_emulator/config", json=settings, timeout=5.0)
+        assert answer.status_code == 200, answer.text
+
 
 class ServiceProcess(_Process):
     """`queue-service serve` with the given environment."""
