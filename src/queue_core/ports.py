@@ -337,7 +337,8 @@ class LaunchLimiter(Protocol):
 
     async def acquire(self, rate: float) -> float:
         """Take one launch if the window allows it at `rate` launches/s: at most
-        max(1, floor(rate)) launches in any window of that many / `rate` seconds. Returns 0.0
+        max(1, floor(rate)) launches in any window of that many / `rate` seconds, and no two
+        less than half a spacing (0.5 / `rate` s) apart, so there is never a burst. Returns 0.0
         when taken, else the seconds to wait before asking again (nothing is taken)."""
         ...
 

@@ -111,7 +111,6 @@ class QueueRunner:
         self._next_decision = -math.inf
         self._store_failures = 0
         self._leaving = False
-        self._limited_until = -math.inf
         self._recent_launches: deque[float] = deque()
         self._state_dirty = True
         self._state_read_at = -math.inf
@@ -187,23 +186,28 @@ class QueueRunner:
             self._deferred.clear()
             await self._top_up()
         while self._pending and self.budget.delay(clock.monotonic()) <= 0:
-            if not await self._account_allows():
-                break
             record = self._pending.popleft()
             await self._start_launch(record)
             if self._leaving:
                 break
 
-    async def _account_allows(self) -> bool:
-        """Take a launch from the account's shared window, or note how long to wait."""
-        limiter = self._ports.limiter
+    async def _account_slot(self) -> bool:
+        """Wait for a launch of the account's shared window, taken right before the send so
+        that little time passes between the grant and Twilio seeing the launch. False when the
+        execution stopped running (or this instance is leaving) meanwhile: do not launch."""
+        limiter, clock = self._ports.limiter, self._ports.clock
         if limiter is None:
             return True
-        wait = await limiter.acquire(self.account_rate)
-        if wait > 0:
-            self._limited_until = self._ports.clock.monotonic() + wait
-            return False
-        return True
+        while not self._leaving and self._state is QueueState.RUNNING:
+            try:
+                wait = await limiter.acquire(self.account_rate)
+            except StoreUnavailable as exc:
+                log.warning("launch window unavailable, asking again: %s", exc)
+                wait = 0.5
+            if wait <= 0:
+                return True
+            await clock.sleep(wait)
+        return False
 
     async def _top_up(self) -> None:
         ports = self._ports
@@ -301,6 +305,10 @@ class QueueRunner:
                 "attributes": dict(contact.attributes),
             },
         )
+        if not await self._account_slot():
+            await self._with_retry(lambda: self._release(ref, contact.phone_number))
+            await self._with_retry(lambda: ports.cache.return_to_head(self._id, [record]))
+            return
         outcome = await self._launch_reconciled(request, ref, reserved_at)
         if isinstance(outcome, Launched):
             self.budget.succeeded(ports.clock.monotonic())
@@ -335,7 +343,9 @@ class QueueRunner:
             if attempt:
                 await self._ports.clock.sleep(min(5.0, 0.5 * 2**attempt))
             if not unsure:
-                if attempt and not await self._still_ours(ref, request):
+                if attempt and not (
+                    await self._still_ours(ref, request) and await self._account_slot()
+                ):
                     return outcome
                 try:
                     outcome = await self._ports.launcher.launch(request)
@@ -529,7 +539,7 @@ class QueueRunner:
         delay = self._settings.poll_interval_s
         if self._state is QueueState.RUNNING and self._pending:
             now = clock.monotonic()
-            ready = max(self.budget.delay(now), self._limited_until - now)
+            ready = self.budget.delay(now)
             delay = min(delay, max(0.0, ready))
         if self._wake.is_set():
             self._wake.clear()

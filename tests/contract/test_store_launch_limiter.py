@@ -159,14 +159,26 @@ async def test_a_refusal_takes_nothing_and_waits_for_the_oldest_grant(world: Wor
 
 
 async def test_the_window_frees_up_once_the_oldest_grant_leaves_it(world: World) -> None:
-    rate = 4.0  # four launches per 1 s window
+    rate = 4.0  # four launches per 1 s window, at least 125 ms apart
     for _ in range(4):
         assert await world.limiter.acquire(rate) == 0.0
+        await world.elapse(0.13)
     wait = await world.limiter.acquire(rate)
     assert 0 < wait <= 1.0
 
     await world.elapse(wait + 0.01)
 
+    assert await world.limiter.acquire(rate) == 0.0
+
+
+async def test_grants_never_come_in_a_burst(world: World) -> None:
+    rate = 10.0  # at least 50 ms between two grants
+    assert await world.limiter.acquire(rate) == 0.0
+
+    wait = await world.limiter.acquire(rate)
+
+    assert 0.0 < wait <= 0.05
+    await world.elapse(wait + 0.005)
     assert await world.limiter.acquire(rate) == 0.0
 
 

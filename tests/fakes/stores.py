@@ -316,6 +316,9 @@ class FakeLaunchLimiter:
         now = self.clock.monotonic()
         # A grant exactly one window old has left it.
         del self.grants[: bisect.bisect_right(self.grants, now - window)]
+        gap = 0.5 / rate  # no burst: grants at least half a spacing apart
+        if self.grants and self.grants[-1] + gap > now:
+            return max(1e-6, self.grants[-1] + gap - now)
         if len(self.grants) < capacity:
             self.grants.append(now)
             return 0.0

@@ -14,6 +14,9 @@ __all__ = ["RedisLaunchLimiter"]
 
 # What a rate of 0 (or less) answers: nothing is ever granted, ask again later.
 _NEVER_WAIT_S = 1.0
+# Grants are at least this many spacings (1/rate) apart: no burst, yet a caller that asks a
+# little late can catch up within the window.
+_GAP_SPACINGS = 0.5
 
 
 def _window(rate: float) -> tuple[int, int] | None:
@@ -44,6 +47,6 @@ class RedisLaunchLimiter:
             wait_us = await self._scripts.run(
                 "launch_window",
                 [self._keys.launch_window, self._keys.launch_seq],
-                [capacity, window_us],
+                [capacity, window_us, math.floor(_GAP_SPACINGS * 1_000_000 / rate)],
             )
         return int(wait_us) / 1_000_000
