@@ -96,12 +96,12 @@ class QueueService:
         if opened is not None:
             await opened
         self.supervisor = supervisor = await resolve(self.container.supervisor)
-        self._spawn(self._provision(), "provisioning")
+        self._spawn(self._provision, "provisioning", again=False)
         await self._until_ok(supervisor.resume_stored, "resume stored executions")
-        self._spawn(supervisor.run_leases(self.stop), "leases")
-        self._spawn(supervisor.run_control(self.stop), "control consumer")
-        self._spawn(supervisor.run_reaper(self.stop), "contact-timeout reaper")
-        self._spawn(self._relay_outbox(), "outbox relay")
+        self._spawn(lambda: supervisor.run_leases(self.stop), "leases")
+        self._spawn(lambda: supervisor.run_control(self.stop), "control consumer")
+        self._spawn(lambda: supervisor.run_reaper(self.stop), "contact-timeout reaper")
+        self._spawn(self._relay_outbox, "outbox relay")
         self.started = True
 
     async def drain(self) -> None:
@@ -136,15 +136,25 @@ class QueueService:
         if closed is not None:
             await closed
 
-    def _spawn(self, work: Awaitable[None], name: str) -> None:
+    def _spawn(self, work: Callable[[], Awaitable[None]], name: str, *, again: bool = True) -> None:
+        """Run a background loop; if it stops on an unexpected error, count it, log it and
+        (with `again`) start it again after a capped backoff: no loop dies silently."""
+
         async def guarded() -> None:
-            try:
-                await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.metrics.errors.labels(name).inc()
-                log.exception("%s stopped on an error", name)
+            delay = 0.5
+            while not self.stop.is_set():
+                try:
+                    await work()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    self.metrics.errors.labels(name).inc()
+                    log.exception("%s stopped on an error", name)
+                    if not again:
+                        return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
         self.tasks.append(asyncio.create_task(guarded(), name=name))
 

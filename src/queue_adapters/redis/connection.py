@@ -28,6 +28,9 @@ async def connect(
     Raises `StoreUnavailable` when the server cannot be reached to decide.
     """
     options.setdefault("decode_responses", True)
+    # Bytes that are not UTF-8 (a hostile control entry, a broken record) read as U+FFFD
+    # instead of failing the whole reply: the entry can then be refused and dead-lettered.
+    options.setdefault("encoding_errors", "replace")
     if cluster is None:
         probe = Redis.from_url(url, **options)
         try:
