@@ -101,8 +101,21 @@ class ContactTracker:
         if snapshot is None:
             # No recorded launch: the facts were kept when the launch is still under way (they
             # are handed over when it is recorded), dropped when the contact is already done.
-            return (len(facts) if await self._launch_pending(ref) else 0), None
+            if await self._launch_pending(ref):
+                return len(facts), None
+            await self._release_stale(ref, facts)
+            return 0, None
         return len(facts), await self._fold(snapshot.attempt, snapshot.facts)
+
+    async def _release_stale(self, ref: ContactRef, facts: list[ContactFact]) -> None:
+        """An index still names a contact that is done: its release was cut short (an outage
+        between settle and release). Let it go now, or the number stays blocked until the TTL.
+        `release` drops only indexes that still point at this contact."""
+        for fact in facts:
+            if isinstance(fact, VoiceCallEvent | AmdEvent):
+                await self._calls.release(ref, fact.to, fact.from_, "")
+            elif isinstance(fact, StudioExecutionEvent | StudioStepEvent | CallStatusReport):
+                await self._calls.release(ref, "", "", fact.execution_sid)
 
     async def adopt(self, attempt: ContactAttempt, parked: Sequence[ContactFact]) -> None:
         """Fold in the facts that came before a launch was recorded (`record_launch`)."""

@@ -6,7 +6,12 @@ import json
 
 from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.disposition import DispositionStatus
-from queue_core.facts import CallStatusReport, StudioExecutionEvent
+from queue_core.facts import (
+    CallStatusReport,
+    StudioExecutionEvent,
+    VoiceCallEvent,
+    VoiceEventKind,
+)
 from queue_core.tracker import ContactTracker
 from tests.fakes import (
     FakeActiveCallRegistry,
@@ -80,3 +85,19 @@ async def test_facts_of_a_recorded_launch_are_folded_at_once() -> None:
 
     assert len(result.settled) == 1
     assert len(backend.dispositions) == 1
+
+
+async def test_a_late_event_lets_go_of_an_index_left_by_a_cut_short_release() -> None:
+    backend, tracker, calls, attempt = await setup()
+    await calls.record_launch(attempt)
+    facts = no_call_facts()
+    await tracker.record(facts)  # settles the contact ...
+    backend.by_pair[(TO, FROM)] = attempt.ref  # ... but its release was cut short
+    backend.by_sid[SID] = attempt.ref
+
+    late = VoiceCallEvent("EZ9", VoiceEventKind.COMPLETED, "CA" + "9" * 32, "failed", TO, FROM)
+    result = await tracker.record([*facts, late])  # Twilio delivers again, and a late event
+
+    assert (result.matched, result.settled) == (0, ())
+    assert (TO, FROM) not in backend.by_pair
+    assert SID not in backend.by_sid
