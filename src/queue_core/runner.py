@@ -99,6 +99,8 @@ class QueueRunner:
         self.budget = budget
         self.pacer = pacer or Pacer(execution.pacing)
         self._id = execution.campaign_execution_id
+        # Every record names the execution (a field of its own in JSON logs).
+        self._log = logging.LoggerAdapter(log, {"campaign_execution_id": self._id})
         self._ports = ports
         self._settings = settings
         self._tokens = tokens
@@ -150,7 +152,7 @@ class QueueRunner:
             except StoreUnavailable as exc:
                 self._store_failures += 1
                 delay = min(self._settings.store_retry_cap_s, 0.1 * 2**self._store_failures)
-                log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
+                self._log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
                 await self._ports.clock.sleep(delay)
                 continue
             if ended is not None:
@@ -202,7 +204,7 @@ class QueueRunner:
             try:
                 wait = await limiter.acquire(self.account_rate)
             except StoreUnavailable as exc:
-                log.warning("launch window unavailable, asking again: %s", exc)
+                self._log.warning("launch window unavailable, asking again: %s", exc)
                 wait = 0.5
             if wait <= 0:
                 return True
@@ -268,7 +270,7 @@ class QueueRunner:
                 ref, contact.phone_number, self.execution.from_number, reserved_at, self.lease_token
             )
         except LeaseLost:
-            log.warning("lease on %s lost: leaving it to its new owner", self._id)
+            self._log.warning("lease on %s lost: leaving it to its new owner", self._id)
             self._pending.appendleft(record)
             self._leaving = True
             return
@@ -285,7 +287,7 @@ class QueueRunner:
         self._launches.discard(task)
         failed = not task.cancelled() and task.exception() is not None
         if failed:
-            log.error("launch task failed", exc_info=task.exception())
+            self._log.error("launch task failed", exc_info=task.exception())
         if failed or not self._launches:
             self.wake()  # the last launch in flight is done: look at the progress again
 
@@ -320,7 +322,7 @@ class QueueRunner:
             await self._with_retry(lambda: self._release(ref, contact.phone_number))
             await self._with_retry(lambda: ports.cache.return_to_head(self._id, back))
         elif isinstance(outcome, Ambiguous):
-            log.error("launch of %s still ambiguous, left for reconciliation", ref)
+            self._log.error("launch of %s still ambiguous, left for reconciliation", ref)
         else:
             disposition = launch_failed_disposition(
                 self._id, contact, execution.from_number, outcome, ports.clock.now()
@@ -350,7 +352,7 @@ class QueueRunner:
                 try:
                     outcome = await self._ports.launcher.launch(request)
                 except StoreUnavailable as exc:
-                    log.warning("launch of %s not sent, sending it again: %s", ref, exc)
+                    self._log.warning("launch of %s not sent, sending it again: %s", ref, exc)
                     outcome = Ambiguous(f"not sent: {exc}")
                     continue
                 if not isinstance(outcome, Ambiguous):
@@ -531,7 +533,7 @@ class QueueRunner:
             except StoreUnavailable as exc:
                 failures += 1
                 delay = min(self._settings.store_retry_cap_s, 0.1 * 2**failures)
-                log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
+                self._log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
                 await self._ports.clock.sleep(delay)
 
     async def _wait(self) -> None:

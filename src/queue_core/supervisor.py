@@ -129,7 +129,12 @@ class QueueSupervisor:
         try:
             execution = await self._executions.load(execution_id)
         except InvalidCampaignExecution as exc:
-            log.error("cannot run %s: %s", execution_id, exc)
+            log.error(
+                "cannot run %s: %s",
+                execution_id,
+                exc,
+                extra={"campaign_execution_id": execution_id},
+            )
             return None
         self._documents[execution_id] = execution
         return execution
@@ -189,7 +194,12 @@ class QueueSupervisor:
         self.runners.pop(execution_id, None)
         finished = task is not None and not task.cancelled()
         if finished and task is not None and task.exception() is not None:
-            log.error("runner of %s crashed", execution_id, exc_info=task.exception())
+            log.error(
+                "runner of %s crashed",
+                execution_id,
+                exc_info=task.exception(),
+                extra={"campaign_execution_id": execution_id},
+            )
         elif finished and task is not None and task.result() not in LIVE_STATES:
             self._shares.pop(execution_id, None)
             self._documents.pop(execution_id, None)
@@ -219,7 +229,11 @@ class QueueSupervisor:
                 execution_id, self._owner, runner.lease_token, self._budget_settings.lease_ttl_s
             )
             if not kept:
-                log.warning("lease on %s lost: leaving it", execution_id)
+                log.warning(
+                    "lease on %s lost: leaving it",
+                    execution_id,
+                    extra={"campaign_execution_id": execution_id},
+                )
                 runner.leave()
 
     async def reap_timeouts(self) -> int:
