@@ -3,7 +3,7 @@
 from queue_adapters.twilio.callstatus import CallStatusPost, parse_callstatus, token_is_valid
 from queue_adapters.twilio.events import ParsedBatch, WebhookFact, parse_event_batch
 from queue_adapters.twilio.http_client import (
-    HttpxAsyncHttpClient,
+    AiohttpAsyncHttpClient,
     LastResponse,
     TransportFailure,
     rewrite_twilio_url,
@@ -26,9 +26,9 @@ from queue_adapters.twilio.signatures import (
 __all__ = [
     "CONTRACT_EVENT_TYPES",
     "SIGNATURE_HEADER",
+    "AiohttpAsyncHttpClient",
     "CallStatusPost",
     "EventStreamsProvisioner",
-    "HttpxAsyncHttpClient",
     "LastResponse",
     "ParsedBatch",
     "ProvisioningError",

@@ -1,8 +1,9 @@
-"""twilio-python's async HTTP client, rebuilt on httpx: base-URL rewrite, timeout, no retry.
+"""twilio-python's async HTTP client, rebuilt on aiohttp: base-URL rewrite, timeout, no retry.
 
 twilio-python's own `AsyncTwilioHttpClient` ignores its constructor timeout, retries 5xx on
 POST when `max_retries` is set (a retried create can place a second call) and its exceptions
-carry no response headers. This client wraps an `httpx.AsyncClient` instead: it sends each
+carry no response headers. This client wraps one `aiohttp.ClientSession` instead (kept-alive
+connections; aiohttp's C parser costs a fraction of httpx's CPU per request): it sends each
 request once, applies a timeout to every request, keeps the last answer (status, headers,
 body) where the caller can read it, and reports transport failures as `TransportFailure`,
 saying whether the request may have reached Twilio.
@@ -10,24 +11,36 @@ saying whether the request may have reached Twilio.
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import logging
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import httpx
+import aiohttp
 from twilio.http import AsyncHttpClient  # type: ignore[import-untyped]
 from twilio.http.response import Response  # type: ignore[import-untyped]
 
-__all__ = ["HttpxAsyncHttpClient", "LastResponse", "TransportFailure", "rewrite_twilio_url"]
+from queue_adapters.twilio._egress import EnvironmentProxies, basic_authorization, tls_context
+
+__all__ = ["AiohttpAsyncHttpClient", "LastResponse", "TransportFailure", "rewrite_twilio_url"]
 
 _logger = logging.getLogger("queue_adapters.twilio.http")
 
-# Failures that happen before any byte of the request is written: nothing reached Twilio.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Failures before any byte of the request is written: no connection (refused, DNS, TLS
+# handshake), none free in the pool within the timeout, or a URL that cannot be sent.
+_NOT_SENT = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+    aiohttp.InvalidURL,
+    aiohttp.NonHttpUrlClientError,
+)
+# Close idle connections before Twilio's side does (httpx's keep-alive expiry): a request
+# written into a connection the server is closing is lost, and would be reported ambiguous.
+_KEEPALIVE_S = 5.0
 
 
 class TransportFailure(Exception):
@@ -91,26 +104,32 @@ def rewrite_twilio_url(url: str, base_url: str | None) -> str:
     return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
 
 
-class HttpxAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
+class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
     """An `AsyncHttpClient` for `twilio.rest.Client(http_client=...)`.
 
-    Create it inside the running event loop and `await close()` it. `last_response` is the
-    last answer seen by the *current task* (a context variable), so concurrent launches on one
-    client each read their own answer.
+    Create it inside the running event loop and `await close()` it. At most `max_connections`
+    requests are in flight; a request waits up to its timeout for a free connection. Each
+    request gets `timeout_s` (or twilio-python's per-call `timeout`) to connect, and again for
+    each read of the answer. `last_response` is the last answer seen by the *current task*
+    (a context variable), so concurrent launches on one client each read their own answer.
     """
 
     def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        timeout_s: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        self, *, base_url: str | None = None, timeout_s: float = 10.0, max_connections: int = 100
     ) -> None:
         super().__init__(logger=_logger, is_async=True, timeout=timeout_s)
         self.base_url = base_url or None
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s), transport=transport, follow_redirects=False
+        self._timeout = _timeout(timeout_s)
+        self._proxies = EnvironmentProxies()
+        connector = aiohttp.TCPConnector(
+            limit=max_connections, keepalive_timeout=_KEEPALIVE_S, ssl=tls_context()
         )
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+        )
+        # aiohttp re-sends a GET/PUT/DELETE once when a kept-alive connection turns out closed;
+        # one request must be one send (tests/unit/adapters/test_twilio_http_client.py checks).
+        self._session._retry_connection = False
         self._last: ContextVar[LastResponse | None] = ContextVar("twilio_last_response")
 
     @property
@@ -132,25 +151,65 @@ class HttpxAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
         """Send once; raise `TransportFailure` when no answer comes back."""
         self._last.set(None)
         url = rewrite_twilio_url(uri, self.base_url)
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{_urlencoded(params)}"
+        sent_headers = dict(headers or {})
+        if auth is not None:
+            sent_headers["Authorization"] = basic_authorization(*auth)
+        proxy = self._proxies.for_url(url)
         try:
-            answer = await self._client.request(
+            async with self._session.request(
                 method.upper(),
                 url,
-                params=params,  # type: ignore[arg-type]
-                data=data,
-                headers=headers,
-                auth=auth,
-                timeout=httpx.Timeout(timeout) if timeout else httpx.USE_CLIENT_DEFAULT,
-                follow_redirects=allow_redirects,
-            )
+                data=_urlencoded(data).encode() if data else None,
+                headers=sent_headers,
+                timeout=_timeout(timeout) if timeout else self._timeout,
+                allow_redirects=allow_redirects,
+                proxy=proxy.url if proxy else None,
+                proxy_headers=proxy.headers if proxy else None,
+            ) as answer:
+                body = await answer.read()
         except _NOT_SENT as exc:
             raise TransportFailure(f"{type(exc).__name__}: {exc}", request_sent=False) from exc
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransportFailure(f"{type(exc).__name__}: {exc}", request_sent=True) from exc
-        last = LastResponse(answer.status_code, dict(answer.headers.items()), answer.text)
-        self._last.set(last)
-        return Response(answer.status_code, answer.text, answer.headers)
+        text = body.decode(_charset(answer.charset), errors="replace")
+        self._last.set(LastResponse(answer.status, answer.headers, text))
+        return Response(answer.status, text, answer.headers)
 
     async def close(self) -> None:
         """Close the connection pool."""
-        await self._client.aclose()
+        await self._session.close()
+
+
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    # httpx's shape: a limit per phase (connect incl. waiting for the pool, each read), no total
+    return aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
+
+
+def _urlencoded(fields: Mapping[str, object]) -> str:
+    """A form or query string as httpx encoded it: lists repeat the key, True -> "true"."""
+    pairs = [
+        (key, _text(item))
+        for key, value in fields.items()
+        for item in (value if isinstance(value, list | tuple) else (value,))
+    ]
+    return urlencode(pairs)
+
+
+def _text(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def _charset(declared: str | None) -> str:
+    """The answer's declared charset when Python knows it, else UTF-8 (as httpx decoded)."""
+    if declared:
+        try:
+            return codecs.lookup(declared).name
+        except LookupError:
+            pass
+    return "utf-8"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from queue_adapters.twilio.http_client import HttpxAsyncHttpClient
+from queue_adapters.twilio.http_client import AiohttpAsyncHttpClient
 
 __all__ = ["TwilioRest", "open_twilio_rest"]
 
@@ -17,7 +16,7 @@ class TwilioRest:
     """A `twilio.rest.Client` and the HTTP client it sends through (for `last_response`)."""
 
     client: Client
-    http: HttpxAsyncHttpClient
+    http: AiohttpAsyncHttpClient
 
     async def close(self) -> None:
         await self.http.close()
@@ -31,13 +30,14 @@ def open_twilio_rest(
     api_secret: str | None = None,
     base_url: str | None = None,
     timeout_s: float = 10.0,
-    transport: httpx.AsyncBaseTransport | None = None,
+    max_connections: int = 100,
 ) -> TwilioRest:
     """Build the client inside the running loop; `await rest.close()` when done.
 
     Authenticates with `api_key`/`api_secret` when both are given, else with the auth token.
     `base_url` (`QUEUE_TWILIO_BASE_URL`) redirects every `https://*.twilio.com` request there,
-    path kept. Raises `ValueError` when no credentials are given.
+    path kept. At most `max_connections` requests are in flight at once. Raises `ValueError`
+    when no credentials are given.
     """
     if api_key and api_secret:
         username, password = api_key, api_secret
@@ -45,6 +45,8 @@ def open_twilio_rest(
         username, password = account_sid, auth_token
     else:
         raise ValueError("Twilio credentials: an auth token or an API key and secret are needed")
-    http = HttpxAsyncHttpClient(base_url=base_url, timeout_s=timeout_s, transport=transport)
+    http = AiohttpAsyncHttpClient(
+        base_url=base_url, timeout_s=timeout_s, max_connections=max_connections
+    )
     client = Client(username, password, account_sid, http_client=http)
     return TwilioRest(client=client, http=http)

@@ -1,20 +1,28 @@
-"""The twilio-python HTTP client on httpx: URL rewrite, timeout, one attempt, last answer."""
+"""The twilio-python HTTP client on aiohttp: URL rewrite, timeout, one attempt, last answer,
+over real HTTP to a scripted loopback server (tests/unit/adapters/scripted_twilio.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import socket
+import ssl
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
 
-import httpx
+import certifi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from queue_adapters.twilio._egress import EnvironmentProxies, Proxy, tls_context
 from queue_adapters.twilio.http_client import (
-    HttpxAsyncHttpClient,
+    AiohttpAsyncHttpClient,
     LastResponse,
     TransportFailure,
     rewrite_twilio_url,
 )
+from tests.unit.adapters.scripted_twilio import Answer, Hangup, Seen, scripted_twilio
 
 BASE = "http://127.0.0.1:9999"
 
@@ -76,97 +84,294 @@ def test_retry_after_never_raises_and_is_never_negative(value: str) -> None:
 
 
 async def test_request_goes_once_to_the_rewritten_url_with_form_body_and_auth() -> None:
-    seen: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(500, json={"code": 20500, "message": "boom"})
-
-    http = HttpxAsyncHttpClient(base_url=BASE, transport=httpx.MockTransport(answer))
-    try:
-        response = await http.request(
-            "post",
-            "https://events.twilio.com/v1/Subscriptions",
-            data={"SinkSid": "DG1", "Types": ['{"type": "a"}', '{"type": "b"}']},
-            auth=("AC1", "secret"),
-        )
-    finally:
-        await http.close()
-    assert len(seen) == 1  # a 5xx is not retried
-    assert str(seen[0].url) == f"{BASE}/v1/Subscriptions"
-    assert seen[0].method == "POST"
-    body = seen[0].content.decode()
-    assert body.count("Types=") == 2
-    assert seen[0].headers["authorization"].startswith("Basic ")
+    answer = Answer(500, {"code": 20500, "message": "boom"})
+    async with scripted_twilio(lambda seen: answer) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        try:
+            response = await http.request(
+                "post",
+                "https://events.twilio.com/v1/Subscriptions",
+                data={"SinkSid": "DG1", "Types": ['{"type": "a"}', '{"type": "b"}']},
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                auth=("AC1", "sécret"),
+            )
+        finally:
+            await http.close()
+    (seen,) = twilio.seen  # a 5xx is not retried
+    assert (seen.method, seen.target) == ("POST", "/v1/Subscriptions")
+    assert seen.form() == {"SinkSid": ["DG1"], "Types": ['{"type": "a"}', '{"type": "b"}']}
+    scheme, token = seen.headers["Authorization"].split(" ")
+    assert (scheme, base64.b64decode(token).decode()) == ("Basic", "AC1:sécret")
     assert response.status_code == 500
     last = http.last_response
     assert last is not None
     assert (last.status, last.headers["content-type"]) == (500, "application/json")
-    assert last.text == response.text == '{"code":20500,"message":"boom"}'
+    assert last.text == response.text == answer.content.decode()
 
 
-async def test_each_request_gets_the_client_timeout() -> None:
-    timeouts: list[dict[str, float]] = []
+async def test_query_parameters_are_encoded_as_twilio_python_expects() -> None:
+    async with scripted_twilio(lambda seen: Answer(200, {})) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        try:
+            await http.request(
+                "GET",
+                "https://studio.twilio.com/v2/Flows?PageSize=2",
+                params={"Active": True, "Old": False, "To": "+1 415", "Types": ["a&b", "c"]},
+            )
+            await http.request("GET", "https://studio.twilio.com/v2/Flows", params={})
+        finally:
+            await http.close()
+    first, second = twilio.seen
+    assert first.query == {
+        "PageSize": ["2"],
+        "Active": ["true"],
+        "Old": ["false"],
+        "To": ["+1 415"],
+        "Types": ["a&b", "c"],
+    }
+    assert second.target == "/v2/Flows"
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        timeouts.append(request.extensions["timeout"])
-        return httpx.Response(200, json={})
 
-    http = HttpxAsyncHttpClient(timeout_s=3.5, transport=httpx.MockTransport(answer))
-    try:
-        await http.request("GET", "https://studio.twilio.com/v2/Flows")
-        await http.request("GET", "https://studio.twilio.com/v2/Flows", timeout=1.0)
-    finally:
-        await http.close()
-    assert timeouts[0] == {"connect": 3.5, "read": 3.5, "write": 3.5, "pool": 3.5}
-    assert timeouts[1]["read"] == 1.0
+def slow(answer_after_s: float) -> Callable[[Seen], Awaitable[Answer]]:
+    async def script(seen: Seen) -> Answer:
+        await asyncio.sleep(answer_after_s)
+        return Answer(200, {})
+
+    return script
+
+
+async def test_each_request_gets_the_client_timeout_unless_the_call_gives_one() -> None:
+    async with scripted_twilio(slow(30.0)) as twilio:
+        impatient = AiohttpAsyncHttpClient(base_url=twilio.url, timeout_s=0.2)
+        patient = AiohttpAsyncHttpClient(base_url=twilio.url, timeout_s=60.0)
+        try:
+            with pytest.raises(TransportFailure, match="Timeout") as by_client:
+                await impatient.request("GET", "https://studio.twilio.com/v2/Flows")
+            with pytest.raises(TransportFailure, match="Timeout") as by_call:
+                await patient.request("GET", "https://studio.twilio.com/v2/Flows", timeout=0.2)
+        finally:
+            await impatient.close()
+            await patient.close()
+    assert by_client.value.request_sent
+    assert by_call.value.request_sent
+    assert len(twilio.seen) == 2
+
+
+def refused_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.mark.parametrize(
-    ("error", "sent"),
+    ("hangup", "error"),
     [
-        (httpx.ConnectError("refused"), False),
-        (httpx.ConnectTimeout("slow connect"), False),
-        (httpx.ReadTimeout("slow answer"), True),
-        (httpx.RemoteProtocolError("reset"), True),
-        (httpx.WriteError("broken pipe"), True),
+        (Hangup(), "ServerDisconnectedError"),  # reset after reading the request
+        (Hangup(b"HTTP/1.1 201 Created\r\nContent-Length: 9\r\n\r\n{"), "ClientPayloadError"),
+        (Hangup(b"NOT HTTP AT ALL\r\n\r\n"), "ClientResponseError"),
     ],
 )
-async def test_transport_failures_say_whether_the_request_may_have_arrived(
-    error: httpx.HTTPError, sent: bool
+async def test_a_lost_answer_may_have_arrived_and_is_never_resent(
+    hangup: Hangup, error: str
 ) -> None:
-    calls = 0
+    def drop(seen: Seen) -> Answer:
+        raise hangup
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        calls += 1
-        raise error
-
-    http = HttpxAsyncHttpClient(transport=httpx.MockTransport(answer))
-    try:
-        with pytest.raises(TransportFailure) as caught:
-            await http.request("POST", "https://studio.twilio.com/v2/Flows/FW1/Executions")
-    finally:
-        await http.close()
-    assert caught.value.request_sent is sent
-    assert calls == 1
+    async with scripted_twilio(drop) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        try:
+            with pytest.raises(TransportFailure, match=error) as caught:
+                await http.request("POST", "https://studio.twilio.com/v2/Flows/FW1/Executions")
+        finally:
+            await http.close()
+    assert caught.value.request_sent is True
+    assert len(twilio.seen) == 1
     assert http.last_response is None
 
 
-async def test_last_response_belongs_to_the_task_that_asked() -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(int(request.url.params["status"]), text="")
+async def test_a_get_on_a_kept_alive_connection_is_not_resent_when_dropped() -> None:
+    # aiohttp's default re-sends an idempotent request once on a reused connection
+    def first_answered_then_dropped(seen: Seen) -> Answer:
+        if seen.query.get("n") == ["2"]:
+            raise Hangup()
+        return Answer(200, {})
 
-    http = HttpxAsyncHttpClient(transport=httpx.MockTransport(answer))
+    async with scripted_twilio(first_answered_then_dropped) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        try:
+            await http.request("GET", "https://studio.twilio.com/x", params={"n": 1})
+            with pytest.raises(TransportFailure) as caught:
+                await http.request("GET", "https://studio.twilio.com/x", params={"n": 2})
+        finally:
+            await http.close()
+    assert caught.value.request_sent is True
+    assert [seen.query["n"] for seen in twilio.seen] == [["1"], ["2"]]
 
-    async def ask(status: int) -> int | None:
-        await http.request("GET", "https://studio.twilio.com/x", params={"status": status})
-        await asyncio.sleep(0)
-        last = http.last_response
-        return last.status if last else None
 
+async def test_a_refused_connection_never_left() -> None:
+    http = AiohttpAsyncHttpClient(base_url=refused_url())
     try:
-        results = await asyncio.gather(*(ask(s) for s in (200, 429, 404, 503)))
+        with pytest.raises(TransportFailure, match="ClientConnectorError") as caught:
+            await http.request("POST", "https://studio.twilio.com/v2/Flows/FW1/Executions")
     finally:
         await http.close()
+    assert caught.value.request_sent is False
+    assert http.last_response is None
+
+
+@pytest.mark.parametrize("base_url", ["ftp://127.0.0.1:21", "http://"])
+async def test_a_url_that_cannot_be_sent_never_left(base_url: str) -> None:
+    http = AiohttpAsyncHttpClient(base_url=base_url)
+    try:
+        with pytest.raises(TransportFailure) as caught:
+            await http.request("GET", "https://studio.twilio.com/v2/Flows")
+    finally:
+        await http.close()
+    assert caught.value.request_sent is False
+
+
+async def test_no_free_connection_in_time_never_left() -> None:
+    arrived = asyncio.Event()
+
+    async def hold(seen: Seen) -> Answer:
+        arrived.set()
+        await asyncio.sleep(30.0)
+        return Answer(200, {})
+
+    async with scripted_twilio(hold) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url, max_connections=1)
+        try:
+            busy = asyncio.create_task(
+                http.request("GET", "https://studio.twilio.com/busy", timeout=60.0)
+            )
+            await arrived.wait()
+            with pytest.raises(TransportFailure, match="ConnectionTimeoutError") as caught:
+                await http.request("POST", "https://studio.twilio.com/waits", timeout=0.2)
+            busy.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await busy
+        finally:
+            await http.close()
+    assert caught.value.request_sent is False
+    assert [seen.path for seen in twilio.seen] == ["/busy"]
+
+
+async def test_last_response_belongs_to_the_task_that_asked() -> None:
+    def answer(seen: Seen) -> Answer:
+        return Answer(int(seen.query["status"][0]), "")
+
+    async with scripted_twilio(answer) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+
+        async def ask(status: int) -> int | None:
+            await http.request("GET", "https://studio.twilio.com/x", params={"status": status})
+            await asyncio.sleep(0)
+            last = http.last_response
+            return last.status if last else None
+
+        try:
+            results = await asyncio.gather(*(ask(s) for s in (200, 429, 404, 503)))
+        finally:
+            await http.close()
     assert results == [200, 429, 404, 503]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "text"),
+    [
+        ("é".encode("latin-1"), "text/plain; charset=latin-1", "é"),
+        ("é".encode(), "text/plain; charset=no-such-codec", "é"),
+        (b"\xff{}", "application/json", "\ufffd{}"),
+    ],
+)
+async def test_the_body_is_decoded_as_declared_else_utf8_never_raising(
+    body: bytes, content_type: str, text: str
+) -> None:
+    async with scripted_twilio(
+        lambda seen: Answer(200, body, {"Content-Type": content_type})
+    ) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        try:
+            response = await http.request("GET", "https://studio.twilio.com/x")
+        finally:
+            await http.close()
+    assert response.text == text
+
+
+async def test_a_closed_client_sends_nothing() -> None:
+    async with scripted_twilio(lambda seen: Answer(200, {})) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        await http.close()
+        with pytest.raises(RuntimeError):
+            await http.request("GET", "https://studio.twilio.com/x")
+    assert twilio.seen == []
+
+
+def test_the_client_is_built_inside_a_running_loop_only() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and nothing half-built is left unclosed
+        with pytest.raises(RuntimeError):
+            AiohttpAsyncHttpClient()
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_proxies_come_from_the_environment_with_no_proxy_applied(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    assert EnvironmentProxies().for_url("https://studio.twilio.com/v2/Flows") is None
+    no_proxies.setenv("HTTPS_PROXY", "http://user:p%40ss@proxy.example:3128")
+    no_proxies.setenv("ALL_PROXY", "plain.example:8080")
+    no_proxies.setenv("NO_PROXY", "internal.example")
+    proxies = EnvironmentProxies()
+    token = base64.b64encode(b"user:p@ss").decode()
+    assert proxies.for_url("https://studio.twilio.com/v2/Flows") == Proxy(
+        "http://proxy.example:3128", {"Proxy-Authorization": f"Basic {token}"}
+    )
+    assert proxies.for_url("http://studio.twilio.com/v2") == Proxy("http://plain.example:8080")
+    assert proxies.for_url("https://internal.example/v1") is None
+
+
+async def test_a_request_goes_through_the_environment_proxy(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    async with scripted_twilio(lambda seen: Answer(201, {"sid": "FN1"})) as proxy:
+        no_proxies.setenv("HTTP_PROXY", proxy.url)
+        http = AiohttpAsyncHttpClient(base_url="http://twilio.invalid/base")
+        try:
+            response = await http.request("GET", "https://studio.twilio.com/v2/Flows")
+        finally:
+            await http.close()
+    assert response.status_code == 201
+    (seen,) = proxy.seen
+    assert seen.target == "http://twilio.invalid/base/v2/Flows"
+
+
+@pytest.fixture
+def fresh_tls_context() -> Iterator[None]:
+    tls_context.cache_clear()
+    yield
+    tls_context.cache_clear()
+
+
+def test_the_trust_store_is_certifi_unless_the_environment_names_one(
+    fresh_tls_context: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    default = tls_context()
+    assert (default.verify_mode, default.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert default.cert_store_stats()["x509_ca"] > 100
+    tls_context.cache_clear()
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where() + ".missing")
+    with pytest.raises(FileNotFoundError):
+        tls_context()

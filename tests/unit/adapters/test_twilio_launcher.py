@@ -1,22 +1,23 @@
 """StudioCallLauncher through the real twilio-python client, with Twilio's answers scripted
-in memory (httpx.MockTransport): every HTTP answer maps to one outcome, nothing raises."""
+on a loopback server (scripted_twilio.py): every HTTP answer maps to one outcome, nothing raises."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from urllib.parse import parse_qs
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from queue_adapters.twilio.launcher import StudioCallLauncher
-from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
+from queue_adapters.twilio.rest import open_twilio_rest
 from queue_core.errors import StoreUnavailable
 from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
+from tests.unit.adapters.scripted_twilio import Answer, Hangup, Script, Seen, scripted_twilio
 
 FLOW = "FW" + "0" * 32
 SID = "FN" + "a" * 32
@@ -26,8 +27,7 @@ REQUEST = LaunchRequest(
     from_="+15005550006",
     parameters={"campaign_execution_id": "ce-1", "record_id": "r-1", "attributes": {"n": 1}},
 )
-Handler = Callable[[httpx.Request], httpx.Response]
-Scripted = Callable[[Handler], tuple[StudioCallLauncher, list[httpx.Request]]]
+Scripted = Callable[[Script], Awaitable[tuple[StudioCallLauncher, list[Seen]]]]
 
 
 def execution(
@@ -47,35 +47,25 @@ def execution(
 
 @pytest.fixture
 async def scripted() -> AsyncIterator[Scripted]:
-    opened: list[TwilioRest] = []
+    async with AsyncExitStack() as stack:
 
-    def make(handler: Handler) -> tuple[StudioCallLauncher, list[httpx.Request]]:
-        seen: list[httpx.Request] = []
+        async def make(script: Script) -> tuple[StudioCallLauncher, list[Seen]]:
+            twilio = await stack.enter_async_context(scripted_twilio(script))
+            rest = open_twilio_rest(
+                account_sid="AC" + "0" * 32, auth_token="token", base_url=twilio.url
+            )
+            stack.push_async_callback(rest.close)
+            return StudioCallLauncher(rest), twilio.seen
 
-        def record(request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return handler(request)
-
-        rest = open_twilio_rest(
-            account_sid="AC" + "0" * 32,
-            auth_token="token",
-            base_url="http://twilio.test",
-            transport=httpx.MockTransport(record),
-        )
-        opened.append(rest)
-        return StudioCallLauncher(rest), seen
-
-    yield make
-    for rest in opened:
-        await rest.close()
+        yield make
 
 
 async def test_created_execution_is_launched_with_the_contract_form(scripted: Scripted) -> None:
-    launcher, seen = scripted(lambda r: httpx.Response(201, json=execution()))
+    launcher, seen = await scripted(lambda r: Answer(201, execution()))
     assert await launcher.launch(REQUEST) == Launched(execution_sid=SID)
     assert len(seen) == 1
-    assert seen[0].url.path == f"/v2/Flows/{FLOW}/Executions"
-    form = parse_qs(seen[0].content.decode())
+    assert (seen[0].method, seen[0].path) == ("POST", f"/v2/Flows/{FLOW}/Executions")
+    form = seen[0].form()
     assert form["To"] == ["+14155550100"]
     assert form["From"] == ["+15005550006"]
     assert json.loads(form["Parameters"][0]) == dict(REQUEST.parameters)
@@ -85,27 +75,25 @@ async def test_created_execution_is_launched_with_the_contract_form(scripted: Sc
     ("answer", "outcome"),
     [
         (
-            httpx.Response(
-                429, headers={"Retry-After": "3"}, json={"code": 20429, "message": "Too many"}
-            ),
+            Answer(429, {"code": 20429, "message": "Too many"}, {"Retry-After": "3"}),
             RateLimited(retry_after_s=3.0),
         ),
-        (httpx.Response(429, json={"code": 20429, "message": "Too many"}), RateLimited(None)),
-        (httpx.Response(429, text="slow down"), RateLimited(None)),
-        (httpx.Response(400, json={"code": 20429, "message": "Too many"}), RateLimited(None)),
+        (Answer(429, {"code": 20429, "message": "Too many"}), RateLimited(None)),
+        (Answer(429, "slow down"), RateLimited(None)),
+        (Answer(400, {"code": 20429, "message": "Too many"}), RateLimited(None)),
         (
-            httpx.Response(400, json={"code": 21211, "message": "Invalid 'To' Phone Number"}),
+            Answer(400, {"code": 21211, "message": "Invalid 'To' Phone Number"}),
             Rejected(400, "21211", "Invalid 'To' Phone Number"),
         ),
         (
-            httpx.Response(404, json={"code": 20404, "message": "not found", "status": 404}),
+            Answer(404, {"code": 20404, "message": "not found", "status": 404}),
             Rejected(404, "20404", "not found"),
         ),
-        (httpx.Response(401, text="<html>nope</html>"), Rejected(401, "", "<html>nope</html>")),
+        (Answer(401, "<html>nope</html>"), Rejected(401, "", "<html>nope</html>")),
         (
-            httpx.Response(
+            Answer(
                 409,
-                json={
+                {
                     "type": "https://x",
                     "title": "Conflict",
                     "status": 409,
@@ -116,16 +104,16 @@ async def test_created_execution_is_launched_with_the_contract_form(scripted: Sc
             Rejected(409, "20409", "busy pair"),
         ),
         (
-            httpx.Response(500, json={"code": 20500, "message": "oops"}),
+            Answer(500, {"code": 20500, "message": "oops"}),
             Ambiguous("HTTP 500 from Twilio: oops"),
         ),
-        (httpx.Response(503, text=""), Ambiguous("HTTP 503 from Twilio")),
+        (Answer(503, ""), Ambiguous("HTTP 503 from Twilio")),
     ],
 )
 async def test_each_http_answer_maps_to_one_outcome_without_retry(
-    scripted: Scripted, answer: httpx.Response, outcome: object
+    scripted: Scripted, answer: Answer, outcome: object
 ) -> None:
-    launcher, seen = scripted(lambda r: answer)
+    launcher, seen = await scripted(lambda r: answer)
     assert await launcher.launch(REQUEST) == outcome
     assert len(seen) == 1
 
@@ -133,45 +121,50 @@ async def test_each_http_answer_maps_to_one_outcome_without_retry(
 @pytest.mark.parametrize(
     "answer",
     [
-        httpx.Response(201, text="not json"),
-        httpx.Response(201, json={"status": "active"}),
-        httpx.Response(201, json=["FN" + "a" * 32]),
-        httpx.Response(201, json={"sid": 42}),
+        Answer(201, "not json"),
+        Answer(201, {"status": "active"}),
+        Answer(201, ["FN" + "a" * 32]),
+        Answer(201, {"sid": 42}),
     ],
 )
 async def test_a_success_without_a_readable_sid_is_ambiguous(
-    scripted: Scripted, answer: httpx.Response
+    scripted: Scripted, answer: Answer
 ) -> None:
-    launcher, _ = scripted(lambda r: answer)
+    launcher, _ = await scripted(lambda r: answer)
     assert isinstance(await launcher.launch(REQUEST), Ambiguous)
 
 
-@pytest.mark.parametrize("error", [httpx.ReadTimeout("t"), httpx.RemoteProtocolError("reset")])
-async def test_no_answer_after_sending_is_ambiguous(scripted: Scripted, error: Exception) -> None:
-    def fail(request: httpx.Request) -> httpx.Response:
-        raise error
+@pytest.mark.parametrize(
+    "hangup", [Hangup(), Hangup(b"HTTP/1.1 201 Created\r\nContent-Length: 90\r\n\r\n{")]
+)
+async def test_no_answer_after_sending_is_ambiguous(scripted: Scripted, hangup: Hangup) -> None:
+    def fail(seen: Seen) -> Answer:
+        raise hangup
 
-    launcher, seen = scripted(fail)
+    launcher, seen = await scripted(fail)
     outcome = await launcher.launch(REQUEST)
     assert isinstance(outcome, Ambiguous)
-    assert type(error).__name__ in outcome.reason
+    assert "no answer from Twilio" in outcome.reason
     assert len(seen) == 1
 
 
-async def test_nothing_sent_raises_store_unavailable(scripted: Scripted) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused")
+async def test_nothing_sent_raises_store_unavailable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    rest = open_twilio_rest(account_sid="AC" + "0" * 32, auth_token="t", base_url=refused)
+    try:
+        with pytest.raises(StoreUnavailable, match="unreachable"):
+            await StudioCallLauncher(rest).launch(REQUEST)
+    finally:
+        await rest.close()
 
-    launcher, _ = scripted(refuse)
-    with pytest.raises(StoreUnavailable, match="unreachable"):
-        await launcher.launch(REQUEST)
 
-
-def paged(pages: list[list[dict[str, object]]]) -> Handler:
+def paged(pages: list[list[dict[str, object]]]) -> Script:
     """Studio's executions list, split into pages linked by meta.next_page_url."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        page = int(request.url.params.get("Page", "0"))
+    def answer(seen: Seen) -> Answer:
+        page = int(seen.query.get("Page", ["0"])[0])
         url = f"https://studio.twilio.com/v2/Flows/{FLOW}/Executions?PageSize=2&Page={page + 1}"
         meta = {
             "page": page,
@@ -179,7 +172,7 @@ def paged(pages: list[list[dict[str, object]]]) -> Handler:
             "key": "executions",
             "next_page_url": url if page + 1 < len(pages) else None,
         }
-        return httpx.Response(200, json={"executions": pages[page], "meta": meta})
+        return Answer(200, {"executions": pages[page], "meta": meta})
 
     return answer
 
@@ -196,32 +189,32 @@ async def test_find_execution_reads_every_page_and_returns_the_newest_match(
         [execution("FN" + "3" * 32, other, "2026-11-28T10:00:08Z")],
         [execution("FN" + "4" * 32, created="2026-11-28T10:00:05Z")],
     ]
-    launcher, seen = scripted(paged(pages))
+    launcher, seen = await scripted(paged(pages))
     found = await launcher.find_execution(FLOW, "+14155550100", created_after=1795860000.7)
     assert found == "FN" + "4" * 32
     assert len(seen) == 3
-    assert seen[0].url.params["DateCreatedFrom"] == "2026-11-28T10:00:00Z"
+    assert seen[0].query["DateCreatedFrom"] == ["2026-11-28T10:00:00Z"]
 
 
 async def test_find_execution_returns_none_when_nothing_matches(scripted: Scripted) -> None:
-    launcher, _ = scripted(paged([[execution(to="+14155550199")], []]))
+    launcher, _ = await scripted(paged([[execution(to="+14155550199")], []]))
     assert await launcher.find_execution(FLOW, "+14155550100", created_after=0.0) is None
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        httpx.Response(500, text="down"),
-        httpx.Response(429, text=""),
-        httpx.Response(200, text="{"),
-        httpx.Response(200, json=[]),
-        httpx.Response(200, json={"executions": [1], "meta": {"key": "executions"}}),
+        Answer(500, "down"),
+        Answer(429, ""),
+        Answer(200, "{"),
+        Answer(200, []),
+        Answer(200, {"executions": [1], "meta": {"key": "executions"}}),
     ],
 )
 async def test_find_execution_raises_store_unavailable_when_twilio_cannot_answer(
-    scripted: Scripted, answer: httpx.Response
+    scripted: Scripted, answer: Answer
 ) -> None:
-    launcher, _ = scripted(lambda r: answer)
+    launcher, _ = await scripted(lambda r: answer)
     with pytest.raises(StoreUnavailable):
         await launcher.find_execution(FLOW, "+14155550100", created_after=0.0)
 
@@ -229,10 +222,10 @@ async def test_find_execution_raises_store_unavailable_when_twilio_cannot_answer
 async def test_find_execution_raises_store_unavailable_on_transport_failure(
     scripted: Scripted,
 ) -> None:
-    def fail(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow")
+    def fail(seen: Seen) -> Answer:
+        raise Hangup()
 
-    launcher, _ = scripted(fail)
+    launcher, _ = await scripted(fail)
     with pytest.raises(StoreUnavailable):
         await launcher.find_execution(FLOW, "+14155550100", created_after=0.0)
 
@@ -256,17 +249,14 @@ def test_any_http_answer_gives_an_outcome_and_never_raises(
     headers = {} if retry_after is None else {"Retry-After": retry_after}
 
     async def launch_once() -> object:
-        rest = open_twilio_rest(
-            account_sid="AC" + "0" * 32,
-            auth_token="t",
-            transport=httpx.MockTransport(
-                lambda r: httpx.Response(status, headers=headers, content=body)
-            ),
-        )
-        try:
-            return await StudioCallLauncher(rest).launch(REQUEST)
-        finally:
-            await rest.close()
+        async with scripted_twilio(lambda seen: Answer(status, body, headers)) as twilio:
+            rest = open_twilio_rest(
+                account_sid="AC" + "0" * 32, auth_token="t", base_url=twilio.url
+            )
+            try:
+                return await StudioCallLauncher(rest).launch(REQUEST)
+            finally:
+                await rest.close()
 
     outcome = asyncio.run(launch_once())
     assert isinstance(outcome, Launched | RateLimited | Rejected | Ambiguous)
@@ -279,5 +269,5 @@ def test_any_http_answer_gives_an_outcome_and_never_raises(
 
 
 async def test_a_5xx_is_ambiguous_even_with_the_rate_limit_code(scripted: Scripted) -> None:
-    launcher, _ = scripted(lambda r: httpx.Response(503, json={"code": 20429, "message": "x"}))
+    launcher, _ = await scripted(lambda r: Answer(503, {"code": 20429, "message": "x"}))
     assert await launcher.launch(REQUEST) == Ambiguous("HTTP 503 from Twilio: x")

@@ -1,11 +1,12 @@
-"""EventStreamsProvisioner's report and its error mapping (Twilio answers scripted in memory);
-the whole find-or-create flow runs against the emulator in tests/contract."""
+"""EventStreamsProvisioner's report and its error mapping (Twilio answers scripted on a loopback
+server); the whole find-or-create flow runs against the emulator in tests/contract."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 
-import httpx
 import pytest
 
 from queue_adapters.twilio.provisioning import EventStreamsProvisioner, ProvisioningError
@@ -14,10 +15,11 @@ from queue_adapters.twilio.provisioning_report import (
     ProvisioningReport,
     eventstreams_destination,
 )
-from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
+from queue_adapters.twilio.rest import open_twilio_rest
 from queue_core.errors import StoreUnavailable
+from tests.unit.adapters.scripted_twilio import Answer, scripted_twilio
 
-Handler = Callable[[httpx.Request], httpx.Response]
+ProvisionerFor = Callable[[Answer], Awaitable[EventStreamsProvisioner]]
 
 
 def report(**changes: object) -> ProvisioningReport:
@@ -69,45 +71,46 @@ def test_a_report_lists_what_was_created_and_added() -> None:
 
 
 @pytest.fixture
-async def provisioner_for() -> AsyncIterator[Callable[[Handler], EventStreamsProvisioner]]:
-    opened: list[TwilioRest] = []
+async def provisioner_for() -> AsyncIterator[ProvisionerFor]:
+    async with AsyncExitStack() as stack:
 
-    def make(handler: Handler) -> EventStreamsProvisioner:
-        rest = open_twilio_rest(
-            account_sid="AC" + "0" * 32, auth_token="t", transport=httpx.MockTransport(handler)
-        )
-        opened.append(rest)
-        return EventStreamsProvisioner(rest)
+        async def make(answer: Answer) -> EventStreamsProvisioner:
+            twilio = await stack.enter_async_context(scripted_twilio(lambda seen: answer))
+            rest = open_twilio_rest(
+                account_sid="AC" + "0" * 32, auth_token="t", base_url=twilio.url
+            )
+            stack.push_async_callback(rest.close)
+            return EventStreamsProvisioner(rest)
 
-    yield make
-    for rest in opened:
-        await rest.close()
+        yield make
 
 
 @pytest.mark.parametrize(
     ("answer", "error"),
     [
-        (httpx.Response(401, json={"code": 20003, "message": "Authenticate"}), ProvisioningError),
-        (httpx.Response(403, json={"code": 20403, "message": "Forbidden"}), ProvisioningError),
-        (httpx.Response(429, json={"code": 20429, "message": "Too many"}), StoreUnavailable),
-        (httpx.Response(503, text="down"), StoreUnavailable),
+        (Answer(401, {"code": 20003, "message": "Authenticate"}), ProvisioningError),
+        (Answer(403, {"code": 20403, "message": "Forbidden"}), ProvisioningError),
+        (Answer(429, {"code": 20429, "message": "Too many"}), StoreUnavailable),
+        (Answer(503, "down"), StoreUnavailable),
     ],
 )
 async def test_refusals_and_outages_are_told_apart(
-    provisioner_for: Callable[[Handler], EventStreamsProvisioner],
-    answer: httpx.Response,
+    provisioner_for: ProvisionerFor,
+    answer: Answer,
     error: type[Exception],
 ) -> None:
-    provisioner = provisioner_for(lambda request: answer)
+    provisioner = await provisioner_for(answer)
     with pytest.raises(error):
         await provisioner.ensure("https://q.example.com/eventstreams")
 
 
-async def test_an_unreachable_twilio_is_store_unavailable(
-    provisioner_for: Callable[[Handler], EventStreamsProvisioner],
-) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused")
-
-    with pytest.raises(StoreUnavailable, match="unreachable"):
-        await provisioner_for(refuse).ensure("https://q.example.com/eventstreams")
+async def test_an_unreachable_twilio_is_store_unavailable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    rest = open_twilio_rest(account_sid="AC" + "0" * 32, auth_token="t", base_url=refused)
+    try:
+        with pytest.raises(StoreUnavailable, match="unreachable"):
+            await EventStreamsProvisioner(rest).ensure("https://q.example.com/eventstreams")
+    finally:
+        await rest.close()
