@@ -22,6 +22,11 @@ from queue_core.tracker import TrackResult
 
 __all__ = ["ServiceIntake"]
 
+# Unknown event types get a metric label each, up to this many; the rest share one. A signed
+# sender could otherwise grow the label set (and `/metrics`) without bound.
+_MAX_UNKNOWN_TYPE_LABELS = 32
+_OTHER_UNKNOWN = "unknown:other"
+
 
 class ServiceIntake:
     def __init__(
@@ -37,6 +42,7 @@ class ServiceIntake:
         self._clock = clock
         self._metrics = metrics
         self._record = record
+        self._unknown_labels: set[str] = set()
 
     def event_streams_signature_ok(self, url: str, headers: Mapping[str, str], body: bytes) -> bool:
         if not self._settings.verify_signatures:
@@ -71,4 +77,16 @@ class ServiceIntake:
     def observe(self, route: str, outcome: str, unknown: Mapping[str, int] | None = None) -> None:
         self._metrics.webhook_requests.labels(route, outcome).inc()
         if unknown:
-            self._metrics.count_events({f"unknown:{t}": n for t, n in Counter(unknown).items()})
+            labels: Counter[str] = Counter()
+            for event_type, count in unknown.items():
+                labels[self._unknown_label(event_type)] += count
+            self._metrics.count_events(labels)
+
+    def _unknown_label(self, event_type: str) -> str:
+        label = f"unknown:{event_type}"
+        if label in self._unknown_labels:
+            return label
+        if len(self._unknown_labels) < _MAX_UNKNOWN_TYPE_LABELS:
+            self._unknown_labels.add(label)
+            return label
+        return _OTHER_UNKNOWN

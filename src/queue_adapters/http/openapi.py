@@ -41,34 +41,33 @@ _ACCEPTED = {
     },
 }
 
+# The limits the parsers apply (queue_adapters.twilio._wire): a body the document calls valid
+# must not be refused as invalid.
+_REQUIRED = {"type": "string", "minLength": 1, "maxLength": 256}
+_TEXT = {"type": "string", "maxLength": 1024}
+
 _CLOUDEVENT = {
     "type": "object",
     "properties": {
-        "specversion": {"type": "string"},
-        "type": {"type": "string"},
-        "source": {"type": "string"},
-        "id": {"type": "string"},
-        "time": {"type": "string"},
+        "specversion": _REQUIRED,
+        "type": _REQUIRED,
+        "source": _REQUIRED,
+        "id": _REQUIRED,
+        "time": _TEXT,
         "dataschema": {"type": "string"},
         "data": {"type": "object"},
     },
-    "required": ["specversion", "type", "id", "data"],
+    "required": ["specversion", "type", "source", "id", "data"],
 }
 
 _CALLSTATUS_FIELDS = {
     "type": "object",
     "properties": {
-        name: {"type": "string"}
-        for name in (
-            "execution_sid",
-            "campaign_execution_id",
-            "record_id",
-            "callstatus_token",
-            "call_sid",
-            "call_status",
-            "error_code",
-            "error_message",
-        )
+        "execution_sid": {"type": "string", "pattern": "^FN[0-9a-fA-F]{32}$"},
+        "campaign_execution_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"},
+        "record_id": _REQUIRED,
+        "callstatus_token": _TEXT,
+        **dict.fromkeys(("call_sid", "call_status", "error_code", "error_message"), _TEXT),
     },
     "required": ["execution_sid", "campaign_execution_id", "record_id", "callstatus_token"],
 }

@@ -43,6 +43,7 @@ _EXECUTION_ENDED = "com.twilio.studio.flow.execution.ended"
 _STEP_ENDED = "com.twilio.studio.flow.step.ended"
 _VOICE_KINDS = {f"{_VOICE}{kind.value}": kind for kind in VoiceEventKind}
 _MAX_TYPE_LENGTH = 128
+_MAX_CONTEXT_DEPTH = 32
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -155,13 +156,28 @@ def _step(event: StepEventModel) -> StudioStepEvent:
 
 
 def _context(value: dict[str, Any] | str | None) -> dict[str, Any]:
-    """The step's context; a JSON-encoded object is decoded, anything else is dropped."""
-    if isinstance(value, dict):
-        return value
+    """The step's context; a JSON-encoded object is decoded, anything else is dropped, and so
+    is a context nested deeper than `_MAX_CONTEXT_DEPTH`: encoding the fact for the store
+    recurses through it, and a deep one would overflow the recursion limit (a 500 for the
+    whole batch)."""
     if isinstance(value, str):
         try:
-            decoded = json.loads(value)
+            value = json.loads(value)
         except (ValueError, RecursionError):
             return {}
-        return decoded if isinstance(decoded, dict) else {}
-    return {}
+    if not isinstance(value, dict) or _deeper_than(value, _MAX_CONTEXT_DEPTH):
+        return {}
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels deep (without recursing)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            pending.extend((child, depth + 1) for child in children)
+    return False

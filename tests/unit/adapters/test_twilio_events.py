@@ -172,6 +172,17 @@ def test_a_step_without_context_has_an_empty_one() -> None:
     assert fact.at is None
 
 
+@pytest.mark.parametrize("encoded", [False, True], ids=["object", "JSON text"])
+def test_a_step_context_nested_too_deep_to_store_is_dropped(encoded: bool) -> None:
+    deep = '{"a":' * 900 + "1" + "}" * 900
+    data = {"execution_sid": EXECUTION, "flow_sid": FLOW, "name": "x", "context": "@"}
+    raw = json.dumps([envelope(STEP, "EZ5", data)]).encode()
+    raw = raw.replace(b'"@"', json.dumps(deep).encode() if encoded else deep.encode())
+    (fact,) = parse_event_batch(raw).facts
+    assert isinstance(fact, StudioStepEvent)
+    assert fact.context == {}
+
+
 def test_unknown_and_deprecated_types_are_counted_and_ignored() -> None:
     old = voice()
     old["type"] = "com.twilio.voice.webhook.status-callback.call.completed"

@@ -1,0 +1,17 @@
+"""Reading counters from the service's `/metrics` text exposition."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["metric_total"]
+
+
+def metric_total(exposition: str, name: str, **labels: str) -> float:
+    """Sum of one metric's samples whose labels include `labels`, in a text exposition."""
+    total = 0.0
+    for found, value in re.findall(rf"^{name}\{{(.*)\}} (\S+)$", exposition, re.MULTILINE):
+        pairs = dict(re.findall(r'(\w+)="([^"]*)"', found))
+        if labels.items() <= pairs.items():
+            total += float(value)
+    return total
