@@ -76,12 +76,17 @@ _Decision = tuple[_Outcome, float]  # and `ended_at`
 def _unique(facts: Iterable[ContactFact]) -> list[ContactFact]:
     """One fact per key, sorted by key. Two deliveries of one key should be equal; when they
     are not (a retried post stamped later) the earliest, then the smallest encoding, wins."""
-    best: dict[str, tuple[tuple[float, str], ContactFact]] = {}
+    best: dict[str, ContactFact] = {}
     for fact in facts:
-        rank = (math.inf if fact.at is None else fact.at, encode(fact))
-        if fact.key not in best or rank < best[fact.key][0]:
-            best[fact.key] = (rank, fact)
-    return [best[key][1] for key in sorted(best)]
+        held = best.get(fact.key)
+        # Encoding is the costly part: only two different deliveries of one key need it.
+        if held is None or (held != fact and _rank(fact) < _rank(held)):
+            best[fact.key] = fact
+    return [best[key] for key in sorted(best)]
+
+
+def _rank(fact: ContactFact) -> tuple[float, str]:
+    return (math.inf if fact.at is None else fact.at, encode(fact))
 
 
 def _admit(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> _Admitted:

@@ -69,7 +69,10 @@ class ContactTracker:
         The store is asked concurrently, one request per fact and then one per contact, so a
         batch of 50 events costs two round trips of latency rather than a hundred."""
         facts = list(facts)
-        refs = await asyncio.gather(*(self._correlate(fact) for fact in facts))
+        # One lookup per index key, however many of the batch's facts share it.
+        keys = {self._index_key(fact) for fact in facts}
+        found = dict(zip(keys, await asyncio.gather(*(self._lookup(k) for k in keys)), strict=True))
+        refs = [found[self._index_key(fact)] for fact in facts]
         by_contact: dict[ContactRef, list[ContactFact]] = defaultdict(list)
         to_park: dict[str, list[ContactFact]] = defaultdict(list)
         unmatched = 0
@@ -165,9 +168,17 @@ class ContactTracker:
         launching = await self._calls.launching(ref.campaign_execution_id)
         return any(pending == ref for pending, _ in launching)
 
-    async def _correlate(self, fact: ContactFact) -> ContactRef | None:
+    @staticmethod
+    def _index_key(fact: ContactFact) -> tuple[str, ...]:
         if isinstance(fact, VoiceCallEvent | AmdEvent):
-            return await self._calls.by_pair(fact.to, fact.from_)
+            return ("pair", fact.to, fact.from_)
         if isinstance(fact, StudioExecutionEvent | StudioStepEvent | CallStatusReport):
-            return await self._calls.by_execution_sid(fact.execution_sid)
+            return ("sid", fact.execution_sid)
+        return ("none",)
+
+    async def _lookup(self, key: tuple[str, ...]) -> ContactRef | None:
+        if key[0] == "pair":
+            return await self._calls.by_pair(key[1], key[2])
+        if key[0] == "sid":
+            return await self._calls.by_execution_sid(key[1])
         return None
