@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     account_cps: float = Field(1.0, gt=0, le=10_000, validation_alias="QUEUE_ACCOUNT_CPS")
     cps_share: float = Field(0.9, gt=0, le=1, validation_alias="QUEUE_CPS_SHARE")
     studio_executions_per_s: float = Field(
-        20.0, gt=0, le=10_000, validation_alias="QUEUE_STUDIO_EXECUTIONS_PER_S"
+        20.0, gt=0, le=100_000, validation_alias="QUEUE_STUDIO_EXECUTIONS_PER_S"
     )
     host: str = Field("0.0.0.0", validation_alias="QUEUE_HOST")  # noqa: S104 - a server's bind
     port: int = Field(8000, ge=0, le=65535, validation_alias="QUEUE_PORT")
