@@ -74,6 +74,7 @@ class QueueService:
                 runner.budget.rate,
                 runner.budget.budget,
                 runner.pacer.dial_ratio,
+                runner.in_flight,
             )
             for execution_id, runner in self.supervisor.runners.items()
         ]

@@ -116,6 +116,7 @@ class QueueRunner:
         self._recent_launches: deque[float] = deque()
         self._state_dirty = True
         self._state_read_at = -math.inf
+        self.in_flight = 0  # calls in flight at the last pacing decision (for metrics)
         self._reported_at = -math.inf
         # Hands facts parked before a launch was recorded to the tracker (set by the supervisor).
         self.on_recorded: (
@@ -217,6 +218,7 @@ class QueueRunner:
         if stats is not None and stats.is_stale(ports.clock.now(), self._settings.stats_max_age_s):
             stats = None
         in_flight = await ports.calls.count(self._id)
+        self.in_flight = in_flight
         snapshot = PacingSnapshot(
             now=ports.clock.monotonic(),
             stats=stats,

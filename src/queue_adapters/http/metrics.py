@@ -22,6 +22,7 @@ class ExecutionGauges:
     launch_rate: float
     launch_budget: float
     dial_ratio: float
+    active_calls: int
 
 
 class _GaugeCollector(Collector):
@@ -36,6 +37,11 @@ class _GaugeCollector(Collector):
             "queue_launch_budget", "Launch budget per second", labels=["execution"]
         )
         ratio = GaugeMetricFamily("queue_dial_ratio", "Dial ratio in force", labels=["execution"])
+        active = GaugeMetricFamily(
+            "queue_active_calls",
+            "Calls in flight at the last pacing decision",
+            labels=["execution"],
+        )
         running = GaugeMetricFamily(
             "queue_executions", "Executions run by this instance", labels=["state"]
         )
@@ -45,10 +51,11 @@ class _GaugeCollector(Collector):
             rate.add_metric([execution], gauges.launch_rate)
             budget.add_metric([execution], gauges.launch_budget)
             ratio.add_metric([execution], gauges.dial_ratio)
+            active.add_metric([execution], gauges.active_calls)
             states[gauges.state] = states.get(gauges.state, 0) + 1
         for state, count in states.items():
             running.add_metric([state], count)
-        return [rate, budget, ratio, running]
+        return [rate, budget, ratio, active, running]
 
 
 class QueueMetrics:
