@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from queue_app.client import ExecutionReport, QueueClient
-from queue_app.container import redis_keys
+from queue_app.container import redis_keys, twilio_rest
 from queue_app.logs import configure_logging
 from queue_app.settings import Settings, SettingsError
 from queue_core.errors import QueueError, StoreUnavailable
@@ -153,7 +153,6 @@ def provision() -> None:
         EventStreamsProvisioner,
         ProvisioningError,
         eventstreams_destination,
-        open_twilio_rest,
     )
 
     settings = _settings()
@@ -164,14 +163,7 @@ def provision() -> None:
         sys.exit(2)
 
     async def ensure() -> list[str]:
-        rest = open_twilio_rest(
-            account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token.get_secret_value() or None,
-            api_key=settings.twilio_api_key or None,
-            api_secret=settings.twilio_api_secret.get_secret_value() or None,
-            base_url=settings.twilio_base_url,
-            timeout_s=settings.twilio_timeout_s,
-        )
+        rest = twilio_rest(settings)
         try:
             report = await EventStreamsProvisioner(rest).ensure(
                 eventstreams_destination(settings.public_base_url)

@@ -37,7 +37,7 @@ from queue_core.runner import RunnerPorts, RunnerSettings
 from queue_core.supervisor import BudgetSettings, QueueSupervisor
 from queue_core.tokens import CallstatusTokens
 
-__all__ = ["Container", "redis_keys"]
+__all__ = ["Container", "redis_keys", "twilio_rest"]
 
 
 async def _redis(settings: Settings) -> AsyncIterator[RedisClient]:
@@ -49,8 +49,9 @@ async def _redis(settings: Settings) -> AsyncIterator[RedisClient]:
         await client.aclose()
 
 
-async def _twilio(settings: Settings) -> AsyncIterator[TwilioRest]:
-    rest = open_twilio_rest(
+def twilio_rest(settings: Settings) -> TwilioRest:
+    """The Twilio REST client the settings describe; build it inside the running loop."""
+    return open_twilio_rest(
         account_sid=settings.twilio_account_sid,
         auth_token=settings.twilio_auth_token.get_secret_value() or None,
         api_key=settings.twilio_api_key or None,
@@ -58,6 +59,10 @@ async def _twilio(settings: Settings) -> AsyncIterator[TwilioRest]:
         base_url=settings.twilio_base_url,
         timeout_s=settings.twilio_timeout_s,
     )
+
+
+async def _twilio(settings: Settings) -> AsyncIterator[TwilioRest]:
+    rest = twilio_rest(settings)
     try:
         yield rest
     finally:
