@@ -127,6 +127,7 @@ def status(execution_id: str | None) -> None:
         "reason",
         "launch rate / budget",
         "dial ratio",
+        "driven by",
     )
     for r in reports:
         table.add_row(
@@ -141,6 +142,7 @@ def status(execution_id: str | None) -> None:
             r.reason,
             _rate(r),
             f"{r.pacing.dial_ratio:.2f}" if r.pacing else "",
+            r.owner,
         )
     # Piped, rich would fit the table into 80 columns and cut the values a script reads.
     (console if console.is_terminal else Console(width=1000)).print(table)

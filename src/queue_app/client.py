@@ -15,6 +15,7 @@ from queue_adapters.redis import (
     RedisActiveCallRegistry,
     RedisClient,
     RedisContactCache,
+    RedisExecutionLeases,
     RedisKeys,
     RedisQueueStateStore,
     connect,
@@ -41,6 +42,7 @@ class ExecutionReport:
     reason: str
     updated_at: float
     pacing: PacingReport | None = None
+    owner: str = ""  # the instance driving it now (its lease holder), "" when none
 
 
 class QueueClient:
@@ -52,6 +54,7 @@ class QueueClient:
         self._states = RedisQueueStateStore(redis, keys=self._keys)
         self._cache = RedisContactCache(redis, keys=self._keys)
         self._calls = RedisActiveCallRegistry(redis, keys=self._keys)
+        self._leases = RedisExecutionLeases(redis, keys=self._keys)
 
     @property
     def redis(self) -> RedisClient:
@@ -110,6 +113,7 @@ class QueueClient:
             reason=stored.reason,
             updated_at=stored.updated_at,
             pacing=stored.pacing,
+            owner=await self._leases.holder(execution_id) or "",
         )
 
     async def statuses(self) -> list[ExecutionReport]:

@@ -30,7 +30,9 @@ EXECUTION = "ce-library-1"
 CONTACTS = 60
 
 
-async def consumer(redis_url: str) -> tuple[list[QueueEventType], list[Disposition], QueueState]:
+async def consumer(
+    redis_url: str,
+) -> tuple[list[QueueEventType], list[Disposition], QueueState, str]:
     async with QueueClient.connect(redis_url) as client:
         execution = CampaignExecution(
             EXECUTION,
@@ -51,9 +53,13 @@ async def consumer(redis_url: str) -> tuple[list[QueueEventType], list[Dispositi
 
         await client.start(EXECUTION, request_id="round-trip")
         seen: list[QueueEventType] = []
+        owner = ""
         async with asyncio.timeout(60):
             async for _, event in client.watch_events(EXECUTION, after="0"):
                 seen.append(event.event)
+                if event.event is QueueEventType.STARTED:
+                    running = await client.status(EXECUTION)
+                    owner = running.owner if running else ""
                 if event.event in (QueueEventType.COMPLETED, QueueEventType.FAILED):
                     break
         dispositions = [d async for d in reader.read(forever=False)]
@@ -61,7 +67,7 @@ async def consumer(redis_url: str) -> tuple[list[QueueEventType], list[Dispositi
         assert again == []
         report = await client.status(EXECUTION)
         assert report is not None
-        return seen, dispositions, report.state
+        return seen, dispositions, report.state, owner
 
 
 def test_a_public_api_consumer_starts_watches_and_reads_every_disposition_once(
@@ -69,9 +75,10 @@ def test_a_public_api_consumer_starts_watches_and_reads_every_disposition_once(
 ) -> None:
     launch_service()
 
-    seen, dispositions, state = asyncio.run(consumer(redis_server.url))
+    seen, dispositions, state, owner = asyncio.run(consumer(redis_server.url))
 
     assert seen == [QueueEventType.STARTED, QueueEventType.COMPLETED]
     assert state is QueueState.COMPLETED
+    assert owner == "system-test"  # the service's QUEUE_INSTANCE_ID holds the lease
     assert Counter(d.record_id for d in dispositions) == Counter(f"r-{n}" for n in range(CONTACTS))
     assert {d.campaign_execution_id for d in dispositions} == {EXECUTION}
