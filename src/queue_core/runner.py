@@ -152,9 +152,7 @@ class QueueRunner:
                 self._store_failures = 0
             except StoreUnavailable as exc:
                 self._store_failures += 1
-                delay = min(self._settings.store_retry_cap_s, 0.1 * 2**self._store_failures)
-                self._log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
-                await self._ports.clock.sleep(delay)
+                await self._back_off(self._store_failures, exc)
                 continue
             if ended is not None:
                 return ended
@@ -525,6 +523,12 @@ class QueueRunner:
         if back:
             await ports.cache.return_to_head(self._id, back)
 
+    async def _back_off(self, failures: int, exc: StoreUnavailable) -> None:
+        """Wait before asking the store again: doubling from 0.2 s, capped."""
+        delay = min(self._settings.store_retry_cap_s, 0.1 * 2**failures)
+        self._log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
+        await self._ports.clock.sleep(delay)
+
     async def _with_retry(self, step: Callable[[], Awaitable[object]]) -> None:
         """Run a store step until the store answers (capped backoff): nothing is dropped."""
         failures = 0
@@ -534,9 +538,7 @@ class QueueRunner:
                 return
             except StoreUnavailable as exc:
                 failures += 1
-                delay = min(self._settings.store_retry_cap_s, 0.1 * 2**failures)
-                self._log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
-                await self._ports.clock.sleep(delay)
+                await self._back_off(failures, exc)
 
     async def _wait(self) -> None:
         clock = self._ports.clock
