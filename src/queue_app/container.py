@@ -100,6 +100,8 @@ def _runner_settings(settings: Settings) -> RunnerSettings:
         poll_interval_s=settings.poll_interval_s,
         expect_voice_events=settings.expect_voice_events,
         reconcile_after_s=settings.reconcile_after_s,
+        # Half the guard for a late wake-up, half for the way from here to Twilio.
+        slot_lateness_s=settings.launch_guard_ms / 2000,
     )
 
 
@@ -137,7 +139,12 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
-    limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
+    limiter = providers.Singleton(
+        RedisLaunchLimiter,
+        redis,
+        keys=keys,
+        guard_s=providers.Callable(lambda s: s.launch_guard_ms / 1000, settings),
+    )
     control = providers.Singleton(
         RedisControlStream,
         redis,

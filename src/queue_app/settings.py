@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     studio_executions_per_s: float = Field(
         20.0, gt=0, le=100_000, validation_alias="QUEUE_STUDIO_EXECUTIONS_PER_S"
     )
+    launch_guard_ms: float = Field(5.0, ge=0, le=1000, validation_alias="QUEUE_LAUNCH_GUARD_MS")
     host: str = Field("0.0.0.0", validation_alias="QUEUE_HOST")  # noqa: S104 - a server's bind
     port: int = Field(8000, ge=0, le=65535, validation_alias="QUEUE_PORT")
     event_streams_autoprovision: bool = Field(

@@ -61,6 +61,7 @@ from queue_core.ports import (
     ExecutionLeases,
     ExecutionStatus,
     LaunchLimiter,
+    LaunchSlot,
     PacingStatsSource,
     QueueStateStore,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "LaunchOutcome",
     "LaunchRateController",
     "LaunchRequest",
+    "LaunchSlot",
     "Launched",
     "LeaseLost",
     "Pacer",

@@ -74,6 +74,9 @@ class RunnerSettings:
     # then is it reconciled with Studio's list (and sent again when Studio has none).
     reconcile_after_s: float = 60.0
     store_retry_cap_s: float = 5.0
+    # A launch slot of the account's schedule woken up to this late is used; a later one is
+    # let go and another reserved, so that a stalled loop never sends its slots in a bunch.
+    slot_lateness_s: float = 0.0025
 
 
 class QueueRunner:
@@ -193,22 +196,30 @@ class QueueRunner:
                 break
 
     async def _account_slot(self) -> bool:
-        """Wait for a launch of the account's shared window, taken right before the send so
-        that little time passes between the grant and Twilio seeing the launch. False when the
-        execution stopped running (or this instance is leaving) meanwhile: do not launch."""
+        """Reserve a slot of the account's shared schedule and wait for it, right before the
+        send, so that little time passes between the slot and Twilio seeing the launch. False
+        when the execution stopped running (or this instance is leaving) meanwhile: do not
+        launch (the slot goes unused). A slot this loop wakes up for too late is let go."""
         limiter, clock = self._ports.limiter, self._ports.clock
         if limiter is None:
             return True
-        while not self._leaving and self._state is QueueState.RUNNING:
+        while self._running():
+            asked = clock.monotonic()
             try:
-                wait = await limiter.acquire(self.account_rate)
+                slot = await limiter.acquire(self.account_rate)
             except StoreUnavailable as exc:
-                self._log.warning("launch window unavailable, asking again: %s", exc)
-                wait = 0.5
-            if wait <= 0:
-                return True
-            await clock.sleep(wait)
+                self._log.warning("launch schedule unavailable, asking again: %s", exc)
+                await clock.sleep(0.5)
+                continue
+            # The store read its clock somewhere between the ask and the answer.
+            due = (asked + clock.monotonic()) / 2 + slot.wait_s
+            await clock.sleep(max(0.0, due - clock.monotonic()))
+            if slot.reserved and clock.monotonic() - due <= self._settings.slot_lateness_s:
+                return self._running()
         return False
+
+    def _running(self) -> bool:
+        return not self._leaving and self._state is QueueState.RUNNING
 
     async def _top_up(self) -> None:
         ports = self._ports

@@ -22,6 +22,7 @@ from queue_core.ports import (
     Clock,
     ControlEntry,
     ExecutionStatus,
+    LaunchSlot,
     PacingReport,
 )
 from queue_core.queue_events import QueueEvent
@@ -300,29 +301,36 @@ class FakeExecutionLeases:
 
 
 class FakeLaunchLimiter:
-    """One account budget: a sliding window of grant times on `clock.monotonic()`."""
+    """One account budget: the Redis limiter's schedule of slots, on `clock.monotonic()`."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, guard_s: float = 0.005, horizon_s: float = 2.0) -> None:
         self.clock = clock
-        self.grants: list[float] = []  # times of the grants still in the window, oldest first
+        self.guard_s = guard_s
+        self.horizon_s = horizon_s
+        self.slots: list[float] = []  # reserved slots still in the window, oldest first
+        self.due = -math.inf  # when the schedule's next slot is due
 
-    async def acquire(self, rate: float) -> float:
+    async def acquire(self, rate: float) -> LaunchSlot:
         if not rate > 0:
-            return 1.0  # a rate of 0 never grants: ask again later
+            return LaunchSlot(1.0, reserved=False)  # a rate of 0 never reserves: ask again later
         if math.isinf(rate):
             raise ValueError("rate must be finite")
         capacity = max(1, math.floor(rate))
-        window = capacity / rate
+        spacing = 1 / rate
+        window = capacity * spacing + self.guard_s
         now = self.clock.monotonic()
-        # A grant exactly one window old has left it.
-        del self.grants[: bisect.bisect_right(self.grants, now - window)]
-        gap = 0.5 / rate  # no burst: grants at least half a spacing apart
-        if self.grants and self.grants[-1] + gap > now:
-            return max(1e-6, self.grants[-1] + gap - now)
-        if len(self.grants) < capacity:
-            self.grants.append(now)
-            return 0.0
-        return max(1e-6, self.grants[0] + window - now)
+        # A slot a whole window before now can bind no slot from now on.
+        del self.slots[: bisect.bisect_right(self.slots, now - window)]
+        restart = now > self.due + 0.5 * spacing  # idle: a new schedule, never a burst
+        base = max(now, self.due)
+        slot = base
+        if len(self.slots) >= capacity:
+            slot = max(slot, self.slots[-capacity] + window)
+        if slot - now > self.horizon_s:
+            return LaunchSlot(slot - now - self.horizon_s, reserved=False)
+        self.due = slot + spacing if restart or slot > base else self.due + spacing
+        self.slots.append(slot)
+        return LaunchSlot(slot - now, reserved=True)
 
 
 class FakeAssemblyStore:

@@ -63,6 +63,7 @@ PINNED = {
         "EventPublisher",
         "ExecutionLeases",
         "LaunchLimiter",
+        "LaunchSlot",
         "PacingStatsSource",
         "QueueStateStore",
         # errors

@@ -103,9 +103,9 @@ class LeaseWatcher:
 
 @dataclass
 class LaunchWindowWatcher:
-    """Polls the account's shared launch window (`queue:launch_window:{launch_limiter}`) in a
-    thread and keeps every grant it ever held, as Redis `TIME` seconds. A grant stays in the
-    window for a whole window (1 s and more), so polling every 0.1 s misses none."""
+    """Polls the account's shared launch schedule (`queue:launch_window:{launch_limiter}`) in a
+    thread and keeps every slot it ever held, as Redis `TIME` seconds. A slot stays in the set
+    for a whole window (1 s and more) after its time, so polling every 0.1 s misses none."""
 
     store: redis.Redis
     every_s: float = 0.1

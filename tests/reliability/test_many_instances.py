@@ -8,6 +8,7 @@ records and in-flight contacts, and every record still gets exactly one disposit
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import signal
@@ -41,6 +42,11 @@ TAKEOVER_LIMIT_S = 15.0
 RECONCILE_AFTER_S = 5.0
 # A launch the killed instance had already sent may reach the emulator just after the kill.
 IN_FLIGHT_SLACK_S = 1.0
+# Each 1-second window of the account's schedule holds its last slot this long past the second,
+# to cover the spread of the delays from a slot to its launch reaching the emulator: three
+# services, the emulator and Redis on two shared cores spread them over tens of milliseconds
+# (the figure `slot_to_arrival_ms`). A deployment sets it from its own spread.
+LAUNCH_GUARD_MS = 200
 
 
 @pytest.fixture
@@ -65,6 +71,7 @@ def _instance_env(
         QUEUE_ACCOUNT_CPS=str(ACCOUNT_CPS),
         QUEUE_CPS_SHARE=str(CPS_SHARE),
         QUEUE_RECONCILE_AFTER_S=str(RECONCILE_AFTER_S),
+        QUEUE_LAUNCH_GUARD_MS=str(LAUNCH_GUARD_MS),
     )
 
 
@@ -167,23 +174,29 @@ def test_three_instances_share_five_executions_and_survive_a_sigkill(
     # No live instance ever lost a lease it held.
     assert re.search(r"lease on \S+ lost", log.read_text()) is None
 
-    # The account budget across the instances: the shared window granted no more than
-    # ceil(budget) launches in any second of Redis time, and every launch had its grant (a
-    # grant taken just before the SIGKILL may have gone unused)...
-    granted = window.times()
-    assert len(granted) >= len(executions)
-    busiest_granted = max_in_window(granted, 1.0)
-    assert busiest_granted <= math.ceil(BUDGET)
-    # ... and where Twilio counts, at the emulator's arrival (checked last, see below).
+    # The account budget across the instances: the shared schedule reserved no more than
+    # ceil(budget) slots in any second of Redis time, and every launch had its slot (a slot
+    # reserved just before the SIGKILL may have gone unused)...
+    slots = window.times()
+    assert len(slots) >= len(executions)
+    busiest_slots = max_in_window(slots, 1.0)
+    assert busiest_slots <= math.ceil(BUDGET)
+    # ... and where Twilio counts, at the emulator's arrival.
     created = sorted(e["created_monotonic"] for e in executions)
     busiest = max_in_window(created, 1.0)
+    lateness = slot_to_arrival_s(slots, [e["created_wall"] for e in executions])
     figures.update(
         instances=INSTANCES,
         executions=EXECUTIONS,
         contacts=EXECUTIONS * CONTACTS,
         budget_per_s=BUDGET,
+        launch_guard_ms=LAUNCH_GUARD_MS,
         most_launches_in_any_1s_at_the_emulator=busiest,
-        most_grants_in_any_1s_at_the_limiter=busiest_granted,
+        most_slots_in_any_1s_at_the_limiter=busiest_slots,
+        slot_to_arrival_ms={
+            q: round(1000 * lateness[round(f * (len(lateness) - 1))], 1)
+            for q, f in (("min", 0.0), ("p50", 0.5), ("p99", 0.99), ("max", 1.0))
+        },
         lease_ttl_s=LEASE_TTL_S,
         executions_of_the_killed_instance=len(orphans),
         left_by_the_killed_instance=left,
@@ -191,10 +204,17 @@ def test_three_instances_share_five_executions_and_survive_a_sigkill(
         first_launch_after_kill_s={e: round(t, 2) for e, t in first_launch.items()},
         kill_to_all_completed_s=round(finished_at - killed_at, 1),
     )
-    if busiest > math.ceil(BUDGET):
-        # Known bug, reported: the shared window grants up to ceil(budget) launches at once,
-        # and the time from grant to arrival at Twilio varies (reservation round trips, event
-        # loops, HTTP), so bursts on both sides of a window's edge arrive within one second.
-        # Every other check has passed by now; this turns into a pass once the limiter spaces
-        # its grants.
-        pytest.xfail(f"{busiest} launches in one second at the emulator, budget {BUDGET:g}/s")
+    # Holds while the guard covers the spread of the slot-to-arrival delays (the figure above).
+    assert busiest <= math.ceil(BUDGET)
+
+
+def slot_to_arrival_s(slots: list[float], arrivals: list[float]) -> list[float]:
+    """For each arrival (wall clock), how long after the latest slot before it: how late the
+    launch reached the emulator, when its slot is that one (slots are 1/budget s apart, far more
+    than the usual delay). Sorted ascending."""
+    delays = []
+    for arrived in arrivals:
+        before = bisect.bisect_right(slots, arrived)
+        if before:
+            delays.append(arrived - slots[before - 1])
+    return sorted(delays)

@@ -43,10 +43,11 @@ them right), and the only multi-key one is the publish script, in the stream's s
                                   STRING  published marker: the stream entry id (TTL); its tag
                                           is the stream's, so XADD + marker are one script
 
-The account's launch budget: one sorted set shared by every instance, with its own hash tag.
+The account's launch budget: one schedule shared by every instance, with its own hash tag.
 
-    queue:launch_window:{launch_limiter}  ZSET    grants in the sliding window: member
-                                                  "<time us>:<n>", score = Redis TIME (us)
+    queue:launch_window:{launch_limiter}  ZSET    reserved launch slots still in the window:
+                                                  member <n>, score = slot time (Redis TIME, us)
+    queue:launch_next:{launch_limiter}    STRING  when the schedule's next slot is due (us)
     queue:launch_seq:{launch_limiter}     STRING  counter that makes each member unique (INCR)
 """
 
@@ -157,6 +158,10 @@ class RedisKeys:
     @property
     def launch_window(self) -> str:
         return f"{self.prefix}launch_window:{{launch_limiter}}"
+
+    @property
+    def launch_next(self) -> str:
+        return f"{self.prefix}launch_next:{{launch_limiter}}"
 
     @property
     def launch_seq(self) -> str:

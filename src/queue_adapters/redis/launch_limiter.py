@@ -1,5 +1,6 @@
-"""`LaunchLimiter` on Redis: the account's launch budget as one sliding-window sorted set,
-`queue:launch_window:{launch_limiter}`, timed by the server's own clock (TIME)."""
+"""`LaunchLimiter` on Redis: the account's launch budget as one schedule of launch slots,
+`queue:launch_window:{launch_limiter}` and `queue:launch_next:{launch_limiter}`, timed by the
+server's own clock (TIME)."""
 
 from __future__ import annotations
 
@@ -9,44 +10,59 @@ from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
+from queue_core.ports import LaunchSlot
 
-__all__ = ["RedisLaunchLimiter"]
+__all__ = ["DEFAULT_GUARD_S", "DEFAULT_HORIZON_S", "RedisLaunchLimiter"]
 
-# What a rate of 0 (or less) answers: nothing is ever granted, ask again later.
+# What a rate of 0 (or less) answers: nothing is ever reserved, ask again later.
 _NEVER_WAIT_S = 1.0
-# Grants are at least this many spacings (1/rate) apart: no burst, yet a caller that asks a
-# little late can catch up within the window.
-_GAP_SPACINGS = 0.5
-
-
-def _window(rate: float) -> tuple[int, int] | None:
-    """(capacity, window in microseconds, rounded up) of `rate` launches/s; None when the rate
-    grants nothing (<= 0 or NaN). ValueError for an infinite rate."""
-    if not rate > 0:
-        return None
-    if math.isinf(rate):
-        raise ValueError("rate must be finite")
-    capacity = max(1, math.floor(rate))
-    return capacity, math.ceil(capacity * 1_000_000 / rate)
+# A caller this many spacings (1/rate) late still keeps the schedule's pace.
+_LATE_SPACINGS = 0.5
+# Each window holds its (capacity + 1)-th slot this much longer than capacity / rate: launches
+# reach Twilio with some jitter after their slot, and Twilio counts arrivals.
+DEFAULT_GUARD_S = 0.005
+# No slot is reserved further ahead than this: a caller does not hold a contact for long.
+DEFAULT_HORIZON_S = 2.0
 
 
 class RedisLaunchLimiter:
     """The `LaunchLimiter` port on one Redis server or cluster; every instance that uses the
-    same keys shares one budget."""
+    same keys shares one budget. `guard_s` should cover the jitter between a slot and its
+    launch reaching Twilio (it costs that share of the rate when the window binds)."""
 
-    def __init__(self, client: RedisClient, *, keys: RedisKeys | None = None) -> None:
+    def __init__(
+        self,
+        client: RedisClient,
+        *,
+        keys: RedisKeys | None = None,
+        guard_s: float = DEFAULT_GUARD_S,
+        horizon_s: float = DEFAULT_HORIZON_S,
+    ) -> None:
+        if not 0 <= guard_s < math.inf or not 0 < horizon_s < math.inf:
+            raise ValueError("need 0 <= guard_s and 0 < horizon_s, both finite")
         self._keys = keys or RedisKeys()
         self._scripts = Scripts(client)
+        self._guard_us = math.ceil(guard_s * 1_000_000)
+        self._horizon_us = math.ceil(horizon_s * 1_000_000)
 
-    async def acquire(self, rate: float) -> float:
-        window = _window(rate)
-        if window is None:
-            return _NEVER_WAIT_S
-        capacity, window_us = window
+    async def acquire(self, rate: float) -> LaunchSlot:
+        if not rate > 0:
+            return LaunchSlot(_NEVER_WAIT_S, reserved=False)
+        if math.isinf(rate):
+            raise ValueError("rate must be finite")
+        capacity = max(1, math.floor(rate))
+        spacing_us = 1_000_000 / rate
+        keys = self._keys
         with unavailable():
-            wait_us = await self._scripts.run(
+            reserved, wait_us = await self._scripts.run(
                 "launch_window",
-                [self._keys.launch_window, self._keys.launch_seq],
-                [capacity, window_us, math.floor(_GAP_SPACINGS * 1_000_000 / rate)],
+                [keys.launch_window, keys.launch_next, keys.launch_seq],
+                [
+                    capacity,
+                    math.ceil(capacity * spacing_us) + self._guard_us,
+                    math.floor(spacing_us),
+                    math.floor(_LATE_SPACINGS * spacing_us),
+                    self._horizon_us,
+                ],
             )
-        return int(wait_us) / 1_000_000
+        return LaunchSlot(int(wait_us) / 1_000_000, reserved=bool(int(reserved)))

@@ -15,6 +15,7 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
+from queue_core.ports import LaunchLimiter
 from queue_core.runner import RunnerPorts, RunnerSettings
 from queue_core.supervisor import BudgetSettings, QueueSupervisor
 from queue_core.tokens import CallstatusTokens
@@ -221,7 +222,13 @@ class Queue:
             await asyncio.gather(main, twilio, return_exceptions=True)
 
 
-def make_queue(account_cps: float = 10.0, *, expect_voice_events: bool = True) -> Queue:
+def make_queue(
+    account_cps: float = 10.0,
+    *,
+    expect_voice_events: bool = True,
+    limiter: Callable[[FakeClock], LaunchLimiter] = FakeLaunchLimiter,
+) -> Queue:
+    """A queue on the fakes; `limiter` builds the account's launch schedule on the clock."""
     backend = InMemoryBackend()
     clock = FakeClock()
     launcher = FakeCallLauncher(clock)
@@ -234,7 +241,7 @@ def make_queue(account_cps: float = 10.0, *, expect_voice_events: bool = True) -
         states=FakeQueueStateStore(backend),
         events=FakeEventPublisher(backend),
         clock=clock,
-        limiter=FakeLaunchLimiter(clock),
+        limiter=limiter(clock),
     )
     leases = FakeExecutionLeases(backend, clock)
 
