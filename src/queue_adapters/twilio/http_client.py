@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import codecs
 import email.utils
+import functools
 import logging
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from twilio.http import AsyncHttpClient  # type: ignore[import-untyped]
@@ -41,6 +42,9 @@ _NOT_SENT = (
 # Close idle connections before Twilio's side does (httpx's keep-alive expiry): a request
 # written into a connection the server is closing is lost, and would be reported ambiguous.
 _KEEPALIVE_S = 5.0
+# What `urllib.parse.quote_plus` leaves as it is; every other byte of the UTF-8 text is %XX.
+_FORM_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_FORM_ESCAPES = {chr(b): f"%{b:02X}" for b in range(256) if chr(b) not in _FORM_SAFE}
 
 
 class TransportFailure(Exception):
@@ -91,8 +95,12 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def rewrite_twilio_url(url: str, base_url: str | None) -> str:
-    """`https://<anything>.twilio.com/path?query` -> `base_url/path?query`; others unchanged."""
+    """`https://<anything>.twilio.com/path?query` -> `base_url/path?query`; others unchanged.
+
+    Remembered per URL: a launch sends the same create URL every time (per flow).
+    """
     if not base_url:
         return url
     parts = urlsplit(url)
@@ -131,6 +139,7 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
         # one request must be one send (tests/unit/adapters/test_twilio_http_client.py checks).
         self._session._retry_connection = False
         self._last: ContextVar[LastResponse | None] = ContextVar("twilio_last_response")
+        self._authorization: tuple[tuple[str, str], str] | None = None  # the last one built
 
     @property
     def last_response(self) -> LastResponse | None:
@@ -153,15 +162,15 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
         url = rewrite_twilio_url(uri, self.base_url)
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{_urlencoded(params)}"
-        sent_headers = dict(headers or {})
+        sent_headers = dict(headers) if headers else {}
         if auth is not None:
-            sent_headers["Authorization"] = basic_authorization(*auth)
+            sent_headers["Authorization"] = self._basic(auth)
         proxy = self._proxies.for_url(url)
         try:
             async with self._session.request(
                 method.upper(),
                 url,
-                data=_urlencoded(data).encode() if data else None,
+                data=_urlencoded(data).encode("ascii") if data else None,
                 headers=sent_headers,
                 timeout=_timeout(timeout) if timeout else self._timeout,
                 allow_redirects=allow_redirects,
@@ -177,6 +186,12 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
         self._last.set(LastResponse(answer.status, answer.headers, text))
         return Response(answer.status, text, answer.headers)
 
+    def _basic(self, auth: tuple[str, str]) -> str:
+        """The `Authorization` value for `auth`; the credentials rarely change, so kept."""
+        if self._authorization is None or self._authorization[0] != auth:
+            self._authorization = (auth, basic_authorization(*auth))
+        return self._authorization[1]
+
     async def close(self) -> None:
         """Close the connection pool."""
         await self._session.close()
@@ -189,12 +204,32 @@ def _timeout(seconds: float) -> aiohttp.ClientTimeout:
 
 def _urlencoded(fields: Mapping[str, object]) -> str:
     """A form or query string as httpx encoded it: lists repeat the key, True -> "true"."""
-    pairs = [
-        (key, _text(item))
+    return "&".join(
+        f"{_form_quoted(key)}={_form_quoted(_text(item))}"
         for key, value in fields.items()
         for item in (value if isinstance(value, list | tuple) else (value,))
-    ]
-    return urlencode(pairs)
+    )
+
+
+def _form_quoted(text: str) -> str:
+    """`urllib.parse.quote_plus(text)`, character for character, at a fraction of its CPU.
+
+    quote_plus looks each byte up in Python; here each distinct unsafe character is one
+    `str.replace` (a launch's JSON `Parameters` has a handful: braces, quotes, colons, commas).
+    """
+    if not text.isascii():
+        text = text.encode().decode("latin-1")  # one character per UTF-8 byte, as quoted
+    unsafe = set(text).difference(_FORM_SAFE)
+    if not unsafe:
+        return text
+    if "%" in unsafe:  # first: the escapes below add "%"
+        text = text.replace("%", "%25")
+        unsafe.discard("%")
+    space = " " in unsafe  # last: "+" is escaped before spaces become "+"
+    unsafe.discard(" ")
+    for char in unsafe:
+        text = text.replace(char, _FORM_ESCAPES[char])
+    return text.replace(" ", "+") if space else text
 
 
 def _text(value: object) -> str:

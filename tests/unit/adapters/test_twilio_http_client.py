@@ -9,6 +9,7 @@ import socket
 import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
+from urllib.parse import urlencode
 
 import certifi
 import pytest
@@ -20,6 +21,7 @@ from queue_adapters.twilio.http_client import (
     AiohttpAsyncHttpClient,
     LastResponse,
     TransportFailure,
+    _urlencoded,
     rewrite_twilio_url,
 )
 from tests.unit.adapters.scripted_twilio import Answer, Hangup, Seen, scripted_twilio
@@ -130,6 +132,18 @@ async def test_query_parameters_are_encoded_as_twilio_python_expects() -> None:
         "Types": ["a&b", "c"],
     }
     assert second.target == "/v2/Flows"
+
+
+_form_text = st.text(
+    alphabet=st.characters(codec="utf-8") | st.sampled_from(" %+&=~-._!*'()\"{}:,/")
+)
+
+
+@given(st.dictionaries(_form_text, _form_text | st.lists(_form_text, max_size=3), max_size=4))
+def test_form_encoding_is_urllib_quote_plus_byte_for_byte(
+    fields: dict[str, str | list[str]],
+) -> None:
+    assert _urlencoded(fields) == urlencode(fields, doseq=True)
 
 
 def slow(answer_after_s: float) -> Callable[[Seen], Awaitable[Answer]]:

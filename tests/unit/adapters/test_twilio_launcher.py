@@ -71,6 +71,31 @@ async def test_created_execution_is_launched_with_the_contract_form(scripted: Sc
     assert json.loads(form["Parameters"][0]) == dict(REQUEST.parameters)
 
 
+async def test_the_create_is_the_request_twilio_pythons_own_create_sends() -> None:
+    request = LaunchRequest(
+        flow_sid=FLOW,
+        to="+14155550100",
+        from_="+15005550006",
+        parameters={"record_id": "r 1", "attributes": {"name": "Zoë & co", "n": [1, None]}},
+    )
+    async with scripted_twilio(lambda r: Answer(201, execution())) as twilio:
+        rest = open_twilio_rest(
+            account_sid="AC" + "0" * 32, auth_token="token", base_url=twilio.url
+        )
+        try:
+            assert await StudioCallLauncher(rest).launch(request) == Launched(execution_sid=SID)
+            executions = rest.client.studio.v2.flows(FLOW).executions
+            created = await executions.create_async(
+                to=request.to, from_=request.from_, parameters=dict(request.parameters)
+            )
+            assert created.sid == SID
+        finally:
+            await rest.close()
+    ours, theirs = twilio.seen
+    assert (ours.method, ours.target, ours.body) == (theirs.method, theirs.target, theirs.body)
+    assert dict(ours.headers) == dict(theirs.headers)
+
+
 @pytest.mark.parametrize(
     ("answer", "outcome"),
     [
@@ -122,6 +147,7 @@ async def test_each_http_answer_maps_to_one_outcome_without_retry(
     "answer",
     [
         Answer(201, "not json"),
+        Answer(201, ""),
         Answer(201, {"status": "active"}),
         Answer(201, ["FN" + "a" * 32]),
         Answer(201, {"sid": 42}),
