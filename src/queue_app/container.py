@@ -100,7 +100,7 @@ def _runner_settings(settings: Settings) -> RunnerSettings:
         poll_interval_s=settings.poll_interval_s,
         expect_voice_events=settings.expect_voice_events,
         reconcile_after_s=settings.reconcile_after_s,
-        # Half the guard for a late wake-up, half for the way from here to Twilio.
+        # Half the guard for a late wake-up (at least), half for the way from here to Twilio.
         slot_lateness_s=settings.launch_guard_ms / 2000,
     )
 

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 STATE_READ_S = 0.25  # the stored state is read again at least this often
 RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
 PACING_REPORT_S = 2.0  # and reported at most this often
+SLOT_WAIT_S = 0.02  # launches waiting for their account slot: this many seconds' worth, >= 1
+SLOT_LATENESS_FLOOR_S = 0.02  # a slot woken up for this late is always still used
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +76,9 @@ class RunnerSettings:
     # then is it reconciled with Studio's list (and sent again when Studio has none).
     reconcile_after_s: float = 60.0
     store_retry_cap_s: float = 5.0
-    # A launch slot of the account's schedule woken up to this late is used; a later one is
-    # let go and another reserved, so that a stalled loop never sends its slots in a bunch.
+    # A launch slot of the account's schedule woken up to this late is used (or half a spacing,
+    # or SLOT_LATENESS_FLOOR_S, whichever is more); a later one is let go and another reserved,
+    # so that a stalled loop never sends its slots in a bunch.
     slot_lateness_s: float = 0.0025
 
 
@@ -115,6 +118,7 @@ class QueueRunner:
         self._cache_maybe_empty = False
         self._next_decision = -math.inf
         self._store_failures = 0
+        self._awaiting_slot = 0  # launch tasks waiting for their slot of the account's schedule
         self._leaving = False
         self._recent_launches: deque[float] = deque()
         self._state_dirty = True
@@ -189,7 +193,15 @@ class QueueRunner:
             self._pending.extendleft(reversed(self._deferred))
             self._deferred.clear()
             await self._top_up()
-        while self._pending and self.budget.delay(clock.monotonic()) <= 0:
+        # Only a few launches at a time wait for their slot of the account's schedule (one at
+        # the usual rates): the next one is started when a slot comes, so launches never queue
+        # up behind a slower schedule, and a pause puts the records back in their order.
+        waiters = max(1, math.floor(self.budget.rate * SLOT_WAIT_S))
+        while (
+            self._pending
+            and self._awaiting_slot < waiters
+            and self.budget.delay(clock.monotonic()) <= 0
+        ):
             record = self._pending.popleft()
             await self._start_launch(record)
             if self._leaving:
@@ -198,8 +210,9 @@ class QueueRunner:
     async def _account_slot(self) -> bool:
         """Reserve a slot of the account's shared schedule and wait for it, right before the
         send, so that little time passes between the slot and Twilio seeing the launch. False
-        when the execution stopped running (or this instance is leaving) meanwhile: do not
-        launch (the slot goes unused). A slot this loop wakes up for too late is let go."""
+        when the execution stopped running, the store became unavailable or this instance is
+        leaving meanwhile: do not launch (the slot goes unused). A slot this loop wakes up for
+        too late is let go, and another one reserved."""
         limiter, clock = self._ports.limiter, self._ports.clock
         if limiter is None:
             return True
@@ -214,12 +227,29 @@ class QueueRunner:
             # The store read its clock somewhere between the ask and the answer.
             due = (asked + clock.monotonic()) / 2 + slot.wait_s
             await clock.sleep(max(0.0, due - clock.monotonic()))
-            if slot.reserved and clock.monotonic() - due <= self._settings.slot_lateness_s:
+            if slot.reserved and clock.monotonic() - due <= self._slot_lateness():
                 return self._running()
         return False
 
+    def _slot_lateness(self) -> float:
+        """How late a slot may still be used: the setting (half the guard), but at least half a
+        spacing of the account's schedule (a late launch never bunches with the next one) and
+        `SLOT_LATENESS_FLOOR_S` (a busy loop is always a little late: letting every slot go
+        would stop launching rather than pace it)."""
+        half_spacing = 0.5 / self.account_rate if self.account_rate > 0 else 0.0
+        return max(self._settings.slot_lateness_s, half_spacing, SLOT_LATENESS_FLOOR_S)
+
+    async def _first_slot(self) -> bool:
+        """`_account_slot` for a launch `_start_launch` counted as waiting for its slot."""
+        try:
+            return await self._account_slot()
+        finally:
+            self._awaiting_slot -= 1
+            self.wake()  # the next launch may start
+
     def _running(self) -> bool:
-        return not self._leaving and self._state is QueueState.RUNNING
+        """Launching is allowed: the execution runs, the store answers, this instance stays."""
+        return not self._leaving and self._state is QueueState.RUNNING and self._store_failures == 0
 
     async def _top_up(self) -> None:
         ports = self._ports
@@ -290,6 +320,7 @@ class QueueRunner:
             return
         self.budget.take(ports.clock.monotonic())
         self._recent_launches.append(ports.clock.monotonic())
+        self._awaiting_slot += 1  # until `_first_slot` returns
         task = asyncio.create_task(self._launch(record, contact, ref, reserved_at))
         self._launches.add(task)
         task.add_done_callback(self._launch_done)
@@ -318,7 +349,7 @@ class QueueRunner:
                 "attributes": dict(contact.attributes),
             },
         )
-        if not await self._account_slot():
+        if not await self._first_slot():
             await self._with_retry(lambda: self._release(ref, contact.phone_number))
             await self._with_retry(lambda: ports.cache.return_to_head(self._id, [record]))
             return

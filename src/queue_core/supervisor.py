@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from queue_core.budget import (
     STUDIO_EXECUTIONS_PER_SECOND,
@@ -39,6 +40,8 @@ from queue_core.tracker import ContactTracker
 __all__ = ["BudgetSettings", "QueueSupervisor"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +110,9 @@ class QueueSupervisor:
         instance driving it died); return the ones started here."""
         started = []
         running: dict[str, float] = {}
-        for execution_id in await self.ports.states.executions():
-            status = await self.ports.states.load(execution_id)
+        ids = await self.ports.states.executions()
+        statuses = await _bounded(self.ports.states.load(e) for e in ids)
+        for execution_id, status in zip(ids, statuses, strict=True):
             if status is None or status.state not in LIVE_STATES:
                 continue
             execution = await self._document(execution_id)
@@ -219,13 +223,16 @@ class QueueSupervisor:
             runner.budget.set_budget(rates.get(execution_id, 0.0), now)
 
     async def renew_leases(self) -> None:
-        """Extend the lease of every local runner; a runner whose lease is lost leaves."""
-        if self._leases is None:
+        """Extend the lease of every local runner, `CONCURRENT_STORE_CALLS` at a time; a runner
+        whose lease is lost leaves."""
+        leases = self._leases
+        if leases is None:
             return
-        for execution_id, runner in list(self.runners.items()):
+
+        async def renew(execution_id: str, runner: QueueRunner) -> None:
             if runner.lease_token is None:
-                continue
-            kept = await self._leases.renew(
+                return
+            kept = await leases.renew(
                 execution_id, self._owner, runner.lease_token, self._budget_settings.lease_ttl_s
             )
             if not kept:
@@ -235,6 +242,8 @@ class QueueSupervisor:
                     extra={"campaign_execution_id": execution_id},
                 )
                 runner.leave()
+
+        await _bounded(renew(e, r) for e, r in list(self.runners.items()))
 
     async def reap_timeouts(self) -> int:
         """Give contacts with no terminal event after the contact timeout their disposition."""
@@ -255,15 +264,27 @@ class QueueSupervisor:
 
     async def run_leases(self, stop: asyncio.Event) -> None:
         """Renew local leases and take over executions whose lease is free, every third of
-        the lease time: an instance that dies is replaced within the lease time."""
+        the lease time: an instance that dies is replaced within the lease time. The two run
+        apart, so that a long look for free executions never delays a renewal."""
         interval = self._budget_settings.lease_ttl_s / 3
+        await asyncio.gather(
+            self._every(stop, interval, "renewing leases", self.renew_leases),
+            self._every(stop, interval, "looking for free executions", self.resume_stored),
+        )
+
+    async def _every(
+        self,
+        stop: asyncio.Event,
+        interval_s: float,
+        what: str,
+        step: Callable[[], Awaitable[object]],
+    ) -> None:
         while not stop.is_set():
             try:
-                await self.renew_leases()
-                await self.resume_stored()
+                await step()
             except StoreUnavailable as exc:
-                log.warning("leases: store unavailable: %s", exc)
-            await self.ports.clock.sleep(interval)
+                log.warning("leases: store unavailable %s: %s", what, exc)
+            await self.ports.clock.sleep(interval_s)
 
     async def run_reaper(self, stop: asyncio.Event, interval_s: float = 5.0) -> None:
         while not stop.is_set():
@@ -300,3 +321,22 @@ class QueueSupervisor:
         for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+CONCURRENT_STORE_CALLS = 32  # a supervisor's sweeps over its executions ask this many at once
+
+
+async def _bounded(steps: Iterable[Awaitable[T]]) -> list[T]:
+    """Await every step, at most `CONCURRENT_STORE_CALLS` at a time; their results in order.
+    The first error raised is raised here once every started step is done."""
+    gate = asyncio.Semaphore(CONCURRENT_STORE_CALLS)
+
+    async def gated(step: Awaitable[T]) -> T:
+        async with gate:
+            return await step
+
+    results = await asyncio.gather(*(gated(s) for s in steps), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[T], results)
