@@ -3,16 +3,22 @@ from a storm of 429 answers.
 
 Budgets 1, 10 and 20/s run on `queue-service serve` as packaged (QUEUE_ACCOUNT_CPS = budget,
 QUEUE_CPS_SHARE = 1); 100/s runs on `python -m bench.uncapped`, the same service with the
-20/s Studio cap lifted (it has no setting for it). One execution at a time, fixed pacing, so
+20/s Studio cap lifted (QUEUE_STUDIO_EXECUTIONS_PER_S). One execution at a time, fixed pacing, so
 the budget is the only limit. The emulator's limits are set far above the budget (account CPS
 1000, queue mode; 200 Studio executions/s) so that every launch the service sends is created
 and timed, none hidden by a 429.
+
+Each run also records what launching took of the machine: CPU per launch of the service and
+of the emulator (which stands in for Twilio but shares the cores), and how long the service
+was runnable but waiting for a core (/proc schedstat). A rate missed while the service waited
+far longer than it ran is the machine's shortfall, not the process's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +37,7 @@ from bench.stack import Stack, running_stack
 from queue_adapters.redis import RedisQueueStateStore
 from queue_core.state import QueueState
 
-__all__ = ["run"]
+__all__ = ["run", "scheduled_s"]
 
 EMULATOR = {
     "account_cps": 1000,
@@ -43,12 +49,34 @@ STORM_S = 2.0
 _flows = iter(range(1, 1_000_000))
 
 
-async def _one_run(stack: Stack, name: str, budget: float, seconds: float) -> dict[str, Any]:
+def scheduled_s(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of every thread of `pid`, from
+    /proc/<pid>/task/*/schedstat; nan when the kernel does not expose it."""
+    ran = waited = 0.0
+    try:
+        for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+            on_cpu, waiting, _ = stat.read_text().split()
+            ran += int(on_cpu) / 1e9
+            waited += int(waiting) / 1e9
+    except (OSError, ValueError):
+        return math.nan, math.nan
+    return (ran, waited) if ran else (math.nan, math.nan)
+
+
+async def _one_run(
+    stack: Stack, name: str, budget: float, seconds: float, service: Proc | None = None
+) -> dict[str, Any]:
     flow = flow_sid(next(_flows))
     contacts = int(budget * seconds) + 1
     await write_execution(stack.redis, name, flow, contacts)
+    pids = (service.pid if service else 0, stack.emulator.pid)
+    before = [scheduled_s(pid) for pid in pids]
     await start(stack.redis, name)
     await wait_launched(stack.redis, name, contacts, timeout_s=seconds * 2 + 20)
+    after = [scheduled_s(pid) for pid in pids]
+    (svc_ran, svc_waited), (emu_ran, _) = (
+        (a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before, strict=True)
+    )
     times = launch_times(await stack.admin.stats(), flow)
     settled = await _settled(stack, name)
     most = max_in_window(times, 1.0)
@@ -62,6 +90,10 @@ async def _one_run(stack: Stack, name: str, budget: float, seconds: float) -> di
         "mean_ratio": rate_by_spacing(times) / budget,
         "max_in_1s": most,
         "max1s_ratio": most / budget,
+        "service_cpu_ms_per_launch": svc_ran * 1000 / max(1, len(times)),
+        "emulator_cpu_ms_per_launch": emu_ran * 1000 / max(1, len(times)),
+        "service_ran_s": svc_ran,
+        "service_waited_s": svc_waited,
         "series": rate_series(times, times[0], times[-1]) if times else [],
     }
 
@@ -107,7 +139,8 @@ async def _budget(
     for i in range(runs):
         proc = await _fresh_service(stack, env, uncapped=uncapped)
         try:
-            results.append(await _one_run(stack, f"pace-{budget:g}-{i}", budget, seconds))
+            name = f"pace-{budget:g}-{i}"
+            results.append(await _one_run(stack, name, budget, seconds, service=proc))
         finally:
             await stack.stop_service(proc)
     return {
@@ -117,6 +150,8 @@ async def _budget(
         "runs": [{k: v for k, v in r.items() if k != "series"} for r in results],
         "median_mean_ratio": median([r["mean_ratio"] for r in results]),
         "median_max1s_ratio": median([r["max1s_ratio"] for r in results]),
+        "median_service_cpu_ms": median([r["service_cpu_ms_per_launch"] for r in results]),
+        "median_emulator_cpu_ms": median([r["emulator_cpu_ms_per_launch"] for r in results]),
         "series": results[0]["series"],
     }
 
