@@ -253,6 +253,14 @@ class QueueRunner:
 
     async def _top_up(self) -> None:
         ports = self._ports
+        lookahead = max(1, math.ceil(self.budget.rate * self._settings.claim_lookahead_s))
+        if (
+            len(self._pending) >= lookahead
+            and ports.clock.monotonic() - self._reported_at < PACING_REPORT_S
+        ):
+            # Nothing could be claimed: spare the store the reads (a slow execution waits
+            # seconds between launches) until the next pacing report is due.
+            return
         stats = await ports.stats.read(self.execution.task_queue_sid)
         if stats is not None and stats.is_stale(ports.clock.now(), self._settings.stats_max_age_s):
             stats = None
@@ -267,7 +275,6 @@ class QueueRunner:
         )
         decision = self.pacer.decide(snapshot, self._state)
         await self._report_pacing(decision.reason)
-        lookahead = max(1, math.ceil(self.budget.rate * self._settings.claim_lookahead_s))
         want = min(decision.count, lookahead - len(self._pending))
         if want <= 0:
             # Nothing to claim now: look whether the campaign is over instead.
