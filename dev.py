@@ -4,8 +4,9 @@
     python3 dev.py test    create .venv, install the package with its dev tools, then run
                            ruff, mypy --strict, import-linter and the whole pytest suite
 
-Extra arguments after `test` go to pytest (`python3 dev.py test -m "not slow"`); after `demo`
-they go to `queue-service demo`. Exit status is non-zero when any step fails, and a pytest run
+Extra arguments after `test` go to pytest (`python3 dev.py test -m "not slow"`), which runs on
+two workers unless they say otherwise (`-n 0` runs it in one process); after `demo` they go
+to `queue-service demo`. Exit status is non-zero when any step fails, and a pytest run
 that collects no test counts as a failure.
 """
 
@@ -21,6 +22,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTEST_NO_TESTS = 5
+# Two workers: the unit, contract and system tests share them, the reliability tests run one
+# after another on one of them (their conftest groups them), so the suite takes about half as
+# long on two cores while the figures of a reliability test are taken beside at most one other.
+PYTEST_WORKERS = ("-n", "2", "--dist", "loadgroup")
 
 
 def run(*argv: str | Path) -> int:
@@ -50,7 +55,10 @@ def test(pytest_args: list[str]) -> int:
         ("import-linter", (BIN / "lint-imports",)),
     ]
     failed = [name for name, argv in checks if run(*argv) != 0]
-    code = run(BIN / "python", "-m", "pytest", *pytest_args)
+    parallel = (
+        () if any(a.startswith(("-n", "--numprocesses")) for a in pytest_args) else PYTEST_WORKERS
+    )
+    code = run(BIN / "python", "-m", "pytest", *parallel, *pytest_args)
     if code == PYTEST_NO_TESTS:
         print("pytest collected no test: that is a failure", flush=True)
     if code != 0:

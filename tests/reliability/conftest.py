@@ -34,6 +34,16 @@ _PASSED = pytest.StashKey[bool]()
 _FIGURES = pytest.StashKey[dict[str, dict[str, Any]]]()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the reliability tests one after another on one worker when the suite runs on
+    several (`pytest -n`): they load the machine and measure under that load, and their
+    figures would mix with each other's."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("reliability"))
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
