@@ -198,8 +198,17 @@ class ActiveCallRegistry(Protocol):
         """The contact of a Studio execution, or None (not ours, not yet recorded, or done)."""
         ...
 
+    async def holders(
+        self, pairs: Sequence[tuple[str, str]], execution_sids: Sequence[str]
+    ) -> tuple[list[ContactRef | None], list[ContactRef | None]]:
+        """`by_pair` of every (to, from) and `by_execution_sid` of every SID, in the order
+        given, in one request (one per node of a cluster). Not atomic across keys: each answer
+        is what its index held at some moment of the call."""
+        ...
+
     async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
-        """Drop the global indexes that still point at `ref` (never another contact's)."""
+        """Drop the global indexes that still point at `ref` (never another contact's); an
+        empty `execution_sid` leaves the SID index alone. One request."""
         ...
 
     async def count(self, campaign_execution_id: str) -> int:
@@ -208,7 +217,8 @@ class ActiveCallRegistry(Protocol):
 
     async def mark_answered(self, ref: ContactRef, execution_sid: str) -> None:
         """A person answered this contact's call: it no longer counts as unanswered for the
-        pacer. Idempotent; forgotten when the contact settles."""
+        pacer. Idempotent; forgotten when the contact settles. `AssemblySnapshot.answered`
+        tells whether a contact is marked already."""
         ...
 
     async def answered(self, campaign_execution_id: str) -> int:
@@ -227,20 +237,30 @@ class ActiveCallRegistry(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AssemblySnapshot:
-    """All facts known about one contact, after adding new ones."""
+    """All facts known about one contact, after adding new ones, one per `fact.key` (in no
+    particular order), and whether the contact already counts as answered
+    (`ActiveCallRegistry.mark_answered`), read in the same atomic step."""
 
     attempt: ContactAttempt
     facts: tuple[ContactFact, ...] = field(default_factory=tuple)
+    answered: bool = False
 
 
 class AssemblyStore(Protocol):
     """Per-contact assembly state, shared by every instance; expires after the contact timeout."""
 
     async def add(self, ref: ContactRef, facts: Sequence[ContactFact]) -> AssemblySnapshot | None:
-        """Atomically add facts (deduplicated on `fact.key`) and return every fact now known.
-        None when the contact has no stored attempt (unknown, already settled, or reserved for
-        a launch not recorded yet: then the facts are kept, and `record_launch` hands them
-        over)."""
+        """Atomically add facts (deduplicated on `fact.key`: the first delivery stored wins)
+        and return every fact now known. None when the contact has no stored attempt (unknown,
+        already settled, or reserved for a launch not recorded yet: then the facts are kept,
+        and `record_launch` hands them over)."""
+        ...
+
+    async def add_many(
+        self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
+    ) -> list[AssemblySnapshot | None]:
+        """`add` for several contacts (each at most once), answers in the same order: one
+        request per execution, run concurrently. Atomic per contact, not across contacts."""
         ...
 
 

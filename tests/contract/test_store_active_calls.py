@@ -168,3 +168,33 @@ async def test_parking_for_an_indexed_execution_names_its_contact_and_parks_noth
 
     assert await world.calls.park(launched.execution_sid, [studio_ended("x", 1)]) == ref
     assert await world.calls.record_launch(launched) == []
+
+
+async def test_holders_names_the_contact_of_every_pair_and_sid_in_order(world: World) -> None:
+    first, second = await claim_refs(world, 2)
+    await world.calls.reserve(first, TO, FROM, NOW)
+    await world.calls.record_launch(attempt(first, 1))
+    await world.calls.reserve(second, "+14155550002", FROM, NOW)
+    sid = attempt(first, 1).execution_sid
+    unknown_sid = "FN" + "f" * 32
+
+    by_pair, by_sid = await world.calls.holders(
+        [("+14155550002", FROM), (TO, FROM), (TO, "+15005550007")], [unknown_sid, sid]
+    )
+
+    assert by_pair == [second, first, None]
+    assert by_sid == [None, first]
+    assert await world.calls.holders([], []) == ([], [])
+    assert await world.calls.holders([], [sid]) == ([], [first])
+
+
+async def test_holders_no_longer_names_a_released_contact(world: World) -> None:
+    [ref] = await claim_refs(world, 1)
+    launched = attempt(ref, 1)
+    await world.calls.reserve(ref, launched.to, launched.from_, NOW)
+    await world.calls.record_launch(launched)
+
+    await world.calls.release(ref, launched.to, launched.from_, launched.execution_sid)
+
+    pair = (launched.to, launched.from_)
+    assert await world.calls.holders([pair], [launched.execution_sid]) == ([None], [None])

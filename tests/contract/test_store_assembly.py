@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from queue_adapters.redis import RedisAssemblyStore
 from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.facts import (
     CallStatusReport,
@@ -10,7 +11,9 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
-from tests.contract.conftest import FROM, NOW, World, attempt, disposition, record
+from queue_core.ports import AssemblyStore
+from tests.contract.conftest import FROM, NOW, OPTIONS, World, attempt, disposition, record
+from tests.fakes.stores import FakeAssemblyStore
 
 CE = "ce-42"
 CE_EARLY = "ce-early"
@@ -143,3 +146,84 @@ async def test_facts_of_an_unreserved_claim_are_not_kept(world: World) -> None:
     assert await world.assembly.add(ref, [voice_completed(launched, 1)]) is None
     assert await world.calls.reserve(ref, launched.to, launched.from_, NOW)
     assert await world.calls.record_launch(launched) == []
+
+
+async def test_add_many_answers_each_contact_as_add_would_in_order(world: World) -> None:
+    await world.push_records(CE, [record(i) for i in range(3)])
+    await world.push_records(CE_EARLY, [record(9)])
+    claims = await world.cache.claim(CE, "owner-a", 3, NOW)
+    [other] = await world.cache.claim(CE_EARLY, "owner-a", 1, NOW)
+    refs = [ContactRef(CE, c.claim_id) for c in claims]
+    elsewhere = ContactRef(CE_EARLY, other.claim_id)
+    for i, ref in enumerate([refs[0], refs[2], elsewhere]):
+        await world.calls.record_launch(attempt(ref, i))
+    await world.assembly.add(refs[0], [ringing("a")])
+
+    snapshots = await world.assembly.add_many(
+        [
+            (refs[0], [ringing("a", "in-progress"), STEP]),
+            (refs[1], [ringing("b")]),  # claimed, never reserved nor launched
+            (elsewhere, [REPORT]),
+            (refs[2], []),
+            (ContactRef(CE, "999"), [ringing("c")]),
+        ]
+    )
+
+    first, unlaunched, other_execution, empty, unknown = snapshots
+    assert first is not None
+    assert first.attempt == attempt(refs[0], 0)
+    assert by_key(first.facts) == {"ce:a": ringing("a"), STEP.key: STEP}
+    assert other_execution is not None
+    assert other_execution.attempt == attempt(elsewhere, 2)
+    assert by_key(other_execution.facts) == {REPORT.key: REPORT}
+    assert empty is not None
+    assert empty.facts == ()
+    assert (unlaunched, unknown) == (None, None)
+    assert await world.assembly.add_many([]) == []
+
+
+async def test_the_first_of_two_deliveries_in_one_add_is_the_one_kept(world: World) -> None:
+    ref = await launched(world)
+
+    snapshot = await world.assembly.add(ref, [ringing("a", "in-progress"), ringing("a")])
+    again = await world.assembly.add(ref, [])
+
+    assert snapshot is not None
+    assert again is not None
+    assert by_key(snapshot.facts) == {"ce:a": ringing("a", "in-progress")}
+    assert by_key(again.facts) == {"ce:a": ringing("a", "in-progress")}
+
+
+async def test_a_snapshot_tells_whether_the_contact_counts_as_answered(world: World) -> None:
+    ref = await launched(world)
+    before = await world.assembly.add(ref, [ringing("a")])
+
+    await world.calls.mark_answered(ref, attempt(ref, 1).execution_sid)
+    after = await world.assembly.add(ref, [])
+
+    assert before is not None
+    assert after is not None
+    assert (before.answered, after.answered) == (False, True)
+
+
+def another_instance(world: World) -> AssemblyStore:
+    """The store as another process of the service sees it (nothing remembered)."""
+    if world.real:
+        return RedisAssemblyStore(world.redis(), options=OPTIONS)
+    return FakeAssemblyStore(world.fake())
+
+
+async def test_facts_stored_by_another_instance_are_returned_and_win(world: World) -> None:
+    ref = await launched(world)
+    other = another_instance(world)
+    await world.assembly.add(ref, [ringing("a")])
+    await other.add(ref, [ringing("b"), STEP])
+
+    mine = await world.assembly.add(ref, [ringing("a", "in-progress"), ringing("b", "busy")])
+    theirs = await other.add(ref, [ringing("a", "in-progress")])
+
+    expected = {"ce:a": ringing("a"), "ce:b": ringing("b"), STEP.key: STEP}
+    assert mine is not None
+    assert theirs is not None
+    assert by_key(mine.facts) == expected
+    assert by_key(theirs.facts) == expected

@@ -221,6 +221,14 @@ class FakeActiveCallRegistry:
     async def by_execution_sid(self, execution_sid: str) -> ContactRef | None:
         return self.backend.by_sid.get(execution_sid)
 
+    async def holders(
+        self, pairs: Sequence[tuple[str, str]], execution_sids: Sequence[str]
+    ) -> tuple[list[ContactRef | None], list[ContactRef | None]]:
+        return (
+            [self.backend.by_pair.get(pair) for pair in pairs],
+            [self.backend.by_sid.get(sid) for sid in execution_sids],
+        )
+
     async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
         if self.backend.by_pair.get((to, from_)) == ref:
             del self.backend.by_pair[(to, from_)]
@@ -345,7 +353,15 @@ class FakeAssemblyStore:
             claim.facts.setdefault(fact.key, fact)
         if claim.attempt is None:
             return None  # kept for `record_launch` to hand over
-        return AssemblySnapshot(claim.attempt, tuple(claim.facts.values()))
+        answered = self.backend.answered.get(ref.campaign_execution_id, set())
+        return AssemblySnapshot(
+            claim.attempt, tuple(claim.facts.values()), claim.attempt.execution_sid in answered
+        )
+
+    async def add_many(
+        self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
+    ) -> list[AssemblySnapshot | None]:
+        return [await self.add(ref, facts) for ref, facts in additions]
 
 
 class FakeEventPublisher:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import lru_cache
+
+from redis.asyncio import RedisCluster
 
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
@@ -29,6 +32,12 @@ __all__ = ["RedisActiveCallRegistry"]
 # What mark_launching.lua answers when the lease token given is not the current one.
 _LEASE_LOST = 2
 _LEASE_LOST_AFTER_LAUNCHING = 3
+
+
+@lru_cache(maxsize=4096)
+def _decode_ref(value: str | None) -> ContactRef | None:
+    """An index value names one contact for as long as it is in flight: parse each once."""
+    return decode_ref(value)
 
 
 class RedisActiveCallRegistry:
@@ -121,12 +130,32 @@ class RedisActiveCallRegistry:
         with unavailable():
             return decode_ref(await self._client.get(self._keys.execution_sid(execution_sid)))
 
+    async def holders(
+        self, pairs: Sequence[tuple[str, str]], execution_sids: Sequence[str]
+    ) -> tuple[list[ContactRef | None], list[ContactRef | None]]:
+        index_keys = [self._keys.pair(to, from_) for to, from_ in pairs]
+        index_keys += [self._keys.execution_sid(sid) for sid in execution_sids]
+        if not index_keys:
+            return [], []
+        with unavailable():
+            if isinstance(self._client, RedisCluster):
+                # Every index key has a slot of its own: one pipeline per node.
+                values = await self._client.mget_nonatomic(index_keys)
+            else:
+                values = await self._client.mget(index_keys)
+        refs = [_decode_ref(value) for value in values]
+        return refs[: len(pairs)], refs[len(pairs) :]
+
     async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
         index_keys = [self._keys.pair(to, from_)]
         if execution_sid:
             index_keys.append(self._keys.execution_sid(execution_sid))
         value = encode_ref(ref)
         with unavailable():
+            if not isinstance(self._client, RedisCluster):
+                # One server: both keys in one script, whatever their slots.
+                await self._scripts.run("compare_delete", index_keys, [value])
+                return
             # Two slots, no order needed between them: one round trip, in parallel.
             await asyncio.gather(
                 *(self._scripts.run("compare_delete", [key], [value]) for key in index_keys)

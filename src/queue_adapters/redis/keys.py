@@ -30,7 +30,8 @@ is one Lua script on one node, in a cluster too.
     queue:lease_seq:{<id>}        STRING  fencing token counter (INCR), never reset
 
 Global keys: each in its own slot; no script mixes them with an execution's keys (order keeps
-them right), and the only multi-key one is the publish script, in the stream's slot.
+them right). The multi-key ones are the publish script, in the stream's slot, and, on a single
+server only, the release of a contact's two indexes in one `compare_delete.lua` (ADR 0008).
 
     queue:executions              SET     execution ids with a stored state
     queue:pair:<to>:<from>        STRING  ContactRef JSON holding the (To, From) pair (TTL)
