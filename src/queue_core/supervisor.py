@@ -78,6 +78,7 @@ class QueueSupervisor:
         self._owner = runner_settings.owner
         self.runners: dict[str, QueueRunner] = {}
         self._tasks: dict[str, asyncio.Task[QueueState]] = {}
+        self._starting: set[str] = set()  # executions whose lease is being acquired here
         # The cps_share of every running execution, of every instance: only those take budget
         # (a paused, draining or stopping one launches nothing).
         self._shares: dict[str, float] = {}
@@ -164,15 +165,23 @@ class QueueSupervisor:
     async def _run(self, execution: CampaignExecution) -> bool:
         """Start a runner here if this instance gets the execution's lease."""
         execution_id = execution.campaign_execution_id
-        if execution_id in self._tasks and not self._tasks[execution_id].done():
+        if execution_id in self._starting or (
+            execution_id in self._tasks and not self._tasks[execution_id].done()
+        ):
             return True
         if self._closing:
             return False
         token = None
         if self._leases is not None:
-            token = await self._leases.acquire(
-                execution_id, self._owner, self._budget_settings.lease_ttl_s
-            )
+            # `start` and the sweep for free executions may both get here for one execution:
+            # the second one finds it starting, and never makes a second runner of it.
+            self._starting.add(execution_id)
+            try:
+                token = await self._leases.acquire(
+                    execution_id, self._owner, self._budget_settings.lease_ttl_s
+                )
+            finally:
+                self._starting.discard(execution_id)
             if token is None:
                 return False
         runner = QueueRunner(
@@ -189,25 +198,30 @@ class QueueSupervisor:
         self.runners[execution_id] = runner
         task = asyncio.create_task(runner.run(), name=f"runner:{execution_id}")
         self._tasks[execution_id] = task
-        task.add_done_callback(lambda _: self._ended(execution_id, runner))
+        task.add_done_callback(lambda _: self._ended(execution_id, runner, task))
         self._rebalance()
         return True
 
-    def _ended(self, execution_id: str, runner: QueueRunner) -> None:
-        task = self._tasks.pop(execution_id, None)
-        self.runners.pop(execution_id, None)
-        finished = task is not None and not task.cancelled()
-        if finished and task is not None and task.exception() is not None:
+    def _ended(
+        self, execution_id: str, runner: QueueRunner, task: asyncio.Task[QueueState]
+    ) -> None:
+        if self._tasks.get(execution_id) is task:
+            del self._tasks[execution_id]
+        if self.runners.get(execution_id) is runner:
+            del self.runners[execution_id]
+        finished = not task.cancelled()
+        if finished and task.exception() is not None:
             log.error(
                 "runner of %s crashed",
                 execution_id,
                 exc_info=task.exception(),
                 extra={"campaign_execution_id": execution_id},
             )
-        elif finished and task is not None and task.result() not in LIVE_STATES:
+        elif finished and task.result() not in LIVE_STATES:
             self._shares.pop(execution_id, None)
             self._documents.pop(execution_id, None)
-        if self._leases is not None and runner.lease_token is not None:
+        replaced = execution_id in self.runners  # a newer runner holds the lease now
+        if self._leases is not None and runner.lease_token is not None and not replaced:
             asyncio.get_running_loop().create_task(self._release(execution_id, runner.lease_token))
         self._rebalance()
 
