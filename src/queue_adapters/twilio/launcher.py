@@ -53,6 +53,9 @@ class StudioCallLauncher:
     def __init__(self, rest: TwilioRest, page_size: int = 200) -> None:
         self._rest = rest
         self._page_size = page_size
+        # twilio-python builds its Studio domain (imports included) on first use: build it now
+        # rather than in the way of a campaign's first launch, which would reach Twilio late.
+        _ = rest.client.studio.v2
 
     async def launch(self, request: LaunchRequest) -> LaunchOutcome:
         form = {
