@@ -1,11 +1,15 @@
 """Pydantic models of the CloudEvents this service reads from Event Streams.
 
-Only the fields the service uses are modelled; everything else is ignored.
+Only the fields the service uses are modelled; everything else is ignored. Each event model
+fixes its `type` values, so that `events.py` can validate a whole batch with one discriminated
+union (`KnownEvent`) and fall back on the bare envelope (`CloudEventModel`) for other types.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from queue_adapters.twilio._wire import OptionalInt, Required, Text, WireModel
 
@@ -13,6 +17,7 @@ __all__ = [
     "AmdEventModel",
     "CloudEventModel",
     "ExecutionEventModel",
+    "KnownEvent",
     "StepEventModel",
     "VoiceEventModel",
 ]
@@ -50,6 +55,12 @@ class _VoiceData(WireModel):
 
 
 class VoiceEventModel(CloudEventModel):
+    type: Literal[
+        "com.twilio.voice.status-callback.call.initiated",
+        "com.twilio.voice.status-callback.call.ringing",
+        "com.twilio.voice.status-callback.call.answered",
+        "com.twilio.voice.status-callback.call.completed",
+    ]
     data: _VoiceData
 
 
@@ -71,6 +82,7 @@ class _AmdData(WireModel):
 
 
 class AmdEventModel(CloudEventModel):
+    type: Literal["com.twilio.voice.status-callback.amd.detected"]
     data: _AmdData
 
 
@@ -85,6 +97,9 @@ class _ExecutionData(WireModel):
 
 
 class ExecutionEventModel(CloudEventModel):
+    type: Literal[
+        "com.twilio.studio.flow.execution.started", "com.twilio.studio.flow.execution.ended"
+    ]
     data: _ExecutionData
 
 
@@ -100,4 +115,12 @@ class _StepData(WireModel):
 
 
 class StepEventModel(CloudEventModel):
+    type: Literal["com.twilio.studio.flow.step.ended"]
     data: _StepData
+
+
+KnownEvent = Annotated[
+    VoiceEventModel | AmdEventModel | ExecutionEventModel | StepEventModel,
+    Field(discriminator="type"),
+]
+"""An event of a type the service reads, chosen by its `type` without trying the others."""

@@ -4,6 +4,13 @@ A body is a JSON array of CloudEvents 1.0 (a single object is accepted too). The
 event types become `queue_core.facts` values; other types (including the deprecated
 `com.twilio.voice.webhook.status-callback.*` names) are counted and ignored. Anything
 malformed raises `InvalidWebhook` naming the event (its index in the array) and the field.
+
+A body is read twice at most. First, in one pass, pydantic parses the JSON and validates the
+whole array against the known event models (a discriminated union on `type`), or the bare
+envelope for other types: no Python dicts of the JSON first, each event validated once. Anything
+that pass rejects, and any body it cannot take as it is (a single object, a JSON text that only
+Python's `json` reads, such as UTF-16 or lone surrogates), is read again event by event with
+`json.loads`; that second reading decides, and names the first problem.
 """
 
 from __future__ import annotations
@@ -11,14 +18,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from queue_adapters.twilio._cloudevents import (
     AmdEventModel,
     CloudEventModel,
     ExecutionEventModel,
+    KnownEvent,
     StepEventModel,
     VoiceEventModel,
 )
@@ -45,6 +53,12 @@ _VOICE_KINDS = {f"{_VOICE}{kind.value}": kind for kind in VoiceEventKind}
 _MAX_TYPE_LENGTH = 128
 _MAX_CONTEXT_DEPTH = 32
 _M = TypeVar("_M", bound=BaseModel)
+_KNOWN_TYPES = frozenset([*_VOICE_KINDS, _AMD, _EXECUTION_STARTED, _EXECUTION_ENDED, _STEP_ENDED])
+# An event of a known type that fails its model passes as a bare envelope here: the union is
+# tried left to right, and such an envelope sends the body to the event-by-event reading.
+_BATCH: TypeAdapter[list[Any]] = TypeAdapter(
+    list[Annotated[KnownEvent | CloudEventModel, Field(union_mode="left_to_right")]]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +71,34 @@ class ParsedBatch:
 
 def parse_event_batch(raw_body: bytes) -> ParsedBatch:
     """Parse an Event Streams body; raise `InvalidWebhook` if it or any event is malformed."""
+    batch = _parse_in_one_pass(raw_body)
+    return batch if batch is not None else _parse_event_by_event(raw_body)
+
+
+def _parse_in_one_pass(raw_body: bytes) -> ParsedBatch | None:
+    """The batch, or None when the body needs the event-by-event reading (see the module)."""
+    try:
+        events = _BATCH.validate_json(raw_body)
+    except ValidationError:
+        return None
+    batch = ParsedBatch()
+    for event in events:
+        if isinstance(event, VoiceEventModel):
+            batch.facts.append(_voice(event, _VOICE_KINDS[event.type]))
+        elif isinstance(event, ExecutionEventModel):
+            batch.facts.append(_execution(event, event.type == _EXECUTION_ENDED))
+        elif isinstance(event, AmdEventModel):
+            batch.facts.append(_amd(event))
+        elif isinstance(event, StepEventModel):
+            batch.facts.append(_step(event))
+        elif event.type in _KNOWN_TYPES:
+            return None
+        else:
+            batch.unknown_types[event.type[:_MAX_TYPE_LENGTH]] += 1
+    return batch
+
+
+def _parse_event_by_event(raw_body: bytes) -> ParsedBatch:
     try:
         doc = json.loads(raw_body)
     except (ValueError, RecursionError) as exc:

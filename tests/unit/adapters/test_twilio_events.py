@@ -1,5 +1,6 @@
 """Event Streams bodies -> facts: the sample batch, every contract type, and properties over
-generated batches (valid, truncated, mistyped, huge, unknown, random bytes)."""
+generated batches (valid, truncated, mistyped, huge, unknown, random bytes). The properties
+also check that the one-pass reading of a batch agrees with the event-by-event reading."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_adapters.twilio.events import ParsedBatch, parse_event_batch
+from queue_adapters.twilio.events import (
+    ParsedBatch,
+    _parse_event_by_event,
+    _parse_in_one_pass,
+    parse_event_batch,
+)
 from queue_core.errors import InvalidWebhook
 from queue_core.facts import (
     AmdEvent,
@@ -318,19 +324,34 @@ def valid_events(draw: st.DrawFn) -> tuple[dict[str, Any], Any]:
 def test_valid_batches_give_exactly_their_facts_in_order(
     items: list[tuple[dict[str, Any], Any]],
 ) -> None:
-    batch = parse_event_batch(json.dumps([event for event, _ in items]).encode())
+    body = json.dumps([event for event, _ in items]).encode()
+    batch = parse_event_batch(body)
     assert batch.facts == [fact for _, fact in items if not isinstance(fact, str)]
     assert batch.unknown_types == Counter(fact for _, fact in items if isinstance(fact, str))
+    assert _parse_in_one_pass(body) == batch  # a valid batch takes the one-pass reading
+    assert _parse_event_by_event(body) == batch
+
+
+def outcome(parse: Any, body: bytes) -> ParsedBatch | str:
+    try:
+        batch: ParsedBatch = parse(body)
+    except InvalidWebhook as exc:
+        return f"rejected: {exc}"
+    return batch
 
 
 def parses_or_rejects(body: bytes) -> ParsedBatch | None:
-    """The only allowed failure is InvalidWebhook; anything else fails the test."""
-    try:
-        return parse_event_batch(body)
-    except InvalidWebhook as exc:
-        message = str(exc)
-    assert message.strip()  # a rejection always says what is wrong
-    return None
+    """The only allowed failure is InvalidWebhook; anything else fails the test. The answer
+    (facts, or the rejection's message) is the event-by-event reading's, and whatever the
+    one-pass reading accepts, that reading accepts too, with the same facts."""
+    got = outcome(parse_event_batch, body)
+    assert got == outcome(_parse_event_by_event, body)
+    quick = _parse_in_one_pass(body)
+    assert quick is None or quick == got
+    if isinstance(got, str):
+        assert got.removeprefix("rejected: ").strip()  # a rejection says what is wrong
+        return None
+    return got
 
 
 @given(st.lists(valid_events(), min_size=1, max_size=4), st.data())
@@ -419,3 +440,34 @@ def test_known_types_with_arbitrary_data_never_raise_anything_but_invalid_webhoo
     events: list[Any],
 ) -> None:
     parses_or_rejects(json.dumps(events).encode())
+
+
+@given(st.lists(st.tuples(valid_events(), st.sampled_from(["valid", "broken", "other"]))))
+def test_mixed_batches_read_the_same_either_way(
+    items: list[tuple[tuple[dict[str, Any], Any], str]],
+) -> None:
+    """Valid, broken and unknown events in any order: one pass or event by event, same answer
+    (a broken known event is the case the one-pass reading must hand over, not accept)."""
+    events = []
+    for (event, _), how in items:
+        if how == "broken":
+            event = {**event, "data": {"request": {}, "execution_sid": 7}}
+        elif how == "other":
+            event = {**event, "type": event["type"] + ".v2"}
+        events.append(event)
+    parses_or_rejects(json.dumps(events).encode())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" + json.dumps(voice())[:-1] + ', "id": "EZ2"}]',  # a repeated key: the last one wins
+        json.dumps([voice(CallSid="CA\ud800")]),  # a lone surrogate, which only `json` reads
+        json.dumps([voice(), {"type": VOICE + "ringing"}]),
+        json.dumps([voice(), [voice()]]),
+        json.dumps(voice()),
+    ],
+)
+def test_bodies_the_one_pass_reading_hands_over_read_as_before(body: str) -> None:
+    raw = body.encode("utf-8", "surrogatepass")
+    assert outcome(parse_event_batch, raw) == outcome(_parse_event_by_event, raw)
