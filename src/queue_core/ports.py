@@ -343,6 +343,14 @@ class ExecutionLeases(Protocol):
         """Extend the lease; False when `token` is no longer the current one (lost)."""
         ...
 
+    async def renew_many(
+        self, leases: Sequence[tuple[str, int]], owner: str, ttl_s: float
+    ) -> list[bool]:
+        """`renew` of each (execution id, token), answers in the same order, in as few
+        requests as the store allows (one on a single server): an instance driving a thousand
+        executions renews them all well within the lease time."""
+        ...
+
     async def release(self, campaign_execution_id: str, owner: str, token: int) -> None:
         """Give the lease up, if `token` is still the current one."""
         ...
@@ -367,8 +375,9 @@ class LaunchLimiter(Protocol):
 
     async def acquire(self, rate: float) -> LaunchSlot:
         """Reserve the account's next launch slot at `rate` launches/s. Slots follow one
-        schedule, 1/`rate` s apart (a caller up to half a spacing late keeps the schedule's
-        pace, one later starts it again, so there is never a burst), and at most
+        schedule, 1/`rate` s apart (a caller up to half a spacing or 20 ms late, whichever is
+        longer, keeps the schedule's pace; one later starts it again, so there is never a
+        burst), and at most
         max(1, floor(rate)) lie in any window of that many / `rate` seconds plus the limiter's
         guard. A slot further ahead than the limiter's horizon is not reserved. A rate of 0 (or
         NaN) reserves nothing; an infinite one raises ValueError."""

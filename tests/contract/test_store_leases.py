@@ -74,6 +74,30 @@ async def test_renew_extends_the_lease(world: World) -> None:
     assert await world.leases.holder(CE) == "a"
 
 
+async def test_renew_many_extends_each_lease_still_held_and_tells_which_were_lost(
+    world: World,
+) -> None:
+    ids = [f"ce-many-{n}" for n in range(40)]
+    tokens = [await world.leases.acquire(e, "a", 0.5) for e in ids]
+    assert None not in tokens
+    lost = await world.leases.acquire("ce-lost", "a", 30)
+    assert lost is not None
+    await world.leases.release("ce-lost", "a", lost)
+    await world.elapse(0.3)
+
+    kept = await world.leases.renew_many(
+        [*zip(ids, [t for t in tokens if t is not None], strict=True), ("ce-lost", lost)],
+        "a",
+        0.5,
+    )
+    await world.elapse(0.3)  # past the first expiry, before the renewed one
+
+    assert kept == [True] * len(ids) + [False]
+    assert [await world.leases.holder(e) for e in ids] == ["a"] * len(ids)
+    assert await world.leases.holder("ce-lost") is None
+    assert await world.leases.renew_many([], "a", 0.5) == []
+
+
 async def test_an_expired_lease_is_taken_over_with_a_larger_token(world: World) -> None:
     old = await world.leases.acquire(CE, "a", SHORT_TTL_S)
     assert old is not None

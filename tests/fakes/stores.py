@@ -299,6 +299,11 @@ class FakeExecutionLeases:
         lease.expires_at = self.clock.monotonic() + ttl
         return True
 
+    async def renew_many(
+        self, leases: Sequence[tuple[str, int]], owner: str, ttl_s: float
+    ) -> list[bool]:
+        return [await self.renew(e, owner, token, ttl_s) for e, token in leases]
+
     async def release(self, campaign_execution_id: str, owner: str, token: int) -> None:
         if self._ours(campaign_execution_id, owner, token) is not None:
             del self.backend.leases[campaign_execution_id]
@@ -329,7 +334,7 @@ class FakeLaunchLimiter:
         now = self.clock.monotonic()
         # A slot a whole window before now can bind no slot from now on.
         del self.slots[: bisect.bisect_right(self.slots, now - window)]
-        restart = now > self.due + 0.5 * spacing  # idle: a new schedule, never a burst
+        restart = now > self.due + max(0.5 * spacing, 0.02)  # idle: a new schedule, no burst
         base = max(now, self.due)
         slot = base
         if len(self.slots) >= capacity:

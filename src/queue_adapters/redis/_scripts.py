@@ -28,8 +28,13 @@ class Scripts:
         self._client = client
         self._registered: dict[str, AsyncScript] = {}
 
-    async def run(self, name: str, keys: list[str], args: list[str | int | float]) -> Any:
+    def script(self, name: str) -> AsyncScript:
+        """The script registered on this client (to queue it on a pipeline: loaded, when
+        missing, as the pipeline runs)."""
         script = self._registered.get(name)
         if script is None:
             script = self._registered[name] = self._client.register_script(_source(name))
-        return await script(keys=keys, args=args)
+        return script
+
+    async def run(self, name: str, keys: list[str], args: list[str | int | float]) -> Any:
+        return await self.script(name)(keys=keys, args=args)

@@ -3,7 +3,11 @@ counter `queue:lease_seq:{<id>}` that is never reset, both in the execution's sl
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Sequence
+
+from redis.asyncio import RedisCluster
 
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
@@ -43,6 +47,30 @@ class RedisExecutionLeases:
         with unavailable():
             renewed = await self._scripts.run("lease_renew", [k.lease], [owner, token, ttl])
         return bool(renewed)
+
+    async def renew_many(
+        self, leases: Sequence[tuple[str, int]], owner: str, ttl_s: float
+    ) -> list[bool]:
+        ttl = _ttl_ms(ttl_s)
+        if not leases:
+            return []
+        with unavailable():
+            if isinstance(self._client, RedisCluster):
+                # Every lease has its execution's slot: the renewals go concurrently.
+                answers = await asyncio.gather(
+                    *(
+                        self.renew(execution_id, owner, token, ttl_s)
+                        for execution_id, token in leases
+                    )
+                )
+                return list(answers)
+            script = self._scripts.script("lease_renew")
+            pipe = self._client.pipeline(transaction=False)
+            for execution_id, token in leases:
+                lease = self._keys.execution(execution_id).lease
+                await script(keys=[lease], args=[owner, token, ttl], client=pipe)
+            renewed = await pipe.execute()
+        return [bool(answer) for answer in renewed]
 
     async def release(self, campaign_execution_id: str, owner: str, token: int) -> None:
         k = self._keys.execution(campaign_execution_id)
