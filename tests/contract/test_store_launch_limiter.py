@@ -179,6 +179,18 @@ async def test_a_caller_a_little_late_keeps_the_schedule(world: World) -> None:
     assert 0.08 - CLOSE_S < following.wait_s <= 0.08 + ROUNDING_S
 
 
+async def test_at_high_rates_a_caller_up_to_20_ms_late_keeps_the_schedule(world: World) -> None:
+    rate = 100.0  # half a spacing is 5 ms: the 20 ms floor is what applies
+    assert (await world.limiter.acquire(rate)).wait_s == 0.0
+    await world.elapse(0.02)  # 10 ms late for the slot due at 10 ms
+
+    late = await world.limiter.acquire(rate)
+    catching_up = await world.limiter.acquire(rate)  # due at 20 ms: now
+
+    assert late.wait_s == 0.0
+    assert catching_up.wait_s == 0.0  # a new schedule would have put it 10 ms ahead
+
+
 async def test_idle_time_never_turns_into_a_burst(world: World) -> None:
     rate = 10.0
     assert (await world.limiter.acquire(rate)).wait_s == 0.0
