@@ -43,7 +43,8 @@ __all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
 
 log = logging.getLogger(__name__)
 
-STATE_READ_S = 0.25  # the stored state is read again at least this often
+STATE_READ_S = 0.25  # the stored state is read again at least this often near a launch
+IDLE_STATE_READ_S = 2.0  # and this often while the next launch is further away
 RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
 PACING_REPORT_S = 2.0  # and reported at most this often
 SLOT_WAIT_S = 0.02  # launches waiting for their account slot: this many seconds' worth, >= 1
@@ -167,9 +168,9 @@ class QueueRunner:
 
     async def _round(self) -> QueueState | None:
         now = self._ports.clock.monotonic()
-        if self._state_dirty or now - self._state_read_at >= STATE_READ_S:
-            # Commands change the stored state: read it when told (a command here) and at
-            # least every STATE_READ_S (a command handled by another instance).
+        if self._state_dirty or now - self._state_read_at >= self._state_read_every(now):
+            # Commands change the stored state: read it when told (a command here), and often
+            # enough that a command handled by another instance stops the next launch.
             self._state_dirty = False
             self._state_read_at = now
             status = await self._ports.states.load(self._id)
@@ -185,6 +186,18 @@ class QueueRunner:
         if self._state is not QueueState.RUNNING or self._cache_maybe_empty:
             return await self._check_progress()
         return None
+
+    def _state_read_every(self, now: float) -> float:
+        """STATE_READ_S while a launch may go soon (or anything but running); an execution
+        that launches every few seconds reads it every IDLE_STATE_READ_S meanwhile, and again
+        just before its next launch (a thousand such runners would otherwise poll the store
+        thousands of times a second for nothing)."""
+        launching_soon = self._awaiting_slot > 0 or (
+            self._pending and self.budget.delay(now) <= self._settings.poll_interval_s
+        )
+        if self._state is not QueueState.RUNNING or launching_soon or not self._pending:
+            return STATE_READ_S
+        return IDLE_STATE_READ_S
 
     async def _launch_round(self) -> None:
         clock = self._ports.clock
