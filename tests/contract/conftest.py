@@ -64,6 +64,19 @@ FROM = "+15005550006"
 FLOW = "FW" + "0" * 32
 
 
+class StoppedClock:
+    """A `Clock` that always reads `NOW`: for the tracker where time plays no part."""
+
+    def now(self) -> float:
+        return NOW
+
+    def monotonic(self) -> float:
+        return NOW
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
 def record(i: int) -> dict[str, object]:
     """A valid cache record; record `i` is dialed at its own number."""
     return {"record_id": f"r-{i}", "phone_number": f"+1415555{i:04d}", "attributes": {"n": i}}

@@ -3,7 +3,6 @@ INFO commandstats on a real server (and cross-checked against what the client se
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -22,7 +21,16 @@ from queue_core.facts import (
     VoiceEventKind,
 )
 from queue_core.tracker import ContactTracker
-from tests.contract.conftest import FLOW, NOW, World, attempt, disposition, record, redis_world
+from tests.contract.conftest import (
+    FLOW,
+    NOW,
+    StoppedClock,
+    World,
+    attempt,
+    disposition,
+    record,
+    redis_world,
+)
 from tests.support.redis_server import RedisServerProcess
 
 pytestmark = pytest.mark.redis
@@ -73,17 +81,6 @@ async def lifecycle(world: World, execution_id: str, count: int) -> None:
         await world.calls.release(ref, launched.to, launched.from_, launched.execution_sid)
 
 
-class Clock:
-    def now(self) -> float:
-        return NOW
-
-    def monotonic(self) -> float:
-        return NOW
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(0)
-
-
 def webhooks(attempts: list[ContactAttempt]) -> list[list[ContactFact]]:
     """Three webhook batches naming every contact: started and ringing, answered, then the
     call's end, the flow's report and the execution's end (final)."""
@@ -118,7 +115,7 @@ def webhooks(attempts: list[ContactAttempt]) -> list[list[ContactFact]]:
 async def tracked_lifecycle(world: World, execution_id: str, count: int) -> None:
     """What the runner and the webhook intake do to Redis for `count` contacts that all complete,
     their events coming in batches that name them all."""
-    tracker = ContactTracker(world.calls, world.assembly, world.cache, Clock())
+    tracker = ContactTracker(world.calls, world.assembly, world.cache, StoppedClock())
     claims = await world.cache.claim(execution_id, "owner-a", count, NOW)
     attempts = []
     for i, claim in enumerate(claims):

@@ -3,23 +3,10 @@ executions, by pair and by SID, settles each contact once; a replay changes noth
 
 from __future__ import annotations
 
-import asyncio
-
 from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.facts import ContactFact, StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
 from queue_core.tracker import ContactTracker
-from tests.contract.conftest import FLOW, NOW, World, attempt, record
-
-
-class Clock:
-    def now(self) -> float:
-        return NOW
-
-    def monotonic(self) -> float:
-        return NOW
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(0)
+from tests.contract.conftest import FLOW, NOW, StoppedClock, World, attempt, record
 
 
 async def launch(world: World, execution_id: str, first: int, count: int) -> list[ContactAttempt]:
@@ -45,14 +32,14 @@ def final_facts(a: ContactAttempt) -> list[ContactFact]:
 
 async def test_a_batch_about_two_executions_settles_each_contact_once(world: World) -> None:
     attempts = [*await launch(world, "ce-a", 0, 3), *await launch(world, "ce-b", 3, 2)]
-    tracker = ContactTracker(world.calls, world.assembly, world.cache, Clock())
+    tracker = ContactTracker(world.calls, world.assembly, world.cache, StoppedClock())
     batch = [fact for a in attempts for fact in final_facts(a)]
 
     first = await tracker.record(batch)
     replay = await tracker.record(batch)
-    elsewhere = await ContactTracker(world.calls, world.assembly, world.cache, Clock()).record(
-        batch
-    )
+    elsewhere = await ContactTracker(
+        world.calls, world.assembly, world.cache, StoppedClock()
+    ).record(batch)
 
     assert (first.matched, first.unmatched) == (len(batch), 0)
     assert sorted(d.record_id for d in first.settled) == [a.record_id for a in attempts]
