@@ -20,6 +20,7 @@ from collections.abc import Mapping
 __all__ = [
     "CLIMB_PER_S",
     "LATE_ALLOWANCE",
+    "LATE_FLOOR_S",
     "MIN_RATE_FRACTION",
     "STUDIO_EXECUTIONS_PER_SECOND",
     "WINDOW_GUARD_S",
@@ -31,7 +32,9 @@ __all__ = [
 STUDIO_EXECUTIONS_PER_SECOND = 20.0
 CLIMB_PER_S = 0.1  # share of the budget regained per second of successful launching
 MIN_RATE_FRACTION = 1 / 16  # halving stops here, so recovery never waits on a huge spacing
-LATE_ALLOWANCE = 0.5  # in spacings: a launch this late still keeps the schedule
+LATE_ALLOWANCE = 0.5  # in spacings: a launch this late still keeps the schedule,
+LATE_FLOOR_S = 0.02  # and one this late (whichever is longer): at high budgets a busy loop
+# is later than half a spacing, and a new schedule each time would cost rate
 # The window cap holds the (ceil(budget)+1)-th launch this long past one second after the
 # first: launches reach Twilio with a few milliseconds of jitter, and Twilio counts arrivals.
 # It costs at most 0.5% of the rate, when the cap binds (whole-number budgets, even spacing).
@@ -72,11 +75,11 @@ class LaunchRateController:
     """Spaces one execution's launches within its budget and backs off on 429s.
 
     A schedule sets the next launch one spacing (1/rate) after the previous one was due. A
-    launch that went up to half a spacing late keeps that schedule, so a loop that wakes late
-    loses no throughput; a later one (the loop was idle) starts a new schedule from itself, so
-    idle time never turns into a burst. A log of the last ceil(budget) launch times caps every
-    1-second window, whatever the schedule says. `rng` (default: a fresh `random.Random()`)
-    draws the backoff jitter.
+    launch that went up to half a spacing (or `LATE_FLOOR_S`, whichever is longer) late keeps
+    that schedule, so a loop that wakes late loses no throughput; a later one (the loop was
+    idle) starts a new schedule from itself, so idle time never turns into a burst. A log of
+    the last ceil(budget) launch times caps every 1-second window, whatever the schedule says.
+    `rng` (default: a fresh `random.Random()`) draws the backoff jitter.
     """
 
     def __init__(
@@ -143,7 +146,7 @@ class LaunchRateController:
         if self._rate <= 0:
             return
         spacing = 1 / self._rate
-        if now - self._next < LATE_ALLOWANCE * spacing:
+        if now - self._next < max(LATE_ALLOWANCE * spacing, LATE_FLOOR_S):
             self._next += spacing
         else:
             self._next = now + spacing

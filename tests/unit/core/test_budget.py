@@ -12,6 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from queue_core.budget import (
+    LATE_FLOOR_S,
     MIN_RATE_FRACTION,
     STUDIO_EXECUTIONS_PER_SECOND,
     WINDOW_GUARD_S,
@@ -222,7 +223,8 @@ def test_a_minute_flat_out_at_large_budgets_stays_within_the_budget(budget: floa
 )
 def test_a_late_loop_never_bursts(budget: float, lateness: float, seed: int) -> None:
     """Each wake-up comes up to `lateness` spacings late: still at most ceil(budget) launches
-    in any second, never two closer than half a spacing, never more than the budget."""
+    in any second and never more than the budget; never two closer than half a spacing where
+    half a spacing is longer than the 20 ms a late launch may catch up."""
     controller, rng = LaunchRateController(budget), random.Random(seed)
     spacing = 1 / budget
     now, launches = 0.0, list[float]()
@@ -234,7 +236,8 @@ def test_a_late_loop_never_bursts(budget: float, lateness: float, seed: int) -> 
         controller.take(now)
         launches.append(now)
     assert_no_second_holds_more_than(launches, budget)
-    assert min(b - a for a, b in itertools.pairwise(launches)) >= spacing / 2 * (1 - 1e-9)
+    if spacing / 2 >= LATE_FLOOR_S:
+        assert min(b - a for a, b in itertools.pairwise(launches)) >= spacing / 2 * (1 - 1e-9)
     assert (len(launches) - 1) / (launches[-1] - launches[0]) <= budget * (1 + 1e-9)
 
 
