@@ -26,6 +26,7 @@ __all__ = [
     "WINDOW_GUARD_S",
     "LaunchRateController",
     "account_rate",
+    "late_allowance",
     "share_rates",
 ]
 
@@ -55,6 +56,13 @@ def account_rate(
     _check_rate("cps_share", cps_share)
     _check_rate("studio_limit", studio_limit)
     return min(cps_share * account_cps, studio_limit)
+
+
+def late_allowance(rate: float) -> float:
+    """How late (s) a launch at `rate` launches/s may go and still keep its schedule: half a
+    spacing or `LATE_FLOOR_S`, whichever is longer (`LATE_FLOOR_S` for a rate of 0). The
+    runner's schedule and the account's shared one both keep to it."""
+    return max(LATE_ALLOWANCE / rate, LATE_FLOOR_S) if rate > 0 else LATE_FLOOR_S
 
 
 def share_rates(total: float, shares: Mapping[str, float]) -> dict[str, float]:
@@ -146,7 +154,7 @@ class LaunchRateController:
         if self._rate <= 0:
             return
         spacing = 1 / self._rate
-        if now - self._next < max(LATE_ALLOWANCE * spacing, LATE_FLOOR_S):
+        if now - self._next < late_allowance(self._rate):
             self._next += spacing
         else:
             self._next = now + spacing

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from queue_core.assembler import invalid_record_disposition, launch_failed_disposition
-from queue_core.budget import LaunchRateController
+from queue_core.budget import LaunchRateController, late_allowance
 from queue_core.campaign import CampaignExecution
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
 from queue_core.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
@@ -48,7 +48,6 @@ IDLE_STATE_READ_S = 2.0  # and this often while the next launch is further away
 RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
 PACING_REPORT_S = 2.0  # and reported at most this often
 SLOT_WAIT_S = 0.02  # launches waiting for their account slot: this many seconds' worth, >= 1
-SLOT_LATENESS_FLOOR_S = 0.02  # a slot woken up for this late is always still used
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +76,9 @@ class RunnerSettings:
     # then is it reconciled with Studio's list (and sent again when Studio has none).
     reconcile_after_s: float = 60.0
     store_retry_cap_s: float = 5.0
-    # A launch slot of the account's schedule woken up to this late is used (or half a spacing,
-    # or SLOT_LATENESS_FLOOR_S, whichever is more); a later one is let go and another reserved,
-    # so that a stalled loop never sends its slots in a bunch.
+    # A launch slot of the account's schedule woken up to this late is used (or as late as the
+    # schedule itself allows, `late_allowance`, whichever is more); a later one is let go and
+    # another reserved, so that a stalled loop never sends its slots in a bunch.
     slot_lateness_s: float = 0.0025
 
 
@@ -245,12 +244,10 @@ class QueueRunner:
         return False
 
     def _slot_lateness(self) -> float:
-        """How late a slot may still be used: the setting (half the guard), but at least half a
-        spacing of the account's schedule (a late launch never bunches with the next one) and
-        `SLOT_LATENESS_FLOOR_S` (a busy loop is always a little late: letting every slot go
-        would stop launching rather than pace it)."""
-        half_spacing = 0.5 / self.account_rate if self.account_rate > 0 else 0.0
-        return max(self._settings.slot_lateness_s, half_spacing, SLOT_LATENESS_FLOOR_S)
+        """How late a slot may still be used: the setting (half the guard), but at least as
+        late as the account's schedule keeps its pace for (`late_allowance`: a busy loop is
+        always a little late, and letting every slot go would stop launching, not pace it)."""
+        return max(self._settings.slot_lateness_s, late_allowance(self.account_rate))
 
     async def _first_slot(self) -> bool:
         """`_account_slot` for a launch `_start_launch` counted as waiting for its slot."""

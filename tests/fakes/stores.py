@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from queue_core.budget import late_allowance
 from queue_core.campaign import CampaignExecution
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.disposition import Disposition
@@ -334,7 +335,7 @@ class FakeLaunchLimiter:
         now = self.clock.monotonic()
         # A slot a whole window before now can bind no slot from now on.
         del self.slots[: bisect.bisect_right(self.slots, now - window)]
-        restart = now > self.due + max(0.5 * spacing, 0.02)  # idle: a new schedule, no burst
+        restart = now > self.due + late_allowance(rate)  # idle: a new schedule, no burst
         base = max(now, self.due)
         slot = base
         if len(self.slots) >= capacity:

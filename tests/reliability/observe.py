@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import redis
 
@@ -51,8 +51,38 @@ def disposition_times(store: redis.Redis, execution_id: str) -> dict[str, float]
     }
 
 
+class _Polling:
+    """Calls `_poll` in a daemon thread every `every_s` from `__enter__` to `__exit__` (and once
+    more on exit when `POLL_ON_EXIT`), then closes the store's client."""
+
+    POLL_ON_EXIT: ClassVar[bool] = False
+    store: redis.Redis
+    every_s: float
+
+    def __enter__(self) -> Self:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if self.POLL_ON_EXIT:
+            self._poll()
+        self.store.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._poll()
+            self._stop.wait(self.every_s)
+
+    def _poll(self) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class LeaseWatcher:
+class LeaseWatcher(_Polling):
     """Polls `queue:lease:{<id>}` of some executions in a thread; keeps each change of holder
     as (monotonic time, holder or None). Closes its client on exit."""
 
@@ -60,20 +90,9 @@ class LeaseWatcher:
     execution_ids: list[str]
     every_s: float = 0.05
     changes: dict[str, list[tuple[float, str | None]]] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def __enter__(self) -> LeaseWatcher:
+    def __post_init__(self) -> None:
         self.changes = {e: [] for e in self.execution_ids}
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.store.close()
 
     def holder(self, execution_id: str) -> str | None:
         seen = self.changes[execution_id]
@@ -84,49 +103,34 @@ class LeaseWatcher:
         owners = [owner for _, owner in self.changes[execution_id] if owner is not None]
         return [o for i, o in enumerate(owners) if i == 0 or owners[i - 1] != o]
 
-    def _run(self) -> None:
-        keys = [f"queue:lease:{{{e}}}" for e in self.execution_ids]
-        while not self._stop.is_set():
-            pipe = self.store.pipeline(transaction=False)
-            for key in keys:
-                pipe.hget(key, "owner")
-            try:
-                owners: list[str | None] = pipe.execute()
-            except redis.ConnectionError:
-                owners = []  # the store is down: nothing to see
-            now = time.monotonic()
-            for execution_id, owner in zip(self.execution_ids, owners, strict=False):
-                if self.holder(execution_id) != owner or not self.changes[execution_id]:
-                    self.changes[execution_id].append((now, owner))
-            self._stop.wait(self.every_s)
+    def _poll(self) -> None:
+        pipe = self.store.pipeline(transaction=False)
+        for execution_id in self.execution_ids:
+            pipe.hget(f"queue:lease:{{{execution_id}}}", "owner")
+        try:
+            owners: list[str | None] = pipe.execute()
+        except redis.ConnectionError:
+            owners = []  # the store is down: nothing to see
+        now = time.monotonic()
+        for execution_id, owner in zip(self.execution_ids, owners, strict=False):
+            if self.holder(execution_id) != owner or not self.changes[execution_id]:
+                self.changes[execution_id].append((now, owner))
 
 
 @dataclass
-class LaunchWindowWatcher:
+class LaunchWindowWatcher(_Polling):
     """Polls the account's shared launch schedule (`queue:launch_window:{launch_limiter}`) in a
     thread and keeps every slot it ever held, as Redis `TIME` seconds. A slot stays in the set
-    for a whole window (1 s and more) after its time, so polling every 0.1 s misses none."""
+    for a whole window (1 s and more) after its time, so polling every 0.1 s misses none; the
+    last ones are read on exit."""
 
+    POLL_ON_EXIT: ClassVar[bool] = True
     store: redis.Redis
     every_s: float = 0.1
-    grants: dict[str, float] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def __enter__(self) -> LaunchWindowWatcher:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._poll()  # the last grants
-        self.store.close()
+    slots: dict[str, float] = field(default_factory=dict)
 
     def times(self) -> list[float]:
-        return sorted(self.grants.values())
+        return sorted(self.slots.values())
 
     def _poll(self) -> None:
         try:
@@ -136,9 +140,4 @@ class LaunchWindowWatcher:
         except redis.ConnectionError:
             return
         for member, score_us in found:
-            self.grants[member] = score_us / 1_000_000
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._poll()
-            self._stop.wait(self.every_s)
+            self.slots[member] = score_us / 1_000_000

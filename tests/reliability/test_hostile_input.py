@@ -28,9 +28,9 @@ from tests.reliability.hostile_stack import (
     hostile_stack,
     store_snapshot,
 )
-from tests.reliability.metrics_text import metric_total
 from tests.reliability.raw_http import CHUNK, declared_too_large, stream_slowly
 from tests.reliability.signed_events import signed_batch
+from tests.support.metrics_text import metric_total
 from tests.support.redis_server import RedisServerProcess
 from tests.system.processes import ServiceProcess, wait_for
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.reliability.forgeries import forged_callstatus, forged_deliveries
 from tests.reliability.hostile_stack import HostileStack, hostile_stack
-from tests.reliability.metrics_text import metric_total
 from tests.reliability.signed_events import signed_batch
+from tests.support.metrics_text import metric_total
 from tests.system.campaign import phone
 from tests.system.processes import queue_service, service_env, wait_for
 from twilio_emulator import DEFAULT_ACCOUNT_SID

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import redis
 
-from tests.reliability.metrics_text import metric_total
+from tests.support.metrics_text import metric_total
 from tests.support.redis_server import RedisServerProcess
 from tests.system.campaign import Campaign, phone
 from tests.system.processes import EmulatorProcess, ServiceProcess, wait_for

@@ -3,29 +3,19 @@ through the contract: one disposition per record, `completed`, nothing left in f
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 import redis
 
+from tests.support.metrics_text import metric_total
 from tests.system.campaign import Campaign, phone
 from tests.system.processes import EmulatorProcess, ServiceProcess
 
 pytestmark = pytest.mark.slow
 
 CONTACTS = 200
-
-
-def _total(exposition: str, name: str, **labels: str) -> float:
-    """Sum of one metric's samples whose labels include `labels`, in a text exposition."""
-    total = 0.0
-    for found, value in re.findall(rf"^{name}\{{(.*)\}} (\S+)$", exposition, re.MULTILINE):
-        pairs = dict(re.findall(r'(\w+)="([^"]*)"', found))
-        if labels.items() <= pairs.items():
-            total += float(value)
-    return total
 
 
 def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
@@ -63,11 +53,11 @@ def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
 
     metrics = service.get("/metrics").text
     execution = campaign.execution_id
-    assert _total(metrics, "queue_launches_total", execution=execution, outcome="launched") == (
-        CONTACTS
-    )
-    assert _total(metrics, "queue_dispositions_total", execution=execution) == CONTACTS
+    assert metric_total(
+        metrics, "queue_launches_total", execution=execution, outcome="launched"
+    ) == (CONTACTS)
+    assert metric_total(metrics, "queue_dispositions_total", execution=execution) == CONTACTS
     # Every webhook passed the signature check (on by default) and none was refused.
-    assert _total(metrics, "queue_webhook_requests_total", route="eventstreams") > 0
-    assert _total(metrics, "queue_webhook_requests_total", outcome="forbidden") == 0
-    assert _total(metrics, "queue_webhook_requests_total", outcome="invalid") == 0
+    assert metric_total(metrics, "queue_webhook_requests_total", route="eventstreams") > 0
+    assert metric_total(metrics, "queue_webhook_requests_total", outcome="forbidden") == 0
+    assert metric_total(metrics, "queue_webhook_requests_total", outcome="invalid") == 0

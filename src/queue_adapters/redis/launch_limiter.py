@@ -10,17 +10,13 @@ from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
+from queue_core.budget import late_allowance
 from queue_core.ports import LaunchSlot
 
 __all__ = ["DEFAULT_GUARD_S", "DEFAULT_HORIZON_S", "RedisLaunchLimiter"]
 
 # What a rate of 0 (or less) answers: nothing is ever reserved, ask again later.
 _NEVER_WAIT_S = 1.0
-# A caller this many spacings (1/rate) late, or this many seconds, whichever is longer, still
-# keeps the schedule's pace: at high rates a busy loop is later than half a spacing, and each
-# restart of the schedule would cost rate.
-_LATE_SPACINGS = 0.5
-_LATE_FLOOR_S = 0.02
 # Each window holds its (capacity + 1)-th slot this much longer than capacity / rate: launches
 # reach Twilio with some jitter after their slot, and Twilio counts arrivals.
 DEFAULT_GUARD_S = 0.005
@@ -64,7 +60,8 @@ class RedisLaunchLimiter:
                     capacity,
                     math.ceil(capacity * spacing_us) + self._guard_us,
                     math.floor(spacing_us),
-                    math.floor(max(_LATE_SPACINGS * spacing_us, _LATE_FLOOR_S * 1_000_000)),
+                    # A caller this late still keeps the schedule's pace.
+                    math.floor(late_allowance(rate) * 1_000_000),
                     self._horizon_us,
                 ],
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
-__all__ = ["Answer", "Hangup", "Script", "ScriptedTwilio", "Seen", "scripted_twilio"]
+__all__ = ["Answer", "Hangup", "Script", "ScriptedTwilio", "Seen", "refused_url", "scripted_twilio"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ class ScriptedTwilio:
     url: str
     seen: list[Seen] = field(default_factory=list)
     failures: list[BaseException] = field(default_factory=list)
+
+
+def refused_url() -> str:
+    """A loopback URL nothing listens on: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -24,7 +23,13 @@ from queue_adapters.twilio.http_client import (
     _urlencoded,
     rewrite_twilio_url,
 )
-from tests.unit.adapters.scripted_twilio import Answer, Hangup, Seen, scripted_twilio
+from tests.unit.adapters.scripted_twilio import (
+    Answer,
+    Hangup,
+    Seen,
+    refused_url,
+    scripted_twilio,
+)
 
 BASE = "http://127.0.0.1:9999"
 
@@ -169,12 +174,6 @@ async def test_each_request_gets_the_client_timeout_unless_the_call_gives_one() 
     assert by_client.value.request_sent
     assert by_call.value.request_sent
     assert len(twilio.seen) == 2
-
-
-def refused_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.mark.parametrize(

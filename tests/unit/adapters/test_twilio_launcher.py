@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -17,7 +16,14 @@ from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_adapters.twilio.rest import open_twilio_rest
 from queue_core.errors import StoreUnavailable
 from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
-from tests.unit.adapters.scripted_twilio import Answer, Hangup, Script, Seen, scripted_twilio
+from tests.unit.adapters.scripted_twilio import (
+    Answer,
+    Hangup,
+    Script,
+    Seen,
+    refused_url,
+    scripted_twilio,
+)
 
 FLOW = "FW" + "0" * 32
 SID = "FN" + "a" * 32
@@ -175,10 +181,7 @@ async def test_no_answer_after_sending_is_ambiguous(scripted: Scripted, hangup: 
 
 
 async def test_nothing_sent_raises_store_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        refused = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    rest = open_twilio_rest(account_sid="AC" + "0" * 32, auth_token="t", base_url=refused)
+    rest = open_twilio_rest(account_sid="AC" + "0" * 32, auth_token="t", base_url=refused_url())
     try:
         with pytest.raises(StoreUnavailable, match="unreachable"):
             await StudioCallLauncher(rest).launch(REQUEST)

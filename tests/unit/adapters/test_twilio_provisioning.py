@@ -3,7 +3,6 @@ server); the whole find-or-create flow runs against the emulator in tests/contra
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -17,7 +16,7 @@ from queue_adapters.twilio.provisioning_report import (
 )
 from queue_adapters.twilio.rest import open_twilio_rest
 from queue_core.errors import StoreUnavailable
-from tests.unit.adapters.scripted_twilio import Answer, scripted_twilio
+from tests.unit.adapters.scripted_twilio import Answer, refused_url, scripted_twilio
 
 ProvisionerFor = Callable[[Answer], Awaitable[EventStreamsProvisioner]]
 
@@ -105,10 +104,7 @@ async def test_refusals_and_outages_are_told_apart(
 
 
 async def test_an_unreachable_twilio_is_store_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        refused = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    rest = open_twilio_rest(account_sid="AC" + "0" * 32, auth_token="t", base_url=refused)
+    rest = open_twilio_rest(account_sid="AC" + "0" * 32, auth_token="t", base_url=refused_url())
     try:
         with pytest.raises(StoreUnavailable, match="unreachable"):
             await EventStreamsProvisioner(rest).ensure("https://q.example.com/eventstreams")
