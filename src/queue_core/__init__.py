@@ -11,7 +11,7 @@ from queue_core.assembler import (
     invalid_record_disposition,
     launch_failed_disposition,
 )
-from queue_core.budget import LaunchRateController, account_rate, share_rates
+from queue_core.budget import LaunchRateController, SendWindow, account_rate, share_rates
 from queue_core.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.commands import Action, ControlCommand
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
@@ -67,6 +67,7 @@ from queue_core.ports import (
 )
 from queue_core.queue_events import QueueEvent, QueueEventType
 from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
+from queue_core.send_window import WindowedLauncher
 from queue_core.state import QueueState, QueueStateMachine, Trigger
 from queue_core.stats import QueueStats
 from queue_core.supervisor import BudgetSettings, QueueSupervisor
@@ -138,6 +139,7 @@ __all__ = [
     "Rejected",
     "RunnerPorts",
     "RunnerSettings",
+    "SendWindow",
     "StoreUnavailable",
     "StudioExecutionEvent",
     "StudioStepEvent",
@@ -145,6 +147,7 @@ __all__ = [
     "Trigger",
     "VoiceCallEvent",
     "VoiceEventKind",
+    "WindowedLauncher",
     "account_rate",
     "invalid_record_disposition",
     "launch_failed_disposition",

@@ -25,6 +25,7 @@ __all__ = [
     "STUDIO_EXECUTIONS_PER_SECOND",
     "WINDOW_GUARD_S",
     "LaunchRateController",
+    "SendWindow",
     "account_rate",
     "late_allowance",
     "share_rates",
@@ -208,6 +209,43 @@ class LaunchRateController:
             self._next = anchor + max(0.0, self._next - anchor) * old / rate
         else:
             self._next = anchor + 1 / rate
+
+
+class SendWindow:
+    """At most floor(rate) launches (at least one) sent in any second, counted on the times
+    they are actually sent.
+
+    The schedules say when a launch may go; a loop that wakes late sends it late (they keep
+    their pace for up to `late_allowance`), and the launches after it go on time, so on a
+    schedule alone floor(rate) + 1 launches can reach Twilio within one second. Counted on the
+    sends, the launch floor(rate) after a late one waits until one second and half the guard
+    have passed since it. The schedules space floor(rate) launches over one second and the
+    whole guard, so such a delay shrinks by half the guard every floor(rate) launches and is
+    soon gone, while the other launches go on their schedule: the pace is kept. Pure: time is
+    passed in (monotonic seconds).
+    """
+
+    def __init__(self, rate: float, guard_s: float = WINDOW_GUARD_S) -> None:
+        _check_rate("rate", rate)
+        if not 0 <= guard_s < math.inf:
+            raise ValueError(f"guard_s must be finite and >= 0, got {guard_s}")
+        self._span = 1.0 + guard_s / 2
+        self._sent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+
+    @property
+    def cap(self) -> int:
+        """Launches allowed in any window of one second plus the guard."""
+        return self._sent.maxlen or 1
+
+    def delay(self, now: float) -> float:
+        """Seconds until one more launch may be sent; 0.0 means now."""
+        if len(self._sent) < self.cap:
+            return 0.0
+        return max(0.0, self._sent[0] + self._span - now)
+
+    def sent(self, now: float) -> None:
+        """A launch was sent at `now`. Call it only when `delay(now)` is 0."""
+        self._sent.append(now)
 
 
 def _check_rate(name: str, value: float) -> None:

@@ -50,6 +50,8 @@ PINNED = {
         "PacingSnapshot",
         "PacingDecision",
         "LaunchRateController",
+        "SendWindow",
+        "WindowedLauncher",
         "account_rate",
         "share_rates",
         # the ports
