@@ -63,6 +63,9 @@ def _refusal(state: EmulatorState, now: float) -> str | None:
 
 @twilio_endpoint(creates=True)
 async def create_execution(request: Request, state: EmulatorState) -> Response:
+    # Twilio counts a create when it arrives: the time is taken before the body is read, so
+    # that other work of this process's loop meanwhile does not move it.
+    now = time.monotonic()
     flow_sid = request.path_params["flow_sid"]
     if not _FLOW_SID.match(flow_sid):
         return _not_found(request)
@@ -77,7 +80,6 @@ async def create_execution(request: Request, state: EmulatorState) -> Response:
         parameters = None
     if not isinstance(parameters, dict):
         return _bad_request("Parameters must be a JSON object")
-    now = time.monotonic()
     refusal = _refusal(state, now)
     if refusal is not None:
         return rate_limited(state, refusal)
