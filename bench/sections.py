@@ -17,15 +17,23 @@ def _met(ok: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "-"}[ok]
 
 
+def _sent(run: dict[str, Any]) -> str:
+    most = run.get("max_in_1s_sent")
+    return "n/a" if most is None else str(most)
+
+
 def pacing(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
     lines = [
         "| budget | served by | runs | launches/run | mean rate / budget (median) "
-        "| most in 1 s / budget (median) | per run: mean ratio; most in 1 s |",
+        "| most in 1 s / budget, at the emulator (median) "
+        "| per run: mean ratio; most in 1 s at the emulator / sent (at the wire) |",
         "|---|---|---|---|---|---|---|",
     ]
     goals: list[Goal] = []
     for b in f["budgets"]:
-        runs = "; ".join(f"{_f(r['mean_ratio'], 4)}, {r['max_in_1s']}" for r in b["runs"])
+        runs = "; ".join(
+            f"{_f(r['mean_ratio'], 4)}, {r['max_in_1s']} / {_sent(r)}" for r in b["runs"]
+        )
         lines.append(
             f"| {b['budget']:g}/s | `{b['command']}` | {len(b['runs'])} "
             f"| {b['runs'][0]['contacts']} | {_f(b['median_mean_ratio'], 4)} "
@@ -39,14 +47,33 @@ def pacing(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
                 b["median_mean_ratio"] >= 0.99,
             )
         )
+        if b.get("sent_measured"):
+            worst_sent = max(r["max1s_sent_ratio"] for r in b["runs"])
+            goals.append(
+                (
+                    f"pacing {b['budget']:g}/s: most creates sent in any 1 s (at the wire) "
+                    "/ budget",
+                    "<= 1.0 (never above)",
+                    f"{_f(worst_sent, 2)} (worst run)",
+                    worst_sent <= 1.0,
+                )
+            )
         goals.append(
             (
-                f"pacing {b['budget']:g}/s: most launches in any 1 s / budget",
+                f"pacing {b['budget']:g}/s: most creates timed by the emulator in any 1 s / budget",
                 "<= 1.0 (never above)",
                 f"{_f(max(r['max1s_ratio'] for r in b['runs']), 2)} (worst run)",
                 max(r["max1s_ratio"] for r in b["runs"]) <= 1.0,
             )
         )
+    lines += [
+        "",
+        "Two clocks count the launches: the emulator's, when its loop handles each create "
+        "(what the figures before the third session used), and the kernel's, when each "
+        "create's request crossed the loopback interface (`bench/wire.py`: a packet socket "
+        "with a BPF filter, needs CAP_NET_RAW). The second is the service's pacing alone; the "
+        "first adds the emulator's own scheduling delays on this shared machine.",
+    ]
     machine = [b for b in f["budgets"] if "median_service_cpu_ms" in b]
     if machine:
         lines += [

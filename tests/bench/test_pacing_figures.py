@@ -49,3 +49,23 @@ def test_figures_from_before_the_machine_record_still_render() -> None:
     lines, goals = pacing({"budgets": [_budget(machine=False)], "storm": None})
     assert not any("emulator CPU" in line for line in lines)
     assert len(goals) == 2
+
+
+def test_the_sends_at_the_wire_are_judged_apart_from_the_emulator_times() -> None:
+    budget = _budget(machine=False)
+    budget["sent_measured"] = True
+    budget["runs"] = [
+        {
+            "mean_ratio": 0.99,
+            "max_in_1s": 11,
+            "max1s_ratio": 1.1,
+            "max_in_1s_sent": 10,
+            "max1s_sent_ratio": 1.0,
+            "contacts": 81,
+        }
+    ]
+    lines, goals = pacing({"budgets": [budget], "storm": None})
+    assert any("| 0.9900, 11 / 10 |" in line for line in lines)
+    verdicts = {figure: met for figure, _, _, met in goals}
+    assert verdicts["pacing 10/s: most creates sent in any 1 s (at the wire) / budget"] is True
+    assert verdicts["pacing 10/s: most creates timed by the emulator in any 1 s / budget"] is False
