@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from queue_adapters.http.metrics import QueueMetrics
-from queue_core.contacts import ClaimedRecord
+from queue_core.contacts import ClaimedRecord, ContactAttempt
 from queue_core.disposition import Disposition
 from queue_core.launch import LaunchOutcome, LaunchRequest
 from queue_core.ports import CallLauncher, ContactCache
@@ -51,9 +51,13 @@ class CountingCache:
         return await self._inner.return_to_head(campaign_execution_id, records)
 
     async def settle(
-        self, campaign_execution_id: str, claim_id: str, disposition: Disposition
+        self,
+        campaign_execution_id: str,
+        claim_id: str,
+        disposition: Disposition,
+        release: ContactAttempt | None = None,
     ) -> bool:
-        settled = await self._inner.settle(campaign_execution_id, claim_id, disposition)
+        settled = await self._inner.settle(campaign_execution_id, claim_id, disposition, release)
         if settled:
             self._metrics.dispositions.labels(campaign_execution_id, disposition.status.value).inc()
         return settled

@@ -31,6 +31,7 @@ __all__ = [
     "ContactCache",
     "ControlEntry",
     "ControlStream",
+    "Correlation",
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
@@ -128,12 +129,21 @@ class ContactCache(Protocol):
         ...
 
     async def settle(
-        self, campaign_execution_id: str, claim_id: str, disposition: Disposition
+        self,
+        campaign_execution_id: str,
+        claim_id: str,
+        disposition: Disposition,
+        release: ContactAttempt | None = None,
     ) -> bool:
         """Finish a claim with its disposition, exactly once across all instances: drop the
         claim, remove its execution SID from `active_calls:{id}`, drop its assembly state, count
-        it, and publish the disposition on `call_dispositions`. Returns False (and does nothing)
-        when the claim was already settled."""
+        it, and publish the disposition on `call_dispositions`. Returns False (and does nothing
+        of that) when the claim was already settled.
+
+        With `release`, the claim's launched attempt: then, settled now or before, the global
+        indexes of its (to, from_) pair and execution SID that still point at its contact are
+        dropped too, as `ActiveCallRegistry.release` right after would (in the same request
+        where the store can: then atomically with the settle)."""
         ...
 
     async def remaining(self, campaign_execution_id: str) -> int:
@@ -208,7 +218,8 @@ class ActiveCallRegistry(Protocol):
 
     async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
         """Drop the global indexes that still point at `ref` (never another contact's); an
-        empty `execution_sid` leaves the SID index alone. One request."""
+        empty `execution_sid` leaves the SID index alone. One request. (`ContactCache.settle`
+        can do this as it settles.)"""
         ...
 
     async def count(self, campaign_execution_id: str) -> int:
@@ -246,6 +257,17 @@ class AssemblySnapshot:
     answered: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    """What `AssemblyStore.correlate_and_add` found and did: the contact holding each pair and
+    each execution SID asked (None: no contact), in the order asked, and the snapshot of every
+    contact facts went to (None as `AssemblyStore.add` answers it)."""
+
+    by_pair: tuple[ContactRef | None, ...]
+    by_sid: tuple[ContactRef | None, ...]
+    snapshots: Mapping[ContactRef, AssemblySnapshot | None]
+
+
 class AssemblyStore(Protocol):
     """Per-contact assembly state, shared by every instance; expires after the contact timeout."""
 
@@ -261,6 +283,21 @@ class AssemblyStore(Protocol):
     ) -> list[AssemblySnapshot | None]:
         """`add` for several contacts (each at most once), answers in the same order: one
         request per execution, run concurrently. Atomic per contact, not across contacts."""
+        ...
+
+    async def correlate_and_add(
+        self,
+        known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
+        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
+        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+    ) -> Correlation:
+        """`ActiveCallRegistry.holders` of the (to, from) pairs and execution SIDs, then
+        `add_many` for the `known` contacts (each at most once) and the contacts those indexes
+        hold. A contact gets one add with all its facts: its `known` ones first, then those of
+        its pairs, then of its SIDs, in the order given. Facts of an index that no contact holds
+        are not added (the caller may park them). One request where the store allows it (the
+        lookup and the adds are then atomic together); else one lookup (none when no index is
+        asked), then one request per execution, as `holders` then `add_many` would."""
         ...
 
 

@@ -71,10 +71,11 @@ class ContactTracker:
         execution's launch is not recorded yet (other flows on the account are ignored).
 
         The contact an index named is remembered for `remember_s` seconds (at most
-        `remember_at_most` index keys), so the next batches about a call in flight skip the
-        lookup. A remembered contact is only trusted while it has a recorded launch: an index
-        names one contact from its reservation until after it settles, so a contact still in
-        flight is still the index's. When the store has no launch for it, its facts are
+        `remember_at_most` index keys), with both indexes of its recorded launch (its pair and
+        its SID), so the next batches about a call in flight skip the lookup. A remembered
+        contact is only trusted while it has a recorded launch: an index names one contact
+        from its reservation until after it settles, so a contact still in flight is still the
+        index's. When the store has no launch for it, its facts are
         correlated again through the indexes."""
         self.is_our_flow = is_our_flow
         self._calls = calls
@@ -88,8 +89,9 @@ class ContactTracker:
         """Correlate, store and fold facts; settle every contact they make final.
 
         A batch costs a fixed number of requests to the store, however many facts it holds:
-        one for the index keys it names (none when all are remembered), one per execution for
-        the contacts it names, then one per contact that settles or first shows an answer."""
+        one to correlate and add its facts (`AssemblyStore.correlate_and_add`: a store that
+        cannot do it in one takes a lookup of the index keys not remembered, then one per
+        execution), then one per contact that settles or first shows an answer."""
         result, doubtful = await self._record(list(facts), trust_known=True)
         if not doubtful:
             return result
@@ -105,40 +107,61 @@ class ContactTracker:
     ) -> tuple[TrackResult, list[ContactFact]]:
         """`record`, and the facts sent to a remembered contact that has no recorded launch
         (to correlate again, through the indexes)."""
-        index_keys = [_index_key(fact) for fact in facts]
-        found, known = await self._holders(index_keys, trust_known=trust_known)
+        now = self._clock.monotonic()
         by_contact: dict[ContactRef, list[ContactFact]] = defaultdict(list)
         keys_of: dict[ContactRef, set[IndexKey]] = defaultdict(set)
-        to_park: dict[str, list[ContactFact]] = defaultdict(list)
+        by_pair: dict[tuple[str, str], list[ContactFact]] = defaultdict(list)
+        by_sid: dict[str, list[ContactFact]] = defaultdict(list)
+        known: set[IndexKey] = set()
         unmatched = 0
-        for fact, key in zip(facts, index_keys, strict=True):
-            ref = found.get(key)
+        for fact in facts:
+            key = _index_key(fact)
+            ref = self._known.get(key, now) if trust_known else None
             if ref is not None:
                 by_contact[ref].append(fact)
                 keys_of[ref].add(key)
-            elif self._parks(fact):
-                assert isinstance(fact, StudioExecutionEvent | StudioStepEvent | CallStatusReport)
-                to_park[fact.execution_sid].append(fact)
+                known.add(key)
+            elif key[0] == "pair":
+                by_pair[key[1], key[2]].append(fact)
+            elif key[0] == "sid":
+                by_sid[key[1]].append(fact)
             else:
                 unmatched += 1
-        # Indexed meanwhile? Then the contact is known after all; else the facts wait for
-        # `record_launch` to hand them over (one atomic step either way).
-        parked = await asyncio.gather(*(self._calls.park(s, f) for s, f in to_park.items()))
-        for (sid, early), ref in zip(to_park.items(), parked, strict=True):
-            if ref is not None:
-                by_contact[ref].extend(early)
-                keys_of[ref].add(("sid", sid))
-        if not by_contact:
+        if not (by_contact or by_pair or by_sid):
             return TrackResult(0, unmatched, ()), []
-        contacts = list(by_contact.items())
-        snapshots = await self._assembly.add_many(contacts)
+        # One request: the index keys not remembered are looked up, and every contact named
+        # gets the facts of the batch (remembered ones first, as the store merges them).
+        found = await self._assembly.correlate_and_add(
+            [(ref, tuple(added)) for ref, added in by_contact.items()],
+            list(by_pair.items()),
+            list(by_sid.items()),
+        )
+        snapshots = dict(found.snapshots)
+        for ((to, from_), added), ref in zip(by_pair.items(), found.by_pair, strict=True):
+            if ref is None:
+                unmatched += len(added)
+            else:
+                by_contact[ref].extend(added)
+                keys_of[ref].add(("pair", to, from_))
+        to_park: dict[str, list[ContactFact]] = {}
+        for (sid, added), ref in zip(by_sid.items(), found.by_sid, strict=True):
+            if ref is not None:
+                by_contact[ref].extend(added)
+                keys_of[ref].add(("sid", sid))
+                continue
+            to_park[sid] = [fact for fact in added if self._parks(fact)]
+            unmatched += len(added) - len(to_park[sid])
+        snapshots |= await self._park(
+            {sid: f for sid, f in to_park.items() if f}, by_contact, keys_of
+        )
         # Folding is pure and most folds lead nowhere: only the contacts that settle, first
         # show an answer, or have no recorded launch go back to the store.
         pending: list[Awaitable[Disposition | None]] = []
         unrecorded: list[Awaitable[int]] = []
         doubtful: list[ContactFact] = []
         matched = 0
-        for (ref, added), snapshot in zip(contacts, snapshots, strict=True):
+        for ref, added in by_contact.items():
+            snapshot = snapshots.get(ref)
             if snapshot is None:
                 if keys_of[ref] & known:
                     self._known.forget(ref, keys_of[ref])
@@ -146,7 +169,11 @@ class ContactTracker:
                 else:
                     unrecorded.append(self._unrecorded(ref, added))
                 continue
-            self._known.store(ref, keys_of[ref], self._clock.monotonic())
+            # The contact's own indexes name it as long as it has a recorded launch: the next
+            # batches skip the lookup of both, whichever of them this one named.
+            attempt = snapshot.attempt
+            own = {("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)}
+            self._known.store(ref, keys_of[ref] | own, now)
             matched += len(added)
             step = self._folded(snapshot)
             if step is not None:
@@ -157,32 +184,27 @@ class ContactTracker:
         unmatched += sum(len(f) for f in by_contact.values()) - matched - len(doubtful)
         return TrackResult(matched, unmatched, settled), doubtful
 
-    async def _holders(
-        self, index_keys: Iterable[IndexKey], *, trust_known: bool
-    ) -> tuple[dict[IndexKey, ContactRef | None], set[IndexKey]]:
-        """The contact holding each distinct index key (the remembered ones first, the others
-        asked in one request), and which keys were answered from memory."""
-        found: dict[IndexKey, ContactRef | None] = {}
-        known: set[IndexKey] = set()
-        ask: list[IndexKey] = []
-        now = self._clock.monotonic()
-        for key in dict.fromkeys(index_keys):
-            remembered = self._known.get(key, now) if trust_known else None
-            if remembered is not None:
-                found[key] = remembered
-                known.add(key)
-            elif key[0] != "none":
-                ask.append(key)
-        if not ask:
-            return found, known
-        pairs = [(key[1], key[2]) for key in ask if key[0] == "pair"]
-        sids = [key[1] for key in ask if key[0] == "sid"]
-        by_pair, by_sid = await self._calls.holders(pairs, sids)
-        for (to, from_), ref in zip(pairs, by_pair, strict=True):
-            found["pair", to, from_] = ref
-        for sid, ref in zip(sids, by_sid, strict=True):
-            found["sid", sid] = ref
-        return found, known
+    async def _park(
+        self,
+        to_park: dict[str, list[ContactFact]],
+        by_contact: dict[ContactRef, list[ContactFact]],
+        keys_of: dict[ContactRef, set[IndexKey]],
+    ) -> dict[ContactRef, AssemblySnapshot | None]:
+        """Keep the facts of SIDs no contact holds until `record_launch` hands them over, and
+        the snapshots of contacts whose SID was indexed meanwhile (their facts added now)."""
+        if not to_park:
+            return {}
+        parked = await asyncio.gather(*(self._calls.park(s, f) for s, f in to_park.items()))
+        late: dict[ContactRef, list[ContactFact]] = defaultdict(list)
+        for (sid, early), ref in zip(to_park.items(), parked, strict=True):
+            if ref is not None:
+                late[ref] += early
+                by_contact[ref] += early
+                keys_of[ref].add(("sid", sid))
+        if not late:
+            return {}
+        snapshots = await self._assembly.add_many(list(late.items()))
+        return dict(zip(late, snapshots, strict=True))
 
     async def _unrecorded(self, ref: ContactRef, facts: list[ContactFact]) -> int:
         """Facts for a contact with no recorded launch: kept when the launch is still under way
@@ -261,8 +283,9 @@ class ContactTracker:
         self._known.forget(
             attempt.ref, [("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)]
         )
-        published = await self._cache.settle(execution_id, attempt.ref.claim_id, disposition)
-        await self._calls.release(attempt.ref, attempt.to, attempt.from_, attempt.execution_sid)
+        published = await self._cache.settle(
+            execution_id, attempt.ref.claim_id, disposition, release=attempt
+        )
         if not published:
             return None
         if self._on_settled is not None:

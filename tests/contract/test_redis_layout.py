@@ -1,5 +1,5 @@
 """The key layout: one slot per execution, markers in the slot of `call_dispositions`, custom
-names honoured end to end on a cluster (no CROSSSLOT anywhere)."""
+names honoured end to end on a cluster (no CROSSSLOT anywhere) and by the one-server scripts."""
 
 from __future__ import annotations
 
@@ -14,14 +14,25 @@ from redis.crc import key_slot
 
 from queue_adapters.redis import (
     RedisActiveCallRegistry,
+    RedisAssemblyStore,
     RedisContactCache,
     RedisEventPublisher,
     RedisKeys,
     RedisOptions,
 )
 from queue_core.contacts import ContactRef
+from queue_core.facts import StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
 from queue_core.queue_events import QueueEvent, QueueEventType
-from tests.contract.conftest import NOW, attempt, disposition, record, redis_world
+from queue_core.tracker import ContactTracker
+from tests.contract.conftest import (
+    FLOW,
+    NOW,
+    StoppedClock,
+    attempt,
+    disposition,
+    record,
+    redis_world,
+)
 
 EXECUTION_IDS = st.from_regex(r"[A-Za-z0-9_.:-]{1,128}", fullmatch=True)
 
@@ -94,6 +105,49 @@ async def test_custom_names_work_end_to_end_on_a_cluster(cluster_client: RedisCl
     assert await cluster_client.xlen("dispositions{out}") == 3
     assert await cluster_client.scard("flight:{ce-1}") == 0
     assert await cluster_client.hget("svc:state:{ce-1}", "dispositions") == "3"
+
+
+@pytest.mark.redis
+async def test_custom_names_work_end_to_end_in_the_one_server_scripts(redis_client: Redis) -> None:
+    keys = RedisKeys(
+        call_dispositions="dispositions{out}",
+        campaign_cache_prefix="cache:",
+        active_calls_prefix="flight:",
+        prefix="svc:",
+    )
+    options = RedisOptions(stream_maxlen=5)
+    cache = RedisContactCache(redis_client, keys=keys, options=options)
+    calls = RedisActiveCallRegistry(redis_client, keys=keys, options=options)
+    assembly = RedisAssemblyStore(redis_client, keys=keys, options=options)
+    tracker = ContactTracker(calls, assembly, cache, StoppedClock())
+    await redis_client.rpush("cache:{ce-1}", *(json.dumps(record(i)) for i in range(3)))
+    claims = await cache.claim("ce-1", "owner-a", 3, NOW)
+    attempts = [attempt(ContactRef("ce-1", c.claim_id), i) for i, c in enumerate(claims)]
+    for launched in attempts:
+        assert await calls.reserve(launched.ref, launched.to, launched.from_, NOW)
+        await calls.record_launch(launched)
+
+    # Each contact's last events, by pair and by SID: looked up and added by one script that
+    # makes the contacts' keys from the names.
+    result = await tracker.record(
+        [
+            fact
+            for a in attempts
+            for fact in (
+                VoiceCallEvent(
+                    f"done-{a.record_id}", VoiceEventKind.COMPLETED, "CA1", "busy", a.to, a.from_
+                ),
+                StudioExecutionEvent(f"end-{a.record_id}", True, a.execution_sid, FLOW, a.to),
+            )
+        ]
+    )
+
+    assert (result.matched, len(result.settled)) == (6, 3)
+    assert await redis_client.xlen("dispositions{out}") == 3
+    assert await redis_client.scard("flight:{ce-1}") == 0
+    assert await redis_client.hget("svc:state:{ce-1}", "dispositions") == "3"
+    assert await redis_client.keys("queue:*") == []
+    assert await redis_client.keys("svc:pair:*") == []
 
 
 @pytest.mark.redis

@@ -12,7 +12,7 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from queue_adapters.redis import RedisControlStream, connect
+from queue_adapters.redis import RedisControlStream, RedisOptions, connect
 from queue_core.contacts import ContactRef
 from queue_core.errors import StoreUnavailable
 from queue_core.queue_events import QueueEvent, QueueEventType
@@ -30,7 +30,13 @@ CALLS: dict[str, Callable[[World], Awaitable[Any]]] = {
     "reserve": lambda w: w.calls.reserve(REF, "+14155550001", "+1500", NOW),
     "record_launch": lambda w: w.calls.record_launch(attempt(REF, 1)),
     "release": lambda w: w.calls.release(REF, "+14155550001", "+1500", "FN1"),
+    "settle and release": lambda w: w.cache.settle(
+        "ce-1", "1", disposition("ce-1", 1), release=attempt(REF, 1)
+    ),
     "add": lambda w: w.assembly.add(REF, []),
+    "correlate_and_add": lambda w: w.assembly.correlate_and_add(
+        [(REF, [])], [(("+14155550001", "+1500"), [])], [("FN1", [])]
+    ),
     "publish": lambda w: w.events.publish(QueueEvent(QueueEventType.STARTED, "ce-1", NOW)),
     "save_state": lambda w: w.states.save_state("ce-1", QueueState.RUNNING, NOW),
     "load": lambda w: w.campaigns.load("ce-1"),
@@ -48,10 +54,14 @@ async def nowhere() -> AsyncIterator[Redis]:
     await client.aclose()
 
 
+@pytest.mark.parametrize("one_script", [True, False], ids=["one script", "step by step"])
 @pytest.mark.parametrize("name", sorted(CALLS))
-async def test_an_unreachable_redis_is_store_unavailable(nowhere: Redis, name: str) -> None:
+async def test_an_unreachable_redis_is_store_unavailable(
+    nowhere: Redis, name: str, one_script: bool
+) -> None:
+    options = RedisOptions(cross_slot_scripts=one_script)
     with pytest.raises(StoreUnavailable, match="redis: ConnectionError"):
-        await CALLS[name](redis_world("redis", nowhere))
+        await CALLS[name](redis_world("redis", nowhere, options))
 
 
 async def test_connect_asks_the_server_whether_it_is_a_cluster(

@@ -227,3 +227,100 @@ async def test_facts_stored_by_another_instance_are_returned_and_win(world: Worl
     assert theirs is not None
     assert by_key(mine.facts) == expected
     assert by_key(theirs.facts) == expected
+
+
+def studio_step(event_id: str, sid: str) -> StudioStepEvent:
+    return StudioStepEvent(event_id, sid, "FW" + "0" * 32, "call_contact")
+
+
+async def test_correlate_and_add_adds_to_the_contacts_the_indexes_hold(world: World) -> None:
+    await world.push_records(CE, [record(i) for i in range(4)])
+    await world.push_records(CE_EARLY, [record(9)])
+    claims = await world.cache.claim(CE, "owner-a", 4, NOW)
+    [other] = await world.cache.claim(CE_EARLY, "owner-a", 1, NOW)
+    first, reserved, settled, known = (ContactRef(CE, c.claim_id) for c in claims)
+    elsewhere = ContactRef(CE_EARLY, other.claim_id)
+    attempts = {
+        ref: attempt(ref, i) for i, ref in enumerate([first, reserved, settled, known, elsewhere])
+    }
+    for ref, launched in attempts.items():
+        assert await world.calls.reserve(ref, launched.to, launched.from_, NOW)
+        if ref != reserved:
+            await world.calls.record_launch(launched)
+    # Settled by an instance that died before it let the indexes go: they still name it.
+    assert await world.cache.settle(CE, settled.claim_id, disposition(CE, 2))
+
+    def pair(ref: ContactRef) -> tuple[str, str]:
+        return attempts[ref].to, attempts[ref].from_
+
+    def voice(ref: ContactRef, event_id: str) -> VoiceCallEvent:
+        return VoiceCallEvent(event_id, VoiceEventKind.RINGING, "CA1", "ringing", *pair(ref))
+
+    stranger = ("+19995550000", FROM)
+    found = await world.assembly.correlate_and_add(
+        [(known, [voice(known, "k")])],
+        [
+            (pair(first), [voice(first, "p1")]),
+            (pair(elsewhere), [voice(elsewhere, "p2")]),
+            (stranger, [ringing("nobody")]),
+            (pair(reserved), [voice(reserved, "early")]),
+            (pair(settled), [voice(settled, "late")]),
+        ],
+        [
+            (attempts[first].execution_sid, [studio_step("s1", attempts[first].execution_sid)]),
+            ("FN" + "f" * 32, [studio_step("s2", "FN" + "f" * 32)]),
+        ],
+    )
+
+    assert found.by_pair == (first, elsewhere, None, reserved, settled)
+    assert found.by_sid == (first, None)
+    snapshots = found.snapshots
+    assert set(snapshots) == {known, first, elsewhere, reserved, settled}
+    assert (snapshots[reserved], snapshots[settled]) == (None, None)
+    for ref, keys in [
+        (known, {"ce:k"}),
+        (first, {"ce:p1", "ce:s1"}),
+        (elsewhere, {"ce:p2"}),
+    ]:
+        snapshot = snapshots[ref]
+        assert snapshot is not None
+        assert snapshot.attempt == attempts[ref]
+        assert set(by_key(snapshot.facts)) == keys
+    # Kept for the launch still to be recorded, and handed over by it.
+    assert await world.calls.record_launch(attempts[reserved]) == [voice(reserved, "early")]
+
+
+async def test_correlate_and_add_gives_a_contact_its_facts_in_one_add_known_ones_first(
+    world: World,
+) -> None:
+    ref = await launched(world)  # its SID indexed
+    assert await world.calls.reserve(ref, TO, FROM, NOW)  # and its pair
+    sid = attempt(ref, 1).execution_sid
+
+    found = await world.assembly.correlate_and_add(
+        [(ref, [ringing("a", "known")])],
+        [((TO, FROM), [ringing("a", "by pair"), ringing("b", "by pair")])],
+        [(sid, [ringing("b", "by sid"), studio_step("c", sid)])],
+    )
+
+    assert (found.by_pair, found.by_sid) == ((ref,), (ref,))
+    snapshot = found.snapshots[ref]
+    assert snapshot is not None
+    assert by_key(snapshot.facts) == {
+        "ce:a": ringing("a", "known"),
+        "ce:b": ringing("b", "by pair"),
+        "ce:c": studio_step("c", sid),
+    }
+
+
+async def test_correlate_and_add_without_indexes_adds_as_add_many(world: World) -> None:
+    ref = await launched(world)
+
+    found = await world.assembly.correlate_and_add([(ref, [ringing("a")])], [], [])
+    nothing = await world.assembly.correlate_and_add([], [], [])
+
+    assert (found.by_pair, found.by_sid) == ((), ())
+    snapshot = found.snapshots[ref]
+    assert snapshot is not None
+    assert by_key(snapshot.facts) == {"ce:a": ringing("a")}
+    assert nothing.snapshots == {}

@@ -120,6 +120,46 @@ async def test_settle_of_a_launched_contact_drops_it_from_flight(world: World) -
     assert await world.assembly.add(refs[0], []) is None
 
 
+async def test_settle_with_its_attempt_lets_the_contacts_indexes_go_never_anothers(
+    world: World,
+) -> None:
+    await world.push_records(CE, [record(1), record(2)])
+    first, second = (ContactRef(CE, c.claim_id) for c in await world.cache.claim(CE, "a", 2, NOW))
+    launched = attempt(first, 1)
+    assert await world.calls.reserve(first, launched.to, launched.from_, NOW)
+    await world.calls.record_launch(launched)
+
+    assert await world.cache.settle(CE, first.claim_id, disposition(CE, 1), release=launched)
+
+    pair, sid = (launched.to, launched.from_), launched.execution_sid
+    assert await world.calls.holders([pair], [sid]) == ([None], [None])
+    # The number is dialed again for another contact, then a late settle of the first comes.
+    assert await world.calls.reserve(second, launched.to, launched.from_, NOW)
+    again = attempt(second, 2, execution_sid=sid)  # (an index it would hold)
+    await world.calls.record_launch(again)
+    assert not await world.cache.settle(CE, first.claim_id, disposition(CE, 1), release=launched)
+    assert await world.calls.holders([pair], [sid]) == ([second], [second])
+    assert await world.dispositions() == [disposition(CE, 1)]
+
+
+async def test_a_settle_that_finds_its_claim_gone_still_lets_its_indexes_go(world: World) -> None:
+    await world.push_records(CE, [record(1)])
+    [claim] = await world.cache.claim(CE, "owner-a", 1, NOW)
+    launched = attempt(ContactRef(CE, claim.claim_id), 1)
+    assert await world.calls.reserve(launched.ref, launched.to, launched.from_, NOW)
+    await world.calls.record_launch(launched)
+    # Settled by an instance that died before it let the indexes go.
+    assert await world.cache.settle(CE, claim.claim_id, disposition(CE, 1)) is True
+
+    assert not await world.cache.settle(CE, claim.claim_id, disposition(CE, 1), release=launched)
+
+    assert await world.calls.holders([(launched.to, launched.from_)], [launched.execution_sid]) == (
+        [None],
+        [None],
+    )
+    assert await world.dispositions() == [disposition(CE, 1)]
+
+
 async def test_settle_keeps_every_disposition_field(world: World) -> None:
     await world.push_records(CE, [record(1)])
     [claim] = await world.cache.claim(CE, "owner-a", 1, NOW)

@@ -22,6 +22,7 @@ from queue_core.ports import (
     AssemblySnapshot,
     Clock,
     ControlEntry,
+    Correlation,
     ExecutionStatus,
     LaunchSlot,
     PacingReport,
@@ -88,6 +89,13 @@ class InMemoryBackend:
             return None
         return lease
 
+    def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+        """Drop the indexes that still point at `ref`."""
+        if self.by_pair.get((to, from_)) == ref:
+            del self.by_pair[(to, from_)]
+        if execution_sid and self.by_sid.get(execution_sid) == ref:
+            del self.by_sid[execution_sid]
+
     def _status(self, execution_id: str) -> ExecutionStatus:
         return self.states.setdefault(execution_id, ExecutionStatus(execution_id, QueueState.IDLE))
 
@@ -128,8 +136,14 @@ class FakeContactCache:
         return len(back)
 
     async def settle(
-        self, campaign_execution_id: str, claim_id: str, disposition: Disposition
+        self,
+        campaign_execution_id: str,
+        claim_id: str,
+        disposition: Disposition,
+        release: ContactAttempt | None = None,
     ) -> bool:
+        if release is not None:
+            self.backend.release(release.ref, release.to, release.from_, release.execution_sid)
         claims = self.backend.claims.get(campaign_execution_id, {})
         claim = claims.pop(claim_id, None)
         if claim is None:
@@ -231,10 +245,7 @@ class FakeActiveCallRegistry:
         )
 
     async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
-        if self.backend.by_pair.get((to, from_)) == ref:
-            del self.backend.by_pair[(to, from_)]
-        if execution_sid and self.backend.by_sid.get(execution_sid) == ref:
-            del self.backend.by_sid[execution_sid]
+        self.backend.release(ref, to, from_, execution_sid)
 
     async def count(self, campaign_execution_id: str) -> int:
         return len(self.backend.active.get(campaign_execution_id, ()))
@@ -368,6 +379,21 @@ class FakeAssemblyStore:
         self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
     ) -> list[AssemblySnapshot | None]:
         return [await self.add(ref, facts) for ref, facts in additions]
+
+    async def correlate_and_add(
+        self,
+        known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
+        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
+        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+    ) -> Correlation:
+        pairs = tuple(self.backend.by_pair.get(pair) for pair, _ in by_pair)
+        sids = tuple(self.backend.by_sid.get(sid) for sid, _ in by_sid)
+        merged = {ref: list(facts) for ref, facts in known}
+        for ref, (_, facts) in zip([*pairs, *sids], [*by_pair, *by_sid], strict=True):
+            if ref is not None:
+                merged.setdefault(ref, []).extend(facts)
+        snapshots = {ref: await self.add(ref, facts) for ref, facts in merged.items()}
+        return Correlation(pairs, sids, snapshots)
 
 
 class FakeEventPublisher:

@@ -1,20 +1,18 @@
 """`ActiveCallRegistry` on Redis: `active_calls:{<id>}`, launch records and the global indexes.
 
-The (To, From) and execution SID indexes live in their own slots, so they are kept right by
-order, never by one script with the execution's keys: the pair index is written before the
-launch is marked, the SID index after the launch is recorded, and both are removed (only while
-they still point at this contact) after the disposition is published. A reservation fenced by a
-lease token that is no longer current lets its pair go again and raises `LeaseLost`.
+The (To, From) and execution SID indexes live in their own slots. On a cluster they are kept
+right by order, never by one script with the execution's keys: the pair index is written before
+the launch is marked, the SID index after the launch is recorded, and both are removed (only
+while they still point at this contact) after the contact is settled. On one server each of
+these steps is one script, in the same order (ADR 0009). A reservation fenced by a lease token
+that is no longer current lets its pair go again and raises `LeaseLost`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from functools import lru_cache
 
-from redis.asyncio import RedisCluster
-
+from queue_adapters.redis import _indexes
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import decode_ref, encode_ref, text
@@ -29,15 +27,11 @@ from queue_core.facts import encode as encode_fact
 
 __all__ = ["RedisActiveCallRegistry"]
 
-# What mark_launching.lua answers when the lease token given is not the current one.
+# What mark_launching.lua (and reserve.lua) answer when the lease token given is not the
+# current one; reserve.lua answers _HELD_ELSEWHERE when another contact holds the pair.
 _LEASE_LOST = 2
 _LEASE_LOST_AFTER_LAUNCHING = 3
-
-
-@lru_cache(maxsize=4096)
-def _decode_ref(value: str | None) -> ContactRef | None:
-    """An index value names one contact for as long as it is in flight: parse each once."""
-    return decode_ref(value)
+_HELD_ELSEWHERE = 0
 
 
 class RedisActiveCallRegistry:
@@ -50,10 +44,12 @@ class RedisActiveCallRegistry:
         keys: RedisKeys | None = None,
         options: RedisOptions | None = None,
     ) -> None:
+        options = options or RedisOptions()
         self._client = client
         self._keys = keys or RedisKeys()
-        self._ttl_ms = (options or RedisOptions()).contact_ttl_s * 1000
+        self._ttl_ms = options.contact_ttl_s * 1000
         self._scripts = Scripts(client)
+        self._one_script = _indexes.cross_slot(client, options)
 
     async def reserve(
         self, ref: ContactRef, to: str, from_: str, now: float, lease_token: int | None = None
@@ -61,17 +57,25 @@ class RedisActiveCallRegistry:
         k = self._keys.execution(ref.campaign_execution_id)
         pair = self._keys.pair(to, from_)
         token = "" if lease_token is None else lease_token
+        claim = [k.claims, k.launching, k.attempts, k.lease]
         with unavailable():
-            if not await self._hold(pair, ref):
-                return False
-            marked = await self._scripts.run(
-                "mark_launching",
-                [k.claims, k.launching, k.attempts, k.lease],
-                [ref.claim_id, now, token],
-            )
-            if marked == _LEASE_LOST:
-                # The pair must not stay held for a contact this instance will never launch.
-                await self._scripts.run("compare_delete", [pair], [encode_ref(ref)])
+            if self._one_script:
+                marked = await self._scripts.run(
+                    "reserve",
+                    [pair, *claim],
+                    [encode_ref(ref), self._ttl_ms, ref.claim_id, now, token],
+                )
+                if marked == _HELD_ELSEWHERE:
+                    return False
+            else:
+                if not await self._hold(pair, ref):
+                    return False
+                marked = await self._scripts.run(
+                    "mark_launching", claim, [ref.claim_id, now, token]
+                )
+                if marked == _LEASE_LOST:
+                    # The pair must not stay held for a contact this instance will never launch.
+                    await self._scripts.run("compare_delete", [pair], [encode_ref(ref)])
         if marked in (_LEASE_LOST, _LEASE_LOST_AFTER_LAUNCHING):
             raise LeaseLost(
                 f"{k.lease}: token {lease_token} is no longer the current lease of "
@@ -82,21 +86,24 @@ class RedisActiveCallRegistry:
     async def record_launch(self, attempt: ContactAttempt) -> list[ContactFact]:
         ref = attempt.ref
         k = self._keys.execution(ref.campaign_execution_id)
+        sid = attempt.execution_sid
+        claim = [k.claims, k.launching, k.attempts, k.active_calls, k.state, k.facts(ref.claim_id)]
+        index = [self._keys.execution_sid(sid), self._keys.parked(sid)]
+        record: list[str | int | float] = [ref.claim_id, attempt.to_json(), sid]
         with unavailable():
-            recorded = await self._scripts.run(
-                "record_launch",
-                [k.claims, k.launching, k.attempts, k.active_calls, k.state, k.facts(ref.claim_id)],
-                [ref.claim_id, attempt.to_json(), attempt.execution_sid],
-            )
-            if not recorded[0]:
-                return []
-            sid = attempt.execution_sid
-            answer = await self._scripts.run(
-                "index_sid",
-                [self._keys.execution_sid(sid), self._keys.parked(sid)],
-                [encode_ref(ref), self._ttl_ms],
-            )
-        early = [*recorded[1:], *answer[1:]]
+            if self._one_script:
+                recorded = await self._scripts.run(
+                    "record_and_index", [*claim, *index], [*record, encode_ref(ref), self._ttl_ms]
+                )
+                early = recorded[1:]
+            else:
+                recorded = await self._scripts.run("record_launch", claim, record)
+                if not recorded[0]:
+                    return []
+                answer = await self._scripts.run(
+                    "index_sid", index, [encode_ref(ref), self._ttl_ms]
+                )
+                early = [*recorded[1:], *answer[1:]]
         return [decode_fact(text(raw)) for raw in early]
 
     async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
@@ -133,33 +140,18 @@ class RedisActiveCallRegistry:
     async def holders(
         self, pairs: Sequence[tuple[str, str]], execution_sids: Sequence[str]
     ) -> tuple[list[ContactRef | None], list[ContactRef | None]]:
-        index_keys = [self._keys.pair(to, from_) for to, from_ in pairs]
-        index_keys += [self._keys.execution_sid(sid) for sid in execution_sids]
-        if not index_keys:
-            return [], []
         with unavailable():
-            if isinstance(self._client, RedisCluster):
-                # Every index key has a slot of its own: one pipeline per node.
-                values = await self._client.mget_nonatomic(index_keys)
-            else:
-                values = await self._client.mget(index_keys)
-        refs = [_decode_ref(value) for value in values]
+            refs = await _indexes.lookup(
+                self._client, _indexes.index_keys(self._keys, pairs, execution_sids)
+            )
         return refs[: len(pairs)], refs[len(pairs) :]
 
     async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
-        index_keys = [self._keys.pair(to, from_)]
-        if execution_sid:
-            index_keys.append(self._keys.execution_sid(execution_sid))
-        value = encode_ref(ref)
+        index_keys = _indexes.index_keys(
+            self._keys, [(to, from_)], [execution_sid] if execution_sid else []
+        )
         with unavailable():
-            if not isinstance(self._client, RedisCluster):
-                # One server: both keys in one script, whatever their slots.
-                await self._scripts.run("compare_delete", index_keys, [value])
-                return
-            # Two slots, no order needed between them: one round trip, in parallel.
-            await asyncio.gather(
-                *(self._scripts.run("compare_delete", [key], [value]) for key in index_keys)
-            )
+            await _indexes.release(self._scripts, index_keys, ref, one_script=self._one_script)
 
     async def count(self, campaign_execution_id: str) -> int:
         with unavailable():

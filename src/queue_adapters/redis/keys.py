@@ -24,14 +24,18 @@ is one Lua script on one node, in a cluster too.
     queue:attempts:{<id>}         HASH    claim id -> ContactAttempt JSON, from launch to settle
     queue:answered:{<id>}         SET     execution SIDs a person answered
     queue:facts:{<id>}:<claim>    HASH    fact key -> encoded fact (TTL: contact timeout + margin)
-    queue:outbox:{<id>}           STREAM  settled dispositions not yet published (claim_id + fields)
+    queue:outbox:{<id>}           STREAM  settled dispositions not yet published (claim_id + fields;
+                                          a cluster's settle, none on one server: ADR 0009)
     queue:state:{<id>}            HASH    state, owner, updated_at, reason, launched, dispositions
     queue:lease:{<id>}            HASH    owner, token of the instance driving it (PEXPIRE ttl)
     queue:lease_seq:{<id>}        STRING  fencing token counter (INCR), never reset
 
-Global keys: each in its own slot; no script mixes them with an execution's keys (order keeps
-them right). The multi-key ones are the publish script, in the stream's slot, and, on a single
-server only, the release of a contact's two indexes in one `compare_delete.lua` (ADR 0008).
+Global keys: each in its own slot. On a cluster no script mixes them with an execution's keys
+(order keeps them right): the multi-key ones are the publish script, in the stream's slot, and
+the index and parked keys of one SID. On a single server (ADR 0008, 0009) a step is one script
+across slots: reserve (pair + claim), record_launch (claim + SID), settle (claim + stream +
+both indexes, no outbox entry) and a webhook batch (its index keys + the assemblies of the
+contacts they name, whose keys that script makes from `RedisKeys.around_execution_id`).
 
     queue:executions              SET     execution ids with a stored state
     queue:pair:<to>:<from>        STRING  ContactRef JSON holding the (To, From) pair (TTL)
@@ -43,6 +47,7 @@ server only, the release of a contact's two indexes in one `compare_delete.lua` 
     queue:published:{call_dispositions}:<id>:<outbox entry id>
                                   STRING  published marker: the stream entry id (TTL); its tag
                                           is the stream's, so XADD + marker are one script
+                                          (written by publishing an outbox entry only)
 
 The account's launch budget: one schedule shared by every instance, with its own hash tag.
 
@@ -177,6 +182,13 @@ class RedisKeys:
     def parked(self, execution_sid: str) -> str:
         """Facts waiting for the launch of `execution_sid` to be recorded (same slot)."""
         return f"{self.prefix}parked:{{{execution_sid}}}"
+
+    def around_execution_id(self, name: str) -> tuple[str, str]:
+        """The text before and after the execution id in the `ExecutionKeys` field `name`: a
+        script that looks contacts up (one server only) makes their keys from these."""
+        marker = "\x00"
+        before, after = getattr(self.execution(marker), name).split(marker)
+        return before, after
 
     def published(self, execution_id: str, outbox_entry_id: str) -> str:
         """The dedupe marker of one outbox entry, in the slot of `call_dispositions`."""

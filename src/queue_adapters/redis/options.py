@@ -21,6 +21,10 @@ class RedisOptions:
     remembered; the outbox relay is exactly-once within this window. `stream_maxlen`: when set,
     `call_dispositions` and `queue_event_stream` are trimmed to about this many entries
     (XADD MAXLEN ~); off by default because the consumers own their retention.
+    `cross_slot_scripts`: on one server (a `Redis` client, not a `RedisCluster`), run each step
+    as one script even when its keys lie in several slots (ADR 0008, 0009); set it False behind
+    a proxy that reports `cluster_enabled:0` but shards the keys: every script then keeps to one
+    slot, as on a cluster.
     """
 
     control_min_idle_ms: int = 60_000
@@ -28,6 +32,7 @@ class RedisOptions:
     ttl_margin_s: float = 3600.0
     published_marker_ttl_s: int = WEEK_S
     stream_maxlen: int | None = None
+    cross_slot_scripts: bool = True
 
     def __post_init__(self) -> None:
         if self.control_min_idle_ms < 0:

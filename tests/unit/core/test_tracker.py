@@ -15,7 +15,7 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
-from queue_core.ports import AssemblySnapshot
+from queue_core.ports import AssemblySnapshot, Correlation
 from queue_core.tracker import ContactTracker
 from tests.fakes import (
     FakeActiveCallRegistry,
@@ -126,15 +126,28 @@ class CountingCalls(FakeActiveCallRegistry):
 
 
 class CountingAssembly(FakeAssemblyStore):
+    """The fake assembly store, counting requests, and those that look index keys up."""
+
     def __init__(self, backend: InMemoryBackend) -> None:
         super().__init__(backend)
         self.requests = 0
+        self.lookups = 0
 
     async def add_many(
         self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
     ) -> list[AssemblySnapshot | None]:
         self.requests += 1
         return await super().add_many(additions)
+
+    async def correlate_and_add(
+        self,
+        known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
+        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
+        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+    ) -> Correlation:
+        self.requests += 1
+        self.lookups += bool(by_pair or by_sid)
+        return await super().correlate_and_add(known, by_pair, by_sid)
 
 
 async def launched_contacts(
@@ -179,7 +192,7 @@ def ended(attempt: ContactAttempt) -> StudioExecutionEvent:
     )
 
 
-async def test_a_batch_costs_one_lookup_and_one_add_however_many_contacts_it_names() -> None:
+async def test_a_batch_costs_one_request_however_many_contacts_it_names() -> None:
     backend, tracker, calls, assembly, attempts = await launched_contacts(5)
     ringing = [voice(a, VoiceEventKind.RINGING, "ringing") for a in attempts]
     started = [
@@ -193,7 +206,7 @@ async def test_a_batch_costs_one_lookup_and_one_add_however_many_contacts_it_nam
     result = await tracker.record([*ringing, *started, stranger])
 
     assert (result.matched, result.unmatched, result.settled) == (10, 1, ())
-    assert (calls.requests["holders"], assembly.requests) == (1, 1)
+    assert (assembly.requests, assembly.lookups, calls.requests["holders"]) == (1, 1, 0)
     for attempt in attempts:
         facts = backend.claims[CE][attempt.ref.claim_id].facts
         assert set(facts) == {
@@ -238,16 +251,27 @@ async def test_every_contact_of_a_batch_settles_once_and_a_replay_changes_nothin
 
 async def test_a_contact_in_flight_is_remembered_and_not_looked_up_again_for_a_while() -> None:
     clock = FakeClock()
-    backend, tracker, calls, _, [attempt] = await launched_contacts(1, clock)
+    backend, tracker, _, assembly, [attempt] = await launched_contacts(1, clock)
 
     await tracker.record([voice(attempt, VoiceEventKind.RINGING, "ringing")])
     result = await tracker.record([voice(attempt, VoiceEventKind.ANSWERED, "in-progress")])
-    assert (result.matched, calls.requests["holders"]) == (1, 1)
+    assert (result.matched, assembly.lookups, assembly.requests) == (1, 1, 2)
 
     clock.advance(61.0)
     await tracker.record([voice(attempt, VoiceEventKind.COMPLETED, "completed")])
-    assert calls.requests["holders"] == 2
+    assert assembly.lookups == 2
     assert len(backend.claims[CE][attempt.ref.claim_id].facts) == 3
+
+
+async def test_a_contact_found_by_one_of_its_indexes_is_remembered_by_both() -> None:
+    backend, tracker, _, assembly, [attempt] = await launched_contacts(1)
+    started = StudioExecutionEvent("EZ-start", False, attempt.execution_sid, FLOW, attempt.to)
+
+    await tracker.record([started])
+    result = await tracker.record([voice(attempt, VoiceEventKind.RINGING, "ringing")])
+
+    assert (result.matched, assembly.lookups, assembly.requests) == (1, 1, 2)
+    assert len(backend.claims[CE][attempt.ref.claim_id].facts) == 2
 
 
 async def test_a_remembered_contact_that_settled_elsewhere_does_not_take_the_next_ones_events() -> (
@@ -325,3 +349,31 @@ async def test_a_launch_recorded_while_its_early_facts_are_kept_keeps_its_indexe
     await tracker.record([done, *no_call_facts()[1:]])
     [disposition] = backend.dispositions
     assert disposition.status == DispositionStatus.BUSY
+
+
+async def test_facts_of_a_sid_indexed_between_the_lookup_and_the_park_are_added() -> None:
+    backend, _, calls, attempt = await setup()
+
+    class IndexedMeanwhile(FakeAssemblyStore):
+        """The launch is recorded just after the lookup found no contact for its SID."""
+
+        async def correlate_and_add(
+            self,
+            known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
+            by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
+            by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+        ) -> Correlation:
+            found = await super().correlate_and_add(known, by_pair, by_sid)
+            assert await calls.record_launch(attempt) == []
+            return found
+
+    tracker = ContactTracker(
+        calls, IndexedMeanwhile(backend), FakeContactCache(backend), FakeClock()
+    )
+
+    result = await tracker.record(no_call_facts())
+
+    assert (result.matched, result.unmatched, len(result.settled)) == (2, 0, 1)
+    assert backend.parked == {}
+    [disposition] = backend.dispositions
+    assert (disposition.status, disposition.error_code) == (DispositionStatus.FAILED, "13227")

@@ -1,0 +1,41 @@
+-- Settle a claim, publish its disposition and let its indexes go in one step, on one server:
+-- settle.lua, publish.lua, the outbox XDEL and compare_delete.lua, which a cluster runs one
+-- after another because the stream and each index have a slot of their own. Atomic, so no
+-- outbox entry and no published marker are needed: the disposition is added to the stream in
+-- the step that drops the claim, or not at all.
+-- KEYS: claims, owners, claimed_at, launching, attempts, answered, active_calls, state, facts
+--       of this claim  (the execution's slot), call_dispositions, then the index keys to let go
+--       (none, or the contact's pair and SID)
+-- ARGV: claim id, approximate MAXLEN (0 = none), contact ref (the index value), then the
+--       disposition's field/value pairs
+-- When the claim exists: add the disposition to call_dispositions, drop the claim and
+-- everything kept for it, count it. Whether or not it existed, delete each index key that still
+-- points at the contact. Returns the stream entry id, or false when the claim was already
+-- settled (or returned): then nothing else changes.
+local id = ARGV[1]
+local entry = false
+if redis.call('HEXISTS', KEYS[1], id) == 1 then
+  -- The first write: when it fails (a wrong MAXLEN, a full memory), nothing has changed.
+  if tonumber(ARGV[2]) > 0 then
+    entry = redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
+  else
+    entry = redis.call('XADD', KEYS[10], '*', unpack(ARGV, 4))
+  end
+  local attempt = redis.call('HGET', KEYS[5], id)
+  if attempt then
+    local sid = cjson.decode(attempt)['execution_sid']
+    redis.call('SREM', KEYS[7], sid)
+    redis.call('SREM', KEYS[6], sid)
+  end
+  for k = 1, 5 do
+    redis.call('HDEL', KEYS[k], id)
+  end
+  redis.call('DEL', KEYS[9])
+  redis.call('HINCRBY', KEYS[8], 'dispositions', 1)
+end
+for k = 11, #KEYS do
+  if redis.call('GET', KEYS[k]) == ARGV[3] then
+    redis.call('DEL', KEYS[k])
+  end
+end
+return entry
