@@ -91,6 +91,7 @@ def _options(settings: Settings) -> RedisOptions:
         control_min_idle_ms=int(settings.control_claim_idle_s * 1000),
         contact_timeout_s=settings.contact_timeout_s,
         stream_maxlen=settings.stream_maxlen,
+        cross_slot_scripts=settings.redis_cross_slot_scripts,
     )
 
 

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(10.0, gt=0, validation_alias="QUEUE_TWILIO_TIMEOUT_S")
     control_claim_idle_s: float = Field(60.0, ge=0, validation_alias="QUEUE_CONTROL_CLAIM_IDLE_S")
     stream_maxlen: int | None = Field(None, gt=0, validation_alias="QUEUE_STREAM_MAXLEN")
+    redis_cross_slot_scripts: bool = Field(True, validation_alias="QUEUE_REDIS_CROSS_SLOT_SCRIPTS")
     instance_id: str = Field(
         default_factory=_default_instance_id, validation_alias="QUEUE_INSTANCE_ID"
     )

@@ -43,3 +43,9 @@ def test_the_launcher_counts_what_the_window_lets_through() -> None:
     inner = provider.args[0]
     assert inner.cls is WindowedLauncher
     assert inner.args[2] is container.send_window
+
+
+def test_cross_slot_scripts_follow_their_setting() -> None:
+    assert Container(settings=settings()).options().cross_slot_scripts is True
+    off = Container(settings=settings(QUEUE_REDIS_CROSS_SLOT_SCRIPTS="false"))
+    assert off.options().cross_slot_scripts is False
