@@ -339,6 +339,12 @@ class QueueStateStore(Protocol):
         """None for an execution never started."""
         ...
 
+    async def load_states(self, campaign_execution_ids: Sequence[str]) -> list[QueueState]:
+        """The stored state of each execution, in the order asked, in one request: IDLE for
+        one never started, or whose hash holds counts only (as `load` reads it). Not atomic
+        across executions: each is its state at some moment of the request."""
+        ...
+
     async def save_state(
         self,
         campaign_execution_id: str,

@@ -5,6 +5,11 @@ launch, claim them, launch each when the launch budget allows, record each launc
 cache is empty and nothing is claimed, drain; when nothing is in flight, end. A claimed record
 is never launched unless the execution is running: on pause or stop it goes back to the head
 of the cache, and so does a rate-limited one.
+
+The stored state is read when a command here changed it (`state_changed`), at most
+`STATE_READ_S` before a launch, and every `IDLE_STATE_READ_S` otherwise. Under a supervisor,
+that read is made for every runner of the instance in one request (`wants_state`,
+`state_read`); a runner reads its own only when that falls behind (ADR 0010).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from queue_core.assembler import invalid_record_disposition, launch_failed_disposition
 from queue_core.budget import LaunchRateController, late_allowance
@@ -36,6 +41,7 @@ from queue_core.ports import (
     QueueStateStore,
 )
 from queue_core.queue_events import QueueEvent, QueueEventType
+from queue_core.slot_line import SlotLine
 from queue_core.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
 from queue_core.tokens import CallstatusTokens
 
@@ -44,7 +50,7 @@ __all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
 log = logging.getLogger(__name__)
 
 STATE_READ_S = 0.25  # the stored state is read again at least this often near a launch
-IDLE_STATE_READ_S = 2.0  # and this often while the next launch is further away
+IDLE_STATE_READ_S = 2.0  # and this often while the next launch is further away (or none)
 RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
 PACING_REPORT_S = 2.0  # and reported at most this often
 SLOT_WAIT_S = 0.02  # launches waiting for their account slot: this many seconds' worth, >= 1
@@ -96,9 +102,11 @@ class QueueRunner:
         *,
         lease_token: int | None = None,
         account_rate: float = 0.0,
+        slots: SlotLine | None = None,
     ) -> None:
         """`lease_token` fences every launch (see `ExecutionLeases`); `account_rate` is the
-        rate the shared `LaunchLimiter` holds every instance of the account to."""
+        rate the shared `LaunchLimiter` holds every instance of the account to; `slots` is
+        the line the runners of this instance ask it in (else a line of its own)."""
         self.execution = execution
         self.lease_token = lease_token
         self.account_rate = account_rate
@@ -119,12 +127,20 @@ class QueueRunner:
         self._next_decision = -math.inf
         self._store_failures = 0
         self._awaiting_slot = 0  # launch tasks waiting for their slot of the account's schedule
+        self._slot_dues: list[float] = []  # when the slots reserved for them are due
+        limiter = ports.limiter
+        self._slots = slots or (None if limiter is None else SlotLine(limiter, ports.clock))
         self._leaving = False
         self._recent_launches: deque[float] = deque()
         self._state_dirty = True
         self._state_read_at = -math.inf
+        # Changes whenever this runner reads, moves or is told of a command: a state read by
+        # someone else (`state_read`) from before such a change is not applied.
+        self._state_version = 0
         self.in_flight = 0  # calls in flight at the last pacing decision (for metrics)
         self._reported_at = -math.inf
+        self._reported: PacingReport | None = None
+        self._reason = ""  # the last pacing decision's
         # Hands facts parked before a launch was recorded to the tracker (set by the supervisor).
         self.on_recorded: (
             Callable[[ContactAttempt, Sequence[ContactFact]], Awaitable[None]] | None
@@ -144,7 +160,32 @@ class QueueRunner:
     def state_changed(self) -> None:
         """A command changed the stored state: read it before launching anything more."""
         self._state_dirty = True
+        self._state_version += 1
         self.wake()
+
+    def wants_state(self, now: float, ahead_s: float) -> bool:
+        """Whether the stored state, read now, falls due before `now + ahead_s` (the next
+        read for all runners at once: the supervisor reads it then and hands it over with
+        `state_read`). A launch is never more than `ahead_s` away from such a read once it
+        is soon. False when a command here changed it: this runner reads that one itself."""
+        due = self._state_read_at + self._state_read_every(now)
+        return not self._state_dirty and due <= now + ahead_s
+
+    def state_version(self) -> int:
+        """Pass it back to `state_read` with a state read after this call."""
+        return self._state_version
+
+    def state_read(self, state: QueueState, read_at: float, version: int) -> None:
+        """The stored state, as read (for this runner and others) from `read_at` on. Ignored
+        when this runner read, moved or heard of a command since `version` was taken: the
+        read may predate that."""
+        if version != self._state_version:
+            return
+        self._state_version += 1
+        self._state_read_at = max(self._state_read_at, read_at)
+        if state is not self._state:
+            self._state = state
+            self.wake()
 
     def wake(self) -> None:
         """Look again now: a contact finished or a command changed the state."""
@@ -170,10 +211,7 @@ class QueueRunner:
         if self._state_dirty or now - self._state_read_at >= self._state_read_every(now):
             # Commands change the stored state: read it when told (a command here), and often
             # enough that a command handled by another instance stops the next launch.
-            self._state_dirty = False
-            self._state_read_at = now
-            status = await self._ports.states.load(self._id)
-            self._state = QueueState.IDLE if status is None else status.state
+            await self._read_state()
         if self._leaving or self._state in TERMINAL_STATES or self._state is QueueState.IDLE:
             await self._return_local()
             await self._settle_launches()
@@ -186,17 +224,31 @@ class QueueRunner:
             return await self._check_progress()
         return None
 
+    async def _read_state(self) -> None:
+        now = self._ports.clock.monotonic()
+        self._state_dirty = False
+        self._state_version += 1
+        version = self._state_version
+        status = await self._ports.states.load(self._id)
+        if version == self._state_version:  # else a later read or a command came meanwhile
+            self._state_read_at = now
+            self._state = QueueState.IDLE if status is None else status.state
+
     def _state_read_every(self, now: float) -> float:
         """STATE_READ_S while a launch may go soon (or anything but running); an execution
         that launches every few seconds reads it every IDLE_STATE_READ_S meanwhile, and again
         just before its next launch (a thousand such runners would otherwise poll the store
-        thousands of times a second for nothing)."""
-        launching_soon = self._awaiting_slot > 0 or (
-            self._pending and self.budget.delay(now) <= self._settings.poll_interval_s
-        )
-        if self._state is not QueueState.RUNNING or launching_soon or not self._pending:
+        thousands of times a second for nothing). A launch waiting in line for its slot is
+        not soon: it is checked when its slot is reserved (`_account_slot`)."""
+        if self._state is not QueueState.RUNNING or self._launching_soon(now):
             return STATE_READ_S
         return IDLE_STATE_READ_S
+
+    def _launching_soon(self, now: float) -> bool:
+        """A reserved slot is due, or a launch may start, within STATE_READ_S."""
+        if any(due - now <= STATE_READ_S for due in self._slot_dues):
+            return True
+        return self._awaiting_slot < self._waiters() and self.budget.delay(now) <= STATE_READ_S
 
     async def _launch_round(self) -> None:
         clock = self._ports.clock
@@ -205,10 +257,7 @@ class QueueRunner:
             self._pending.extendleft(reversed(self._deferred))
             self._deferred.clear()
             await self._top_up()
-        # Only a few launches at a time wait for their slot of the account's schedule (one at
-        # the usual rates): the next one is started when a slot comes, so launches never queue
-        # up behind a slower schedule, and a pause puts the records back in their order.
-        waiters = max(1, math.floor(self.budget.rate * SLOT_WAIT_S))
+        waiters = self._waiters()
         while (
             self._pending
             and self._awaiting_slot < waiters
@@ -220,26 +269,35 @@ class QueueRunner:
                 break
 
     async def _account_slot(self) -> bool:
-        """Reserve a slot of the account's shared schedule and wait for it, right before the
-        send, so that little time passes between the slot and Twilio seeing the launch. False
-        when the execution stopped running, the store became unavailable or this instance is
-        leaving meanwhile: do not launch (the slot goes unused). A slot this loop wakes up for
-        too late is let go, and another one reserved."""
-        limiter, clock = self._ports.limiter, self._ports.clock
-        if limiter is None:
+        """Reserve a slot of the account's shared schedule (in this instance's line) and wait
+        for it, right before the send, so that little time passes between the slot and Twilio
+        seeing the launch. False when the execution stopped running, the store became
+        unavailable or this instance is leaving meanwhile: do not launch (the slot goes
+        unused). A slot this loop wakes up for too late is let go, and another one reserved.
+        The stored state it launches on was read at most about STATE_READ_S before."""
+        slots, clock = self._slots, self._ports.clock
+        if slots is None:
             return True
         while self._running():
-            asked = clock.monotonic()
             try:
-                slot = await limiter.acquire(self.account_rate)
+                due = await slots.reserve(self.account_rate, self._running)
             except StoreUnavailable as exc:
                 self._log.warning("launch schedule unavailable, asking again: %s", exc)
                 await clock.sleep(0.5)
                 continue
-            # The store read its clock somewhere between the ask and the answer.
-            due = (asked + clock.monotonic()) / 2 + slot.wait_s
-            await clock.sleep(max(0.0, due - clock.monotonic()))
-            if slot.reserved and clock.monotonic() - due <= self._slot_lateness():
+            if due is None:
+                return False
+            self._slot_dues.append(due)
+            try:
+                await clock.sleep(max(0.0, due - clock.monotonic()))
+                if clock.monotonic() - self._state_read_at > STATE_READ_S:
+                    # Reserved due (nearly) at once, after waiting in line: not read since.
+                    await self._read_state()
+            except StoreUnavailable:
+                return False  # no launch while the store cannot say the execution runs
+            finally:
+                self._slot_dues.remove(due)
+            if clock.monotonic() - due <= self._slot_lateness():
                 return self._running()
         return False
 
@@ -261,15 +319,30 @@ class QueueRunner:
         """Launching is allowed: the execution runs, the store answers, this instance stays."""
         return not self._leaving and self._state is QueueState.RUNNING and self._store_failures == 0
 
+    def _waiters(self) -> int:
+        """How many launches may wait for their slot of the account's schedule at once: one at
+        the usual rates, `SLOT_WAIT_S` worth at high ones. The next one is started when a slot
+        comes, so launches never queue up behind a slower schedule, and a pause puts the
+        records back in their order."""
+        return max(1, math.floor(self.budget.rate * SLOT_WAIT_S))
+
+    def _lookahead(self) -> int:
+        """How many claims this runner holds ahead of its launches."""
+        return max(1, math.ceil(self.budget.rate * self._settings.claim_lookahead_s))
+
+    def _count_launch(self) -> None:
+        """Take the launch from this execution's budget (and count it for `status`)."""
+        now = self._ports.clock.monotonic()
+        self.budget.take(now)
+        self._recent_launches.append(now)
+
     async def _top_up(self) -> None:
         ports = self._ports
-        lookahead = max(1, math.ceil(self.budget.rate * self._settings.claim_lookahead_s))
-        if (
-            len(self._pending) >= lookahead
-            and ports.clock.monotonic() - self._reported_at < PACING_REPORT_S
-        ):
-            # Nothing could be claimed: spare the store the reads (a slow execution waits
-            # seconds between launches) until the next pacing report is due.
+        lookahead = self._lookahead()
+        if len(self._pending) >= lookahead:
+            # Nothing could be claimed: spare the store the pacing reads (a slow execution
+            # waits seconds between launches). The report keeps the last decision's reason.
+            await self._report_pacing(self._reason)
             return
         stats = await ports.stats.read(self.execution.task_queue_sid)
         if stats is not None and stats.is_stale(ports.clock.now(), self._settings.stats_max_age_s):
@@ -284,6 +357,7 @@ class QueueRunner:
             claimed=len(self._pending),
         )
         decision = self.pacer.decide(snapshot, self._state)
+        self._reason = decision.reason
         await self._report_pacing(decision.reason)
         want = min(decision.count, lookahead - len(self._pending))
         if want <= 0:
@@ -295,13 +369,13 @@ class QueueRunner:
         self._cache_maybe_empty = len(records) < want
 
     async def _report_pacing(self, reason: str) -> None:
-        """Store how this execution paces now, at most every `PACING_REPORT_S`."""
+        """Store how this execution paces now when that changed, at most every
+        `PACING_REPORT_S` (its `at` says since when)."""
         now = self._ports.clock.monotonic()
         while self._recent_launches and now - self._recent_launches[0] > RATE_WINDOW_S:
             self._recent_launches.popleft()
         if now - self._reported_at < PACING_REPORT_S:
             return
-        self._reported_at = now
         report = PacingReport(
             launch_rate=len(self._recent_launches) / RATE_WINDOW_S,
             launch_budget=self.budget.budget,
@@ -309,7 +383,11 @@ class QueueRunner:
             reason=reason,
             at=self._ports.clock.now(),
         )
+        if self._reported is not None and replace(self._reported, at=report.at) == report:
+            return
         await self._ports.states.save_pacing(self._id, report)
+        self._reported_at = now
+        self._reported = report
 
     async def _start_launch(self, record: ClaimedRecord) -> None:
         ports = self._ports
@@ -335,10 +413,15 @@ class QueueRunner:
         if not reserved:
             self._deferred.append(record)  # the pair is in flight: try again next decision
             return
-        self.budget.take(ports.clock.monotonic())
-        self._recent_launches.append(ports.clock.monotonic())
+        # With one launch waiting for its slot at a time (the usual rates), the budget counts
+        # it when its slot comes, so that this execution's schedule follows the slots it gets:
+        # executions that asked at once are spread over the account's schedule, and ask again
+        # spread out (ADR 0010). Several waiting at once count now, spacing their asks.
+        counted = self._waiters() > 1
+        if counted:
+            self._count_launch()
         self._awaiting_slot += 1  # until `_first_slot` returns
-        task = asyncio.create_task(self._launch(record, contact, ref, reserved_at))
+        task = asyncio.create_task(self._launch(record, contact, ref, reserved_at, counted))
         self._launches.add(task)
         task.add_done_callback(self._launch_done)
 
@@ -351,7 +434,12 @@ class QueueRunner:
             self.wake()  # the last launch in flight is done: look at the progress again
 
     async def _launch(
-        self, record: ClaimedRecord, contact: ContactRecord, ref: ContactRef, reserved_at: float
+        self,
+        record: ClaimedRecord,
+        contact: ContactRecord,
+        ref: ContactRef,
+        reserved_at: float,
+        counted: bool,
     ) -> None:
         ports, execution = self._ports, self.execution
         request = LaunchRequest(
@@ -370,6 +458,8 @@ class QueueRunner:
             await self._with_retry(lambda: self._release(ref, contact.phone_number))
             await self._with_retry(lambda: ports.cache.return_to_head(self._id, [record]))
             return
+        if not counted:
+            self._count_launch()
         outcome = await self._launch_reconciled(request, ref, reserved_at)
         if isinstance(outcome, Launched):
             self.budget.succeeded(ports.clock.monotonic())
@@ -510,6 +600,14 @@ class QueueRunner:
         return None
 
     async def _move(self, trigger: Trigger) -> None:
+        # A state the supervisor reads for this runner meanwhile may predate the move.
+        self._state_version += 1
+        try:
+            await self._move_stored(trigger)
+        finally:
+            self._state_version += 1
+
+    async def _move_stored(self, trigger: Trigger) -> None:
         ports = self._ports
         before = await ports.states.load(self._id)
         # From the stored state, not the one read a moment ago: a command may have come since.
@@ -604,8 +702,20 @@ class QueueRunner:
         delay = self._settings.poll_interval_s
         if self._state is QueueState.RUNNING and self._pending:
             now = clock.monotonic()
-            ready = self.budget.delay(now)
-            delay = min(delay, max(0.0, ready))
+            # A launch may start when the budget allows, unless enough wait for their slot
+            # (the one whose slot comes wakes this loop).
+            ready = math.inf
+            if self._awaiting_slot < self._waiters():
+                ready = max(0.0, self.budget.delay(now))
+            if len(self._pending) >= self._lookahead() and not self._deferred:
+                # Nothing to claim or decide before then: sleep until it (a contact that ends,
+                # a command, a changed state or a new budget wakes it). The supervisor reads
+                # the stored state for all its runners; this runner reads its own when that
+                # falls well behind.
+                overdue = self._state_read_at + 2 * self._state_read_every(now) - now
+                delay = min(ready, max(0.0, overdue))
+            else:
+                delay = min(delay, ready)
         if self._wake.is_set():
             self._wake.clear()
             return

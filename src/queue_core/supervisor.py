@@ -4,7 +4,8 @@ It turns control commands into runners, holds a lease on every execution it runs
 instance at a time drives an execution, and another takes over within the lease time when
 one dies), shares the account's launch budget among all live executions of every instance in
 proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
-contacts that never finish, and drains on shutdown.
+contacts that never finish, and drains on shutdown. Its runners' periodic reads are made once
+for all of them (`queue_core.shared_reads`, ADR 0010).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from typing import TypeVar, cast
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from queue_core.budget import (
     STUDIO_EXECUTIONS_PER_SECOND,
@@ -33,6 +34,8 @@ from queue_core.ports import (
     ExecutionLeases,
 )
 from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
+from queue_core.shared_reads import SharedPacingStats, StateSweep
+from queue_core.slot_line import SlotLine
 from queue_core.state import LIVE_STATES, QueueState
 from queue_core.tokens import CallstatusTokens
 from queue_core.tracker import ContactTracker
@@ -41,7 +44,7 @@ __all__ = ["BudgetSettings", "QueueSupervisor"]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+RENEWALS_PER_REQUEST = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,10 @@ class QueueSupervisor:
         pacer_factory: Callable[[CampaignExecution], Pacer] | None = None,
         leases: ExecutionLeases | None = None,
     ) -> None:
-        self.ports = ports
+        # The runners decide every poll interval: the stats of a task queue are read once in
+        # that time for all of its executions.
+        stats = SharedPacingStats(ports.stats, ports.clock, runner_settings.poll_interval_s)
+        self.ports = ports = replace(ports, stats=stats)
         self._executions = executions
         self._runner_settings = runner_settings
         self._budget_settings = budget_settings
@@ -84,6 +90,12 @@ class QueueSupervisor:
         self._shares: dict[str, float] = {}
         self._documents: dict[str, CampaignExecution] = {}
         self._closing = False
+        self._states = StateSweep(ports.states, ports.clock)
+        self._slots = None if ports.limiter is None else SlotLine(ports.limiter, ports.clock)
+        self._sweeping: asyncio.Task[None] | None = None
+        # When the reaper next needs to look at an execution's contacts (wall clock): no
+        # contact of it can reach the contact timeout before then.
+        self._reap_at: dict[str, float] = {}
         self.tracker = ContactTracker(
             ports.calls, assembly, ports.cache, ports.clock, self.wake, self._is_our_flow
         )
@@ -112,14 +124,22 @@ class QueueSupervisor:
         started = []
         running: dict[str, float] = {}
         ids = await self.ports.states.executions()
-        statuses = await _bounded(self.ports.states.load(e) for e in ids)
-        for execution_id, status in zip(ids, statuses, strict=True):
-            if status is None or status.state not in LIVE_STATES:
+        # A runner here knows its execution's state (read at most IDLE_STATE_READ_S ago);
+        # the others' are read in one request.
+        states: dict[str, QueueState] = {
+            e: r.state for e, r in self.runners.items() if r.state is not QueueState.IDLE
+        }
+        unknown = [e for e in ids if e not in states]
+        if unknown:
+            states.update(zip(unknown, await self.ports.states.load_states(unknown), strict=True))
+        for execution_id in ids:
+            state = states[execution_id]
+            if state not in LIVE_STATES:
                 continue
             execution = await self._document(execution_id)
             if execution is None:
                 continue
-            if status.state is QueueState.RUNNING:
+            if state is QueueState.RUNNING:
                 running[execution_id] = execution.pacing.cps_share
             if execution_id not in self._tasks and await self._run(execution):
                 started.append(execution_id)
@@ -193,6 +213,7 @@ class QueueSupervisor:
             self._pacer_factory(execution),
             lease_token=token,
             account_rate=self.account_rate,
+            slots=self._slots,
         )
         runner.on_recorded = self.tracker.adopt
         self.runners[execution_id] = runner
@@ -200,7 +221,31 @@ class QueueSupervisor:
         self._tasks[execution_id] = task
         task.add_done_callback(lambda _: self._ended(execution_id, runner, task))
         self._rebalance()
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.create_task(self._sweep_states(), name="state sweep")
         return True
+
+    async def _sweep_states(self) -> None:
+        """While runners run here: every `STATE_SWEEP_S`, read the stored state of each one
+        that falls due before the next sweep, all in one request (drift-corrected; a late
+        sweep is not made up for)."""
+        clock = self.ports.clock
+        failing = False
+        next_at = clock.monotonic()
+        while self.runners and not self._closing:
+            try:
+                await self._states.sweep(self.runners)
+                failing = False
+            except StoreUnavailable as exc:
+                if not failing:  # meanwhile each runner reads its own state when it falls due
+                    log.warning("state sweep: store unavailable: %s", exc)
+                failing = True
+            except Exception:
+                if not failing:  # the same: the runners read their own, and the sweep goes on
+                    log.exception("state sweep failed")
+                failing = True
+            next_at = max(next_at + self._states.every_s, clock.monotonic())
+            await clock.sleep(next_at - clock.monotonic())
 
     def _ended(
         self, execution_id: str, runner: QueueRunner, task: asyncio.Task[QueueState]
@@ -221,6 +266,8 @@ class QueueSupervisor:
             self._shares.pop(execution_id, None)
             self._documents.pop(execution_id, None)
         replaced = execution_id in self.runners  # a newer runner holds the lease now
+        if not replaced:
+            self._reap_at.pop(execution_id, None)
         if self._leases is not None and runner.lease_token is not None and not replaced:
             asyncio.get_running_loop().create_task(self._release(execution_id, runner.lease_token))
         self._rebalance()
@@ -234,11 +281,17 @@ class QueueSupervisor:
         rates = share_rates(self.account_rate, self._shares)
         now = self.ports.clock.monotonic()
         for execution_id, runner in self.runners.items():
-            runner.budget.set_budget(rates.get(execution_id, 0.0), now)
+            rate = rates.get(execution_id, 0.0)
+            if rate == runner.budget.budget:
+                continue
+            rose = rate > runner.budget.budget
+            runner.budget.set_budget(rate, now)
+            if rose:
+                runner.wake()  # its next launch may come sooner than it sleeps for
 
     async def renew_leases(self) -> None:
-        """Extend the lease of every local runner, all in one request (`renew_many`); a runner
-        whose lease is lost leaves."""
+        """Extend the lease of every local runner, `RENEWALS_PER_REQUEST` in one request
+        (`renew_many`) after another; a runner whose lease is lost leaves."""
         if self._leases is None:
             return
         held = [
@@ -246,13 +299,19 @@ class QueueSupervisor:
             for execution_id, runner in list(self.runners.items())
             if runner.lease_token is not None
         ]
-        kept = await self._leases.renew_many(
-            [(execution_id, token) for execution_id, _, token in held],
-            self._owner,
-            self._budget_settings.lease_ttl_s,
-        )
+        kept: list[bool] = []
+        for first in range(0, len(held), RENEWALS_PER_REQUEST):
+            # A thousand renewals in one request would hold the event loop for tens of
+            # milliseconds (writing and parsing it), making every launch slot due meanwhile late.
+            part = held[first : first + RENEWALS_PER_REQUEST]
+            kept += await self._leases.renew_many(
+                [(execution_id, token) for execution_id, _, token in part],
+                self._owner,
+                self._budget_settings.lease_ttl_s,
+            )
         for (execution_id, runner, _), still_ours in zip(held, kept, strict=True):
-            if not still_ours:
+            # Closing, every runner is leaving and lets its lease go, maybe before this answer.
+            if not still_ours and not self._closing:
                 log.warning(
                     "lease on %s lost: leaving it",
                     execution_id,
@@ -261,11 +320,22 @@ class QueueSupervisor:
                 runner.leave()
 
     async def reap_timeouts(self) -> int:
-        """Give contacts with no terminal event after the contact timeout their disposition."""
+        """Give contacts with no terminal event after the contact timeout their disposition.
+        An execution's contacts are read again only once one of them can have timed out: the
+        oldest in flight, or one launched since, reaches the timeout."""
         done = 0
+        timeout = self._budget_settings.contact_timeout_s
+        clock = self.ports.clock
         for execution_id in list(self.runners):
+            asked = clock.now()
+            if asked < self._reap_at.get(execution_id, -math.inf):
+                continue
             attempts = await self.ports.calls.in_flight(execution_id)
-            done += await self.tracker.time_out(attempts, self._budget_settings.contact_timeout_s)
+            done += await self.tracker.time_out(attempts, timeout)
+            # One timed out just now is looked at again next time (it should be gone).
+            self._reap_at[execution_id] = min(
+                [a.launched_at + timeout for a in attempts], default=asked + timeout
+            )
         return done
 
     async def run_control(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
@@ -330,28 +400,11 @@ class QueueSupervisor:
         for runner in self.runners.values():
             runner.leave()
         tasks = list(self._tasks.values())
-        if not tasks:
-            return
-        _, late = await asyncio.wait(tasks, timeout=grace_s)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-CONCURRENT_STORE_CALLS = 32  # a supervisor's sweeps over its executions ask this many at once
-
-
-async def _bounded(steps: Iterable[Awaitable[T]]) -> list[T]:
-    """Await every step, at most `CONCURRENT_STORE_CALLS` at a time; their results in order.
-    The first error raised is raised here once every started step is done."""
-    gate = asyncio.Semaphore(CONCURRENT_STORE_CALLS)
-
-    async def gated(step: Awaitable[T]) -> T:
-        async with gate:
-            return await step
-
-    results = await asyncio.gather(*(gated(s) for s in steps), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return cast(list[T], results)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            await asyncio.gather(self._sweeping, return_exceptions=True)

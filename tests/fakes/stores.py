@@ -412,6 +412,10 @@ class FakeQueueStateStore:
     async def load(self, campaign_execution_id: str) -> ExecutionStatus | None:
         return self.backend.states.get(campaign_execution_id)
 
+    async def load_states(self, campaign_execution_ids: Sequence[str]) -> list[QueueState]:
+        stored = [self.backend.states.get(e) for e in campaign_execution_ids]
+        return [QueueState.IDLE if s is None else s.state for s in stored]
+
     async def save_state(
         self,
         campaign_execution_id: str,

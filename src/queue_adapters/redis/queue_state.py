@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._wire import text
@@ -39,6 +40,17 @@ class RedisQueueStateStore:
             request_id=stored.get("request_id", ""),
             pacing=_pacing(stored),
         )
+
+    async def load_states(self, campaign_execution_ids: Sequence[str]) -> list[QueueState]:
+        if not campaign_execution_ids:
+            return []
+        with unavailable():
+            # One round trip: HGET of each hash's `state`, pipelined (split by node on a cluster).
+            pipe = self._client.pipeline(transaction=False)
+            for execution_id in campaign_execution_ids:
+                pipe.hget(self._keys.execution(execution_id).state, "state")
+            stored = await pipe.execute()
+        return [QueueState.IDLE if value is None else QueueState(text(value)) for value in stored]
 
     async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
         await self._write(
