@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -103,6 +104,11 @@ class QueueService:
         self._spawn(lambda: supervisor.run_control(self.stop), "control consumer")
         self._spawn(lambda: supervisor.run_reaper(self.stop), "contact-timeout reaper")
         self._spawn(self._relay_outbox, "outbox relay")
+        # What start-up made (modules, the container, the clients) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it each
+        # time (with a thousand executions those pauses let launch slots go, ADR 0010).
+        gc.collect()
+        gc.freeze()
         self.started = True
 
     async def drain(self) -> None:
@@ -201,7 +207,9 @@ class QueueService:
         while not self.stop.is_set():
             await asyncio.sleep(5.0)
             try:
-                for execution_id in await states.executions():
+                # One request finds the outboxes in use (a settle on a single server leaves
+                # none, ADR 0009): a thousand executions are not read one by one every time.
+                for execution_id in await cache.with_outbox(await states.executions()):
                     await cache.relay_outbox(execution_id)
             except StoreUnavailable as exc:
                 log.warning("outbox relay: %s", exc)

@@ -182,6 +182,30 @@ async def test_a_one_script_instance_relays_what_a_step_by_step_one_left(
     assert await survivor.redis().xlen(RedisKeys().execution(CE).outbox) == 0
 
 
+async def test_with_outbox_names_only_the_executions_a_relay_has_work_for(
+    new_client: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashing_client = await new_client()
+    crashing = redis_world("redis", crashing_client, STEP_BY_STEP)
+    survivor = redis_world("redis", await new_client())
+    left = ["ce-left-1", "ce-left-2"]
+    for execution_id in [*left, "ce-clean"]:
+        await crashing.push_records(execution_id, [record(1)])
+    failing_script(crashing_client, monkeypatch, "publish")
+    for execution_id in left:
+        [claim] = await crashing.cache.claim(execution_id, "owner-a", 1, NOW)
+        await crashing.cache.settle(execution_id, claim.claim_id, disposition(execution_id, 1))
+    [clean] = await survivor.cache.claim("ce-clean", "owner-b", 1, NOW)
+    await survivor.cache.settle("ce-clean", clean.claim_id, disposition("ce-clean", 1))
+    asked = [f"ce-never-{i}" for i in range(600)] + ["ce-clean", *left]  # two requests
+
+    assert await survivor.cache.with_outbox(asked) == left
+    assert await survivor.cache.with_outbox([]) == []
+    for execution_id in left:
+        assert await survivor.cache.relay_outbox(execution_id) == 1
+    assert await survivor.cache.with_outbox(asked) == []
+
+
 async def test_a_crash_after_publish_before_the_outbox_cleanup_publishes_nothing_more(
     new_client: Clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,6 +27,7 @@ CALLS: dict[str, Callable[[World], Awaitable[Any]]] = {
     "claim": lambda w: w.cache.claim("ce-1", "o", 1, NOW),
     "settle": lambda w: w.cache.settle("ce-1", "1", disposition("ce-1", 1)),
     "relay_outbox": lambda w: w.cache.relay_outbox("ce-1"),
+    "with_outbox": lambda w: w.cache.with_outbox(["ce-1"]),
     "reserve": lambda w: w.calls.reserve(REF, "+14155550001", "+1500", NOW),
     "record_launch": lambda w: w.calls.record_launch(attempt(REF, 1)),
     "release": lambda w: w.calls.release(REF, "+14155550001", "+1500", "FN1"),

@@ -24,6 +24,8 @@ from queue_core.errors import StoreUnavailable
 
 __all__ = ["RedisContactCache"]
 
+_OUTBOXES_PER_REQUEST = 500  # outboxes looked at in one request by `with_outbox`
+
 _log = logging.getLogger(__name__)
 
 
@@ -125,6 +127,22 @@ class RedisContactCache:
         removed from the outbox. Returns how many were published now. Safe to run any time,
         from any instance, concurrently with `settle`."""
         return await self._outbox.relay(campaign_execution_id)
+
+    async def with_outbox(self, campaign_execution_ids: Sequence[str]) -> list[str]:
+        """The executions among these whose outbox holds anything: `relay_outbox` has work only
+        for them. A pipeline of XLEN per `_OUTBOXES_PER_REQUEST` executions (split by node on
+        a cluster), so a long history of executions never makes one huge request."""
+        found: list[str] = []
+        ids = list(campaign_execution_ids)
+        for first in range(0, len(ids), _OUTBOXES_PER_REQUEST):
+            part = ids[first : first + _OUTBOXES_PER_REQUEST]
+            with unavailable():
+                pipe = self._client.pipeline(transaction=False)
+                for execution_id in part:
+                    pipe.xlen(self._keys.execution(execution_id).outbox)
+                counts = await pipe.execute()
+            found += [e for e, n in zip(part, counts, strict=True) if int(n)]
+        return found
 
     async def remaining(self, campaign_execution_id: str) -> int:
         with unavailable():
