@@ -10,6 +10,10 @@ The stored state is read when a command here changed it (`state_changed`), at mo
 `STATE_READ_S` before a launch, and every `IDLE_STATE_READ_S` otherwise. Under a supervisor,
 that read is made for every runner of the instance in one request (`wants_state`,
 `state_read`); a runner reads its own only when that falls behind (ADR 0010).
+
+The runner owns the loop and its claims; the rest it hands to parts of its own: the stored
+state (`_stored_state`), the account's slots (`_account_slots`), sending and reconciling
+launches and crash recovery (`_reconcile`), the pacing report, and store retries.
 """
 
 from __future__ import annotations
@@ -18,16 +22,19 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import partial
 
-from queue_core.assembler import invalid_record_disposition, launch_failed_disposition
-from queue_core.budget import LaunchRateController, late_allowance
+from queue_core._account_slots import AccountSlots
+from queue_core._pacing_report import PacingReports
+from queue_core._reconcile import OnRecorded, Reconciler
+from queue_core._store_retry import StoreRetry
+from queue_core._stored_state import StoredState
+from queue_core.budget import LaunchRateController
 from queue_core.campaign import CampaignExecution
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
+from queue_core.contacts import ClaimedRecord, ContactRecord, ContactRef
 from queue_core.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
-from queue_core.facts import ContactFact
-from queue_core.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, RateLimited
+from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited
 from queue_core.pacer import Pacer, PacingSnapshot
 from queue_core.ports import (
     ActiveCallRegistry,
@@ -36,13 +43,11 @@ from queue_core.ports import (
     ContactCache,
     EventPublisher,
     LaunchLimiter,
-    PacingReport,
     PacingStatsSource,
     QueueStateStore,
 )
-from queue_core.queue_events import QueueEvent, QueueEventType
 from queue_core.slot_line import SlotLine
-from queue_core.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
+from queue_core.state import TERMINAL_STATES, QueueState, Trigger
 from queue_core.tokens import CallstatusTokens
 
 __all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
@@ -117,38 +122,52 @@ class QueueRunner:
         self._log = logging.LoggerAdapter(log, {"campaign_execution_id": self._id})
         self._ports = ports
         self._settings = settings
-        self._tokens = tokens
         self._pending: deque[ClaimedRecord] = deque()
         self._deferred: list[ClaimedRecord] = []
         self._launches: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
-        self._state = QueueState.IDLE
+        self._stored = StoredState(self._id, ports.states, ports.events, ports.calls, ports.clock)
         self._cache_maybe_empty = False
         self._next_decision = -math.inf
         self._store_failures = 0
         self._awaiting_slot = 0  # launch tasks waiting for their slot of the account's schedule
-        self._slot_dues: list[float] = []  # when the slots reserved for them are due
-        limiter = ports.limiter
-        self._slots = slots or (None if limiter is None else SlotLine(limiter, ports.clock))
+        line = slots or (None if ports.limiter is None else SlotLine(ports.limiter, ports.clock))
+        self._slots = AccountSlots(line, ports.clock, settings.slot_lateness_s, self._log)
         self._leaving = False
-        self._recent_launches: deque[float] = deque()
-        self._state_dirty = True
-        self._state_read_at = -math.inf
-        # Changes whenever this runner reads, moves or is told of a command: a state read by
-        # someone else (`state_read`) from before such a change is not applied.
-        self._state_version = 0
         self.in_flight = 0  # calls in flight at the last pacing decision (for metrics)
-        self._reported_at = -math.inf
-        self._reported: PacingReport | None = None
-        self._reason = ""  # the last pacing decision's
-        # Hands facts parked before a launch was recorded to the tracker (set by the supervisor).
-        self.on_recorded: (
-            Callable[[ContactAttempt, Sequence[ContactFact]], Awaitable[None]] | None
-        ) = None
+        self._reports = PacingReports(
+            self._id, ports.states, ports.clock, window_s=RATE_WINDOW_S, every_s=PACING_REPORT_S
+        )
+        self._retry = StoreRetry(ports.clock, settings.store_retry_cap_s, self._log)
+        self._reconciler = Reconciler(
+            execution,
+            cache=ports.cache,
+            calls=ports.calls,
+            launcher=ports.launcher,
+            clock=ports.clock,
+            tokens=tokens,
+            callstatus_url=settings.callstatus_url,
+            expect_voice_events=settings.expect_voice_events,
+            max_launch_attempts=settings.max_launch_attempts,
+            reconcile_margin_s=settings.reconcile_margin_s,
+            reconcile_after_s=settings.reconcile_after_s,
+            retry=self._retry,
+            log=self._log,
+        )
+
+    @property
+    def on_recorded(self) -> OnRecorded | None:
+        """Hands facts parked before a launch was recorded to the tracker (set by the
+        supervisor)."""
+        return self._reconciler.on_recorded
+
+    @on_recorded.setter
+    def on_recorded(self, hand_over: OnRecorded | None) -> None:
+        self._reconciler.on_recorded = hand_over
 
     @property
     def state(self) -> QueueState:
-        return self._state
+        return self._stored.state
 
     def leave(self) -> None:
         """Stop claiming and launching, put local claims back, and return from `run` once the
@@ -159,8 +178,7 @@ class QueueRunner:
 
     def state_changed(self) -> None:
         """A command changed the stored state: read it before launching anything more."""
-        self._state_dirty = True
-        self._state_version += 1
+        self._stored.changed()
         self.wake()
 
     def wants_state(self, now: float, ahead_s: float) -> bool:
@@ -168,23 +186,17 @@ class QueueRunner:
         read for all runners at once: the supervisor reads it then and hands it over with
         `state_read`). A launch is never more than `ahead_s` away from such a read once it
         is soon. False when a command here changed it: this runner reads that one itself."""
-        due = self._state_read_at + self._state_read_every(now)
-        return not self._state_dirty and due <= now + ahead_s
+        return self._stored.wanted(now, ahead_s, self._state_read_every(now))
 
     def state_version(self) -> int:
         """Pass it back to `state_read` with a state read after this call."""
-        return self._state_version
+        return self._stored.version
 
     def state_read(self, state: QueueState, read_at: float, version: int) -> None:
         """The stored state, as read (for this runner and others) from `read_at` on. Ignored
         when this runner read, moved or heard of a command since `version` was taken: the
         read may predate that."""
-        if version != self._state_version:
-            return
-        self._state_version += 1
-        self._state_read_at = max(self._state_read_at, read_at)
-        if state is not self._state:
-            self._state = state
+        if self._stored.read_elsewhere(state, read_at, version):
             self.wake()
 
     def wake(self) -> None:
@@ -193,14 +205,14 @@ class QueueRunner:
 
     async def run(self) -> QueueState:
         """Run until the execution ends (completed, stopped or failed); return that state."""
-        await self._with_retry(self._recover)
+        await self._retry.until_done(self._reconciler.recover)
         while True:
             try:
                 ended = await self._round()
                 self._store_failures = 0
             except StoreUnavailable as exc:
                 self._store_failures += 1
-                await self._back_off(self._store_failures, exc)
+                await self._retry.back_off(self._store_failures, exc)
                 continue
             if ended is not None:
                 return ended
@@ -208,31 +220,22 @@ class QueueRunner:
 
     async def _round(self) -> QueueState | None:
         now = self._ports.clock.monotonic()
-        if self._state_dirty or now - self._state_read_at >= self._state_read_every(now):
+        stored = self._stored
+        if stored.dirty or now - stored.read_at >= self._state_read_every(now):
             # Commands change the stored state: read it when told (a command here), and often
             # enough that a command handled by another instance stops the next launch.
-            await self._read_state()
-        if self._leaving or self._state in TERMINAL_STATES or self._state is QueueState.IDLE:
+            await stored.read()
+        if self._leaving or self.state in TERMINAL_STATES or self.state is QueueState.IDLE:
             await self._return_local()
             await self._settle_launches()
-            return self._state
-        if self._state is QueueState.RUNNING:
+            return self.state
+        if self.state is QueueState.RUNNING:
             await self._launch_round()
         else:
             await self._return_local()
-        if self._state is not QueueState.RUNNING or self._cache_maybe_empty:
+        if self.state is not QueueState.RUNNING or self._cache_maybe_empty:
             return await self._check_progress()
         return None
-
-    async def _read_state(self) -> None:
-        now = self._ports.clock.monotonic()
-        self._state_dirty = False
-        self._state_version += 1
-        version = self._state_version
-        status = await self._ports.states.load(self._id)
-        if version == self._state_version:  # else a later read or a command came meanwhile
-            self._state_read_at = now
-            self._state = QueueState.IDLE if status is None else status.state
 
     def _state_read_every(self, now: float) -> float:
         """STATE_READ_S while a launch may go soon (or anything but running); an execution
@@ -240,13 +243,13 @@ class QueueRunner:
         just before its next launch (a thousand such runners would otherwise poll the store
         thousands of times a second for nothing). A launch waiting in line for its slot is
         not soon: it is checked when its slot is reserved (`_account_slot`)."""
-        if self._state is not QueueState.RUNNING or self._launching_soon(now):
+        if self.state is not QueueState.RUNNING or self._launching_soon(now):
             return STATE_READ_S
         return IDLE_STATE_READ_S
 
     def _launching_soon(self, now: float) -> bool:
         """A reserved slot is due, or a launch may start, within STATE_READ_S."""
-        if any(due - now <= STATE_READ_S for due in self._slot_dues):
+        if self._slots.due_within(now, STATE_READ_S):
             return True
         return self._awaiting_slot < self._waiters() and self.budget.delay(now) <= STATE_READ_S
 
@@ -270,42 +273,12 @@ class QueueRunner:
 
     async def _account_slot(self) -> bool:
         """Reserve a slot of the account's shared schedule (in this instance's line) and wait
-        for it, right before the send, so that little time passes between the slot and Twilio
-        seeing the launch. False when the execution stopped running, the store became
-        unavailable or this instance is leaving meanwhile: do not launch (the slot goes
-        unused). A slot this loop wakes up for too late is let go, and another one reserved.
-        The stored state it launches on was read at most about STATE_READ_S before."""
-        slots, clock = self._slots, self._ports.clock
-        if slots is None:
-            return True
-        while self._running():
-            try:
-                due = await slots.reserve(self.account_rate, self._running)
-            except StoreUnavailable as exc:
-                self._log.warning("launch schedule unavailable, asking again: %s", exc)
-                await clock.sleep(0.5)
-                continue
-            if due is None:
-                return False
-            self._slot_dues.append(due)
-            try:
-                await clock.sleep(max(0.0, due - clock.monotonic()))
-                if clock.monotonic() - self._state_read_at > STATE_READ_S:
-                    # Reserved due (nearly) at once, after waiting in line: not read since.
-                    await self._read_state()
-            except StoreUnavailable:
-                return False  # no launch while the store cannot say the execution runs
-            finally:
-                self._slot_dues.remove(due)
-            if clock.monotonic() - due <= self._slot_lateness():
-                return self._running()
-        return False
-
-    def _slot_lateness(self) -> float:
-        """How late a slot may still be used: the setting (half the guard), but at least as
-        late as the account's schedule keeps its pace for (`late_allowance`: a busy loop is
-        always a little late, and letting every slot go would stop launching, not pace it)."""
-        return max(self._settings.slot_lateness_s, late_allowance(self.account_rate))
+        for it, right before the send (`AccountSlots.take`). False when the execution stopped
+        running, the store became unavailable or this instance is leaving meanwhile: do not
+        launch. The stored state it launches on was read at most about STATE_READ_S before
+        (a slot reserved due at once, after waiting in line, has it read again)."""
+        refresh = partial(self._stored.read_if_older, STATE_READ_S)
+        return await self._slots.take(self.account_rate, self._running, refresh)
 
     async def _first_slot(self) -> bool:
         """`_account_slot` for a launch `_start_launch` counted as waiting for its slot."""
@@ -317,7 +290,7 @@ class QueueRunner:
 
     def _running(self) -> bool:
         """Launching is allowed: the execution runs, the store answers, this instance stays."""
-        return not self._leaving and self._state is QueueState.RUNNING and self._store_failures == 0
+        return not self._leaving and self.state is QueueState.RUNNING and self._store_failures == 0
 
     def _waiters(self) -> int:
         """How many launches may wait for their slot of the account's schedule at once: one at
@@ -334,7 +307,7 @@ class QueueRunner:
         """Take the launch from this execution's budget (and count it for `status`)."""
         now = self._ports.clock.monotonic()
         self.budget.take(now)
-        self._recent_launches.append(now)
+        self._reports.launched(now)
 
     async def _top_up(self) -> None:
         ports = self._ports
@@ -342,7 +315,7 @@ class QueueRunner:
         if len(self._pending) >= lookahead:
             # Nothing could be claimed: spare the store the pacing reads (a slow execution
             # waits seconds between launches). The report keeps the last decision's reason.
-            await self._report_pacing(self._reason)
+            await self._reports.report(self.budget.budget, self.pacer.dial_ratio)
             return
         stats = await ports.stats.read(self.execution.task_queue_sid)
         if stats is not None and stats.is_stale(ports.clock.now(), self._settings.stats_max_age_s):
@@ -356,9 +329,8 @@ class QueueRunner:
             answered_in_flight=await ports.calls.answered(self._id),
             claimed=len(self._pending),
         )
-        decision = self.pacer.decide(snapshot, self._state)
-        self._reason = decision.reason
-        await self._report_pacing(decision.reason)
+        decision = self.pacer.decide(snapshot, self.state)
+        await self._reports.report(self.budget.budget, self.pacer.dial_ratio, decision.reason)
         want = min(decision.count, lookahead - len(self._pending))
         if want <= 0:
             # Nothing to claim now: look whether the campaign is over instead.
@@ -368,36 +340,12 @@ class QueueRunner:
         self._pending.extend(records)
         self._cache_maybe_empty = len(records) < want
 
-    async def _report_pacing(self, reason: str) -> None:
-        """Store how this execution paces now when that changed, at most every
-        `PACING_REPORT_S` (its `at` says since when)."""
-        now = self._ports.clock.monotonic()
-        while self._recent_launches and now - self._recent_launches[0] > RATE_WINDOW_S:
-            self._recent_launches.popleft()
-        if now - self._reported_at < PACING_REPORT_S:
-            return
-        report = PacingReport(
-            launch_rate=len(self._recent_launches) / RATE_WINDOW_S,
-            launch_budget=self.budget.budget,
-            dial_ratio=self.pacer.dial_ratio,
-            reason=reason,
-            at=self._ports.clock.now(),
-        )
-        if self._reported is not None and replace(self._reported, at=report.at) == report:
-            return
-        await self._ports.states.save_pacing(self._id, report)
-        self._reported_at = now
-        self._reported = report
-
     async def _start_launch(self, record: ClaimedRecord) -> None:
         ports = self._ports
         try:
             contact = ContactRecord.parse(record.raw)
         except InvalidContactRecord as exc:
-            disposition = invalid_record_disposition(
-                self._id, record, str(exc), ports.clock.now(), self.execution.from_number
-            )
-            await ports.cache.settle(self._id, record.claim_id, disposition)
+            await self._reconciler.settle_invalid(record, exc)
             return
         ref = ContactRef(self._id, record.claim_id)
         reserved_at = ports.clock.now()
@@ -441,82 +389,32 @@ class QueueRunner:
         reserved_at: float,
         counted: bool,
     ) -> None:
-        ports, execution = self._ports, self.execution
-        request = LaunchRequest(
-            flow_sid=execution.studio_flow_sid,
-            to=contact.phone_number,
-            from_=execution.from_number,
-            parameters={
-                "campaign_execution_id": self._id,
-                "record_id": contact.record_id,
-                "callstatus_url": self._settings.callstatus_url,
-                "callstatus_token": self._tokens.issue(self._id, contact.record_id),
-                "attributes": dict(contact.attributes),
-            },
-        )
+        ports, reconciler = self._ports, self._reconciler
+        request = reconciler.request(contact)
         if not await self._first_slot():
-            await self._with_retry(lambda: self._release(ref, contact.phone_number))
-            await self._with_retry(lambda: ports.cache.return_to_head(self._id, [record]))
+            await reconciler.give_back(ref, contact, [record])
             return
         if not counted:
             self._count_launch()
-        outcome = await self._launch_reconciled(request, ref, reserved_at)
+        outcome = await reconciler.send(
+            request, ref, reserved_at, lambda: self._may_send_again(ref, request)
+        )
         if isinstance(outcome, Launched):
             self.budget.succeeded(ports.clock.monotonic())
-            await self._with_retry(lambda: self._record(ref, contact, outcome, request))
+            await self._retry.until_done(lambda: reconciler.record(ref, contact, outcome, request))
         elif isinstance(outcome, RateLimited):
             self.budget.rate_limited(ports.clock.monotonic(), outcome.retry_after_s)
             back = [record, *self._pending]
             self._pending.clear()
-            await self._with_retry(lambda: self._release(ref, contact.phone_number))
-            await self._with_retry(lambda: ports.cache.return_to_head(self._id, back))
+            await reconciler.give_back(ref, contact, back)
         elif isinstance(outcome, Ambiguous):
             self._log.error("launch of %s still ambiguous, left for reconciliation", ref)
         else:
-            disposition = launch_failed_disposition(
-                self._id, contact, execution.from_number, outcome, ports.clock.now()
-            )
-            await self._with_retry(
-                lambda: ports.cache.settle(self._id, record.claim_id, disposition)
-            )
-            await self._with_retry(lambda: self._release(ref, contact.phone_number))
+            await reconciler.settle_failed(record, contact, ref, outcome)
 
-    async def _launch_reconciled(
-        self, request: LaunchRequest, ref: ContactRef, reserved_at: float
-    ) -> LaunchOutcome:
-        """Launch; when the answer is lost, adopt the execution Studio may have created rather
-        than create a second one (which would place a second call). A launch is sent again
-        only when it never left (the launcher raised `StoreUnavailable`) or when Studio's list
-        shows it made nothing; while the list cannot be read, it is asked again, never sent."""
-        outcome: LaunchOutcome = Ambiguous("not tried")
-        unsure = False  # a create may have reached Studio and lost its answer
-        for attempt in range(self._settings.max_launch_attempts):
-            if attempt:
-                await self._ports.clock.sleep(min(5.0, 0.5 * 2**attempt))
-            if not unsure:
-                if attempt and not (
-                    await self._still_ours(ref, request) and await self._account_slot()
-                ):
-                    return outcome
-                try:
-                    outcome = await self._ports.launcher.launch(request)
-                except StoreUnavailable as exc:
-                    self._log.warning("launch of %s not sent, sending it again: %s", ref, exc)
-                    outcome = Ambiguous(f"not sent: {exc}")
-                    continue
-                if not isinstance(outcome, Ambiguous):
-                    return outcome
-                unsure = True
-            try:
-                sid = await self._ports.launcher.find_execution(
-                    request.flow_sid, request.to, reserved_at - self._settings.reconcile_margin_s
-                )
-            except StoreUnavailable:
-                continue
-            if sid is not None:
-                return Launched(sid, adopted=True)
-            unsure = False
-        return outcome
+    async def _may_send_again(self, ref: ContactRef, request: LaunchRequest) -> bool:
+        """Before sending a launch again: still ours, and its slot of the account has come."""
+        return await self._still_ours(ref, request) and await self._account_slot()
 
     async def _still_ours(self, ref: ContactRef, request: LaunchRequest) -> bool:
         """Before sending a launch again: is the lease still ours? (Reserving again is
@@ -525,45 +423,12 @@ class QueueRunner:
             return False
         if self.lease_token is None:
             return True
-        token = self.lease_token
         try:
-            await self._with_retry(
-                lambda: self._ports.calls.reserve(
-                    ref, request.to, request.from_, self._ports.clock.now(), token
-                )
-            )
+            await self._reconciler.reserve_again(ref, request, self.lease_token)
         except LeaseLost:
             self._leaving = True
             return False
         return not self._leaving
-
-    async def _record(
-        self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
-    ) -> None:
-        attempt = ContactAttempt(
-            ref=ref,
-            record_id=contact.record_id,
-            to=request.to,
-            from_=request.from_,
-            flow_sid=request.flow_sid,
-            execution_sid=launched.execution_sid,
-            launched_at=self._ports.clock.now(),
-            expect_voice_events=self._settings.expect_voice_events,
-        )
-        parked = await self._ports.calls.record_launch(attempt)
-        if parked and self.on_recorded is not None:
-            await self.on_recorded(attempt, parked)
-
-    async def _release(self, ref: ContactRef, to: str) -> None:
-        await self._ports.calls.release(ref, to, self.execution.from_number, "")
-
-    async def _release_pair(self, ref: ContactRef, record: ClaimedRecord) -> None:
-        """Let go of the pair index of a claim going back unlaunched, if it holds it."""
-        try:
-            contact = ContactRecord.parse(record.raw)
-        except InvalidContactRecord:
-            return  # never reserved: an invalid record is settled, not dialed
-        await self._release(ref, contact.phone_number)
 
     async def _return_local(self) -> None:
         back = [*self._pending, *self._deferred]
@@ -583,124 +448,26 @@ class QueueRunner:
         if await ports.cache.claimed(self._id) or await ports.calls.launching(self._id):
             # Claims with no launch task of ours: left by a crash, or a launch whose answer
             # stayed ambiguous. Reconcile them now.
-            await self._recover()
+            await self._reconciler.recover()
             return None
-        if self._state is QueueState.RUNNING:
+        if self.state is QueueState.RUNNING:
             if await ports.cache.remaining(self._id):
                 self._cache_maybe_empty = False
                 return None
-            await self._move(Trigger.CACHE_EMPTY)
-        if self._state in (QueueState.DRAINING, QueueState.STOPPING):
+            await self._stored.move(Trigger.CACHE_EMPTY)
+        if self.state in (QueueState.DRAINING, QueueState.STOPPING):
             if await ports.calls.count(self._id):
                 return None
-            if self._state is QueueState.DRAINING and await ports.cache.remaining(self._id):
+            if self.state is QueueState.DRAINING and await ports.cache.remaining(self._id):
                 return None
-            await self._move(Trigger.DRAINED)
-            return self._state
+            await self._stored.move(Trigger.DRAINED)
+            return self.state
         return None
-
-    async def _move(self, trigger: Trigger) -> None:
-        # A state the supervisor reads for this runner meanwhile may predate the move.
-        self._state_version += 1
-        try:
-            await self._move_stored(trigger)
-        finally:
-            self._state_version += 1
-
-    async def _move_stored(self, trigger: Trigger) -> None:
-        ports = self._ports
-        before = await ports.states.load(self._id)
-        # From the stored state, not the one read a moment ago: a command may have come since.
-        self._state = QueueState.IDLE if before is None else before.state
-        if not QueueStateMachine.allows(self._state, trigger):
-            return
-        new = QueueStateMachine.next(self._state, trigger)
-        # `stopped` answers the stop command: it echoes that command's request id and reason.
-        reason = before.reason if before and new is QueueState.STOPPED else ""
-        request_id = before.request_id if before and new is QueueState.STOPPED else ""
-        await ports.states.save_state(self._id, new, ports.clock.now(), reason, request_id)
-        self._state = new
-        event = {
-            QueueState.COMPLETED: QueueEventType.COMPLETED,
-            QueueState.STOPPED: QueueEventType.STOPPED,
-        }
-        if new in event:
-            status = await ports.states.load(self._id)
-            await ports.events.publish(
-                QueueEvent(
-                    event=event[new],
-                    campaign_execution_id=self._id,
-                    at=ports.clock.now(),
-                    launched=status.launched if status else 0,
-                    dispositions=status.dispositions if status else 0,
-                    active=await ports.calls.count(self._id),
-                    request_id=request_id or None,
-                    reason=reason or None,
-                )
-            )
-
-    async def _recover(self) -> None:
-        """After a crash: adopt or re-queue launches whose outcome was never recorded, and put
-        back every claim no launch was started for."""
-        ports = self._ports
-        launching = dict(await ports.calls.launching(self._id))
-        back: list[ClaimedRecord] = []
-        for record in await ports.cache.claimed(self._id):
-            ref = ContactRef(self._id, record.claim_id)
-            if ref not in launching:
-                # Its reservation may have held the (To, From) pair and died before marking the
-                # claim (a crash or an outage between the two steps): let the pair go, or the
-                # record, claimed again under a new id, would find it held until its TTL.
-                await self._release_pair(ref, record)
-                back.append(record)
-                continue
-            if ports.clock.now() - launching[ref] < self._settings.reconcile_after_s:
-                continue  # its launch may still be under way (here or at a previous owner)
-            try:
-                contact = ContactRecord.parse(record.raw)
-            except InvalidContactRecord:
-                back.append(record)
-                continue
-            sid = await ports.launcher.find_execution(
-                self.execution.studio_flow_sid,
-                contact.phone_number,
-                launching[ref] - self._settings.reconcile_margin_s,
-            )
-            if sid is None:
-                await self._release(ref, contact.phone_number)
-                back.append(record)
-            else:
-                request = LaunchRequest(
-                    self.execution.studio_flow_sid,
-                    contact.phone_number,
-                    self.execution.from_number,
-                    {},
-                )
-                await self._record(ref, contact, Launched(sid, adopted=True), request)
-        if back:
-            await ports.cache.return_to_head(self._id, back)
-
-    async def _back_off(self, failures: int, exc: StoreUnavailable) -> None:
-        """Wait before asking the store again: doubling from 0.2 s, capped."""
-        delay = min(self._settings.store_retry_cap_s, 0.1 * 2**failures)
-        self._log.warning("store unavailable, retrying in %.1fs: %s", delay, exc)
-        await self._ports.clock.sleep(delay)
-
-    async def _with_retry(self, step: Callable[[], Awaitable[object]]) -> None:
-        """Run a store step until the store answers (capped backoff): nothing is dropped."""
-        failures = 0
-        while True:
-            try:
-                await step()
-                return
-            except StoreUnavailable as exc:
-                failures += 1
-                await self._back_off(failures, exc)
 
     async def _wait(self) -> None:
         clock = self._ports.clock
         delay = self._settings.poll_interval_s
-        if self._state is QueueState.RUNNING and self._pending:
+        if self.state is QueueState.RUNNING and self._pending:
             now = clock.monotonic()
             # A launch may start when the budget allows, unless enough wait for their slot
             # (the one whose slot comes wakes this loop).
@@ -712,7 +479,7 @@ class QueueRunner:
                 # a command, a changed state or a new budget wakes it). The supervisor reads
                 # the stored state for all its runners; this runner reads its own when that
                 # falls well behind.
-                overdue = self._state_read_at + 2 * self._state_read_every(now) - now
+                overdue = self._stored.read_at + 2 * self._state_read_every(now) - now
                 delay = min(ready, max(0.0, overdue))
             else:
                 delay = min(delay, ready)

@@ -1,0 +1,124 @@
+"""What one runner knows of its execution's stored state, and how it moves it.
+
+The runner launches only on a state read recently enough (`read_at`), and reads it again
+before launching anything more when a command here changed it (`dirty`). Under a supervisor
+the state is also read for it, with others', in one request (ADR 0010): such a read is
+applied only if this runner did not read, move or hear of a command since it was asked for
+(`version`), for it may predate that.
+"""
+
+from __future__ import annotations
+
+import math
+
+from queue_core.ports import ActiveCallRegistry, Clock, EventPublisher, QueueStateStore
+from queue_core.queue_events import QueueEvent, QueueEventType
+from queue_core.state import QueueState, QueueStateMachine, Trigger
+
+__all__ = ["StoredState"]
+
+# The states a move announces, and how.
+_EVENTS = {
+    QueueState.COMPLETED: QueueEventType.COMPLETED,
+    QueueState.STOPPED: QueueEventType.STOPPED,
+}
+
+
+class StoredState:
+    """One runner's copy of its execution's stored state (module docstring)."""
+
+    def __init__(
+        self,
+        execution_id: str,
+        states: QueueStateStore,
+        events: EventPublisher,
+        calls: ActiveCallRegistry,
+        clock: Clock,
+    ) -> None:
+        self._id = execution_id
+        self._states = states
+        self._events = events
+        self._calls = calls
+        self._clock = clock
+        self.state = QueueState.IDLE
+        self.dirty = True  # a command here changed it since it was last read
+        self.read_at = -math.inf  # on `clock.monotonic()`
+        # Changes whenever this runner reads, moves or is told of a command: a state read by
+        # someone else (`read_elsewhere`) from before such a change is not applied.
+        self.version = 0
+
+    def changed(self) -> None:
+        """A command here changed the stored state: it is to be read again."""
+        self.dirty = True
+        self.version += 1
+
+    def wanted(self, now: float, ahead_s: float, every_s: float) -> bool:
+        """Whether a read made now by someone else is of use: the state, read every
+        `every_s`, falls due before `now + ahead_s`, and no command here changed it."""
+        due = self.read_at + every_s
+        return not self.dirty and due <= now + ahead_s
+
+    def read_elsewhere(self, state: QueueState, read_at: float, version: int) -> bool:
+        """Apply the state someone else read from `read_at` on, unless `version` is past.
+        True when that changed the state."""
+        if version != self.version:
+            return False
+        self.version += 1
+        self.read_at = max(self.read_at, read_at)
+        if state is self.state:
+            return False
+        self.state = state
+        return True
+
+    async def read(self) -> None:
+        """Read the stored state (IDLE when there is none). Raises `StoreUnavailable`."""
+        now = self._clock.monotonic()
+        self.dirty = False
+        self.version += 1
+        version = self.version
+        status = await self._states.load(self._id)
+        if version == self.version:  # else a later read or a command came meanwhile
+            self.read_at = now
+            self.state = QueueState.IDLE if status is None else status.state
+
+    async def read_if_older(self, age_s: float) -> None:
+        """Read the stored state if it was last read more than `age_s` ago."""
+        if self._clock.monotonic() - self.read_at > age_s:
+            await self.read()
+
+    async def move(self, trigger: Trigger) -> None:
+        """Move the stored state by `trigger`, if the state machine allows it from the stored
+        state (not the one read a moment ago: a command may have come since), and announce
+        `completed` and `stopped`. Raises `StoreUnavailable`."""
+        # A state the supervisor reads for this runner meanwhile may predate the move.
+        self.version += 1
+        try:
+            await self._move(trigger)
+        finally:
+            self.version += 1
+
+    async def _move(self, trigger: Trigger) -> None:
+        before = await self._states.load(self._id)
+        self.state = QueueState.IDLE if before is None else before.state
+        if not QueueStateMachine.allows(self.state, trigger):
+            return
+        new = QueueStateMachine.next(self.state, trigger)
+        # `stopped` answers the stop command: it echoes that command's request id and reason.
+        reason = before.reason if before and new is QueueState.STOPPED else ""
+        request_id = before.request_id if before and new is QueueState.STOPPED else ""
+        await self._states.save_state(self._id, new, self._clock.now(), reason, request_id)
+        self.state = new
+        if new in _EVENTS:
+            status = await self._states.load(self._id)
+            await self._events.publish(
+                QueueEvent(
+                    event=_EVENTS[new],
+                    campaign_execution_id=self._id,
+                    at=self._clock.now(),
+                    launched=status.launched if status else 0,
+                    dispositions=status.dispositions if status else 0,
+                    active=await self._calls.count(self._id),
+                    request_id=request_id or None,
+                    reason=reason or None,
+                )
+            )
