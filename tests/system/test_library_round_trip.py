@@ -58,8 +58,12 @@ async def consumer(
             async for _, event in client.watch_events(EXECUTION, after="0"):
                 seen.append(event.event)
                 if event.event is QueueEventType.STARTED:
-                    running = await client.status(EXECUTION)
-                    owner = running.owner if running else ""
+                    # `started` is published as the command is handled; the instance takes
+                    # the lease right after it, so look until it has.
+                    while not owner:
+                        running = await client.status(EXECUTION)
+                        owner = running.owner if running else ""
+                        await asyncio.sleep(0 if owner else 0.02)
                 if event.event in (QueueEventType.COMPLETED, QueueEventType.FAILED):
                     break
         dispositions = [d async for d in reader.read(forever=False)]
