@@ -54,7 +54,9 @@ def _profiles(part: dict[str, Any]) -> list[str]:
         profile = Path(path)
         if not profile.exists():
             continue
-        text = profile.read_text().split("\n\n")[0].splitlines()[:_PROFILE_LINES]
+        # The file holds two listings, each headed "== flat, ... time ==": the first, own time.
+        own = profile.read_text().split("\n\n== ")[0]
+        text = [line for line in own.splitlines() if line.strip()][:_PROFILE_LINES]
         out += [
             "",
             f"<details><summary>pyinstrument, one extra run with the emulator answering {name}"
