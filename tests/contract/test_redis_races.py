@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queue_adapters.redis import RedisContactCache, RedisControlStream, RedisKeys, RedisOptions
-from queue_core.contacts import ContactRef
+from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.errors import StoreUnavailable
 from tests.contract.conftest import FROM, NOW, World, attempt, disposition, record, redis_world
 from tests.support.redis_server import RedisServerProcess
@@ -248,16 +248,22 @@ async def test_a_settle_whose_reply_is_lost_is_published_by_the_relay(
     assert await crashing.dispositions() == [disposition(CE, 1)]
 
 
+async def _one_launched(client: Redis) -> tuple[World, ClaimedRecord, ContactAttempt]:
+    """A one-script world on `client` with one contact claimed, reserved and launched."""
+    world = redis_world("redis", client)
+    await world.push_records(CE, [record(1)])
+    [claim] = await world.cache.claim(CE, "owner-a", 1, NOW)
+    launched = attempt(ContactRef(CE, claim.claim_id), 1)
+    assert await world.calls.reserve(launched.ref, launched.to, launched.from_, NOW)
+    await world.calls.record_launch(launched)
+    return world, claim, launched
+
+
 async def test_a_one_script_settle_whose_reply_is_lost_was_published_once(
     new_client: Clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crashing_client = await new_client()
-    crashing = redis_world("redis", crashing_client)
-    await crashing.push_records(CE, [record(1)])
-    [claim] = await crashing.cache.claim(CE, "owner-a", 1, NOW)
-    launched = attempt(ContactRef(CE, claim.claim_id), 1)
-    assert await crashing.calls.reserve(launched.ref, launched.to, launched.from_, NOW)
-    await crashing.calls.record_launch(launched)
+    crashing, claim, launched = await _one_launched(crashing_client)
     failing_script(crashing_client, monkeypatch, "settle_publish", after=True)
 
     with pytest.raises(StoreUnavailable, match="connection lost at settle_publish"):
@@ -282,12 +288,7 @@ async def test_a_one_script_settle_that_never_ran_changes_nothing(
     new_client: Clients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crashing_client = await new_client()
-    crashing = redis_world("redis", crashing_client)
-    await crashing.push_records(CE, [record(1)])
-    [claim] = await crashing.cache.claim(CE, "owner-a", 1, NOW)
-    launched = attempt(ContactRef(CE, claim.claim_id), 1)
-    assert await crashing.calls.reserve(launched.ref, launched.to, launched.from_, NOW)
-    await crashing.calls.record_launch(launched)
+    crashing, claim, launched = await _one_launched(crashing_client)
     failing_script(crashing_client, monkeypatch, "settle_publish")
 
     with pytest.raises(StoreUnavailable, match="connection lost at settle_publish"):

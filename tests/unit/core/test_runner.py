@@ -9,6 +9,7 @@ from collections import Counter
 from queue_core.disposition import DispositionStatus
 from queue_core.queue_events import QueueEventType
 from queue_core.state import QueueState
+from tests.support.windows import max_in_any_window
 from tests.unit.core.harness import Queue, execution_document, make_queue, records
 
 ID = "ce-42"
@@ -35,16 +36,6 @@ def assert_one_disposition_per_record(queue: Queue, expected_ids: set[str]) -> N
     counts = Counter(d.record_id for d in queue.backend.dispositions)
     assert set(counts) == expected_ids
     assert max(counts.values()) == 1
-
-
-def max_in_any_window(times: list[float], window: float = 1.0) -> int:
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while t - times[lo] >= window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 async def test_a_1000_record_campaign_completes_with_one_disposition_each() -> None:

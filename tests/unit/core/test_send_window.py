@@ -15,18 +15,9 @@ from queue_core.budget import WINDOW_GUARD_S, SendWindow
 from queue_core.launch import Launched, LaunchOutcome, LaunchRequest
 from queue_core.send_window import WindowedLauncher
 from tests.fakes.clock import FakeClock
+from tests.support.windows import max_in_any_window
 
 REQUEST = LaunchRequest("FW" + "0" * 32, "+15550000001", "+15550009999", {})
-
-
-def most_in_window(times: list[float], span: float) -> int:
-    """The most of `times` (sorted) in any half-open window [t, t + span)."""
-    most, first = 0, 0
-    for last, t in enumerate(times):
-        while t - times[first] >= span:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def send_when_allowed(window: SendWindow, wanted: list[float]) -> list[float]:
@@ -58,9 +49,9 @@ def test_a_late_send_holds_the_launch_a_cap_after_it_a_little_less_each_time() -
     late = [max(0.0, 0.040 - 0.0025 * (i // 10)) if i % 10 == 0 else 0.0 for i in range(200)]
     assert [s - t for s, t in zip(sent, schedule, strict=True)] == pytest.approx(late, abs=1e-9)
     assert sent[160:] == pytest.approx(schedule[160:])
-    assert most_in_window(sent, 1.0) == 10
+    assert max_in_any_window(sent, 1.0) == 10
     # On the schedule alone, the late first launch and the ten after it share one second.
-    assert most_in_window(sorted(wanted), 1.0) == 11
+    assert max_in_any_window(sorted(wanted), 1.0) == 11
 
 
 @given(
@@ -74,7 +65,7 @@ def test_no_second_ever_holds_more_sends_than_the_cap(
     window = SendWindow(rate, guard_s=guard)
     wanted = list(itertools.accumulate(gaps))
     sent = send_when_allowed(window, wanted)
-    assert most_in_window(sent, 1.0 + guard / 2 - 1e-9) <= window.cap
+    assert max_in_any_window(sent, 1.0 + guard / 2 - 1e-9) <= window.cap
     # Nothing is sent before it asked, and the order is kept.
     assert all(s >= w for s, w in zip(sent, wanted, strict=True))
     assert sent == sorted(sent)
