@@ -31,6 +31,7 @@ from queue_adapters.redis import (
     RedisOptions,
     RedisPacingStatsSource,
     RedisQueueStateStore,
+    connect,
 )
 from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.disposition import Disposition, DispositionStatus
@@ -284,7 +285,8 @@ async def redis_client(redis_server: RedisServerProcess) -> AsyncIterator[Redis]
 @pytest.fixture
 async def cluster_client(redis_cluster: RedisClusterProcesses) -> AsyncIterator[RedisCluster]:
     redis_cluster.flushall()
-    client = RedisCluster.from_url(redis_cluster.url, decode_responses=True)
+    client = await connect(redis_cluster.url, cluster=True)  # as the service connects
+    assert isinstance(client, RedisCluster)
     yield client
     await client.aclose()
 

@@ -40,6 +40,12 @@ async def connect(
             await probe.aclose()
         cluster = bool(info.get("cluster_enabled"))
     if cluster:
-        return RedisCluster.from_url(url, max_connections=max_connections, **options)
+        client = RedisCluster.from_url(url, max_connections=max_connections, **options)
+        # Learn the slots now: a fresh client that first meets several concurrent commands
+        # learns them under each, and redis-py 8.1 then sometimes writes on a connection it
+        # just closed (AttributeError, not a RedisError).
+        with unavailable():
+            await client.initialize()
+        return client
     pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, **options)
     return Redis.from_pool(pool)
