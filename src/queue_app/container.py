@@ -33,7 +33,7 @@ from queue_adapters.twilio import (
 )
 from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.settings import Settings
-from queue_core.budget import SendWindow, account_rate
+from queue_core.budget import SendWindow
 from queue_core.runner import RunnerPorts, RunnerSettings
 from queue_core.send_window import WindowedLauncher
 from queue_core.supervisor import BudgetSettings, QueueSupervisor
@@ -159,10 +159,7 @@ class Container(containers.DeclarativeContainer):
     # Every create of the process goes through one send window at the account rate.
     send_window = providers.Singleton(
         SendWindow,
-        providers.Callable(
-            lambda s: account_rate(s.account_cps, s.cps_share, s.studio_executions_per_s),
-            settings,
-        ),
+        providers.Callable(lambda s: _budget_settings(s).account_rate, settings),
         providers.Callable(lambda s: s.launch_guard_ms / 1000, settings),
     )
     launcher = providers.Singleton(

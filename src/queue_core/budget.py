@@ -109,7 +109,7 @@ class LaunchRateController:
         self._cap = backoff_cap_s
         self._next = -math.inf  # when the next launch is due on the schedule
         self._last_take: float | None = None
-        self._recent: deque[float] = deque(maxlen=_window_cap(budget))
+        self._recent = _WindowLog(_window_cap(budget), 1.0 + WINDOW_GUARD_S)
         self._hold_until = -math.inf
         self._strikes = 0  # consecutive 429 episodes, for the backoff exponent
 
@@ -136,7 +136,7 @@ class LaunchRateController:
         _check_rate("budget", budget)
         fraction = self._rate / self._budget if self._budget > 0 else 1.0
         self._budget = budget
-        self._recent = deque(self._recent, maxlen=_window_cap(budget))
+        self._recent.resize(_window_cap(budget))
         self._set_rate(budget * fraction if budget > 0 else 0.0)
 
     def delay(self, now: float) -> float:
@@ -144,13 +144,12 @@ class LaunchRateController:
         if self._rate <= 0:
             return math.inf
         ready = max(self._hold_until, self._next)
-        if len(self._recent) == self._recent.maxlen:
-            ready = max(ready, self._recent[0] + 1.0 + WINDOW_GUARD_S)
+        ready = max(ready, now + self._recent.delay(now))
         return max(0.0, ready - now)
 
     def take(self, now: float) -> None:
         """One launch happened at `now`. Call it only when `delay(now)` is 0."""
-        self._recent.append(now)
+        self._recent.add(now)
         self._last_take = now
         if self._rate <= 0:
             return
@@ -229,23 +228,45 @@ class SendWindow:
         _check_rate("rate", rate)
         if not 0 <= guard_s < math.inf:
             raise ValueError(f"guard_s must be finite and >= 0, got {guard_s}")
-        self._span = 1.0 + guard_s / 2
-        self._sent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        self._sent = _WindowLog(max(1, math.floor(rate)), 1.0 + guard_s / 2)
 
     @property
     def cap(self) -> int:
-        """Launches allowed in any window of one second plus the guard."""
-        return self._sent.maxlen or 1
+        """Launches allowed in any window of one second and half the guard."""
+        return self._sent.cap
 
     def delay(self, now: float) -> float:
         """Seconds until one more launch may be sent; 0.0 means now."""
-        if len(self._sent) < self.cap:
-            return 0.0
-        return max(0.0, self._sent[0] + self._span - now)
+        return self._sent.delay(now)
 
     def sent(self, now: float) -> None:
         """A launch was sent at `now`. Call it only when `delay(now)` is 0."""
-        self._sent.append(now)
+        self._sent.add(now)
+
+
+class _WindowLog:
+    """The last `cap` times, so that no window of `span` seconds holds more than `cap`."""
+
+    def __init__(self, cap: int, span: float) -> None:
+        self._span = span
+        self._times: deque[float] = deque(maxlen=cap)
+
+    @property
+    def cap(self) -> int:
+        return self._times.maxlen or 1
+
+    def delay(self, now: float) -> float:
+        """Seconds until one more time may be added; 0.0 means now."""
+        if len(self._times) < self.cap:
+            return 0.0
+        return max(0.0, self._times[0] + self._span - now)
+
+    def add(self, now: float) -> None:
+        self._times.append(now)
+
+    def resize(self, cap: int) -> None:
+        """Keep the last `cap` times from now on (the newest, when there were more)."""
+        self._times = deque(self._times, maxlen=cap)
 
 
 def _check_rate(name: str, value: float) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from queue_core._batches import batched
 from queue_core.ports import Clock, PacingStatsSource, QueueStateStore
 from queue_core.runner import STATE_READ_S, QueueRunner
 from queue_core.stats import QueueStats
@@ -48,8 +49,7 @@ class StateSweep:
             for execution_id, runner in runners.items()
             if runner.wants_state(now, ahead)
         ]
-        for first in range(0, len(due), STATES_PER_REQUEST):
-            part = due[first : first + STATES_PER_REQUEST]
+        for part in batched(due, STATES_PER_REQUEST):
             states = await self._states.load_states([execution_id for execution_id, _, _ in part])
             for (_, runner, version), state in zip(part, states, strict=True):
                 runner.state_read(state, now, version)

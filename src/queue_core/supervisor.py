@@ -17,6 +17,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
+from queue_core._batches import batched
 from queue_core.budget import (
     STUDIO_EXECUTIONS_PER_SECOND,
     LaunchRateController,
@@ -54,6 +55,11 @@ class BudgetSettings:
     contact_timeout_s: float = 7200.0
     lease_ttl_s: float = 10.0
     studio_executions_per_s: float = STUDIO_EXECUTIONS_PER_SECOND
+
+    @property
+    def account_rate(self) -> float:
+        """Launches/s this service may use (`queue_core.budget.account_rate`)."""
+        return account_rate(self.account_cps, self.cps_share, self.studio_executions_per_s)
 
 
 class QueueSupervisor:
@@ -105,10 +111,7 @@ class QueueSupervisor:
 
     @property
     def account_rate(self) -> float:
-        settings = self._budget_settings
-        return account_rate(
-            settings.account_cps, settings.cps_share, settings.studio_executions_per_s
-        )
+        return self._budget_settings.account_rate
 
     def _is_our_flow(self, flow_sid: str) -> bool:
         return any(e.studio_flow_sid == flow_sid for e in self._documents.values())
@@ -300,10 +303,7 @@ class QueueSupervisor:
             if runner.lease_token is not None
         ]
         kept: list[bool] = []
-        for first in range(0, len(held), RENEWALS_PER_REQUEST):
-            # A thousand renewals in one request would hold the event loop for tens of
-            # milliseconds (writing and parsing it), making every launch slot due meanwhile late.
-            part = held[first : first + RENEWALS_PER_REQUEST]
+        for part in batched(held, RENEWALS_PER_REQUEST):
             kept += await self._leases.renew_many(
                 [(execution_id, token) for execution_id, _, token in part],
                 self._owner,

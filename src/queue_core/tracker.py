@@ -223,11 +223,11 @@ class ContactTracker:
         between settle and release). Let it go now, or the number stays blocked until the TTL.
         `release` drops only indexes that still point at this contact."""
         indexes: dict[tuple[str, str, str], None] = {}
-        for fact in facts:
-            if isinstance(fact, VoiceCallEvent | AmdEvent):
-                indexes[fact.to, fact.from_, ""] = None
-            elif isinstance(fact, StudioExecutionEvent | StudioStepEvent | CallStatusReport):
-                indexes["", "", fact.execution_sid] = None
+        for key in map(_index_key, facts):
+            if key[0] == "pair":
+                indexes[key[1], key[2], ""] = None
+            elif key[0] == "sid":
+                indexes["", "", key[1]] = None
         for to, from_, sid in indexes:
             await self._calls.release(ref, to, from_, sid)
 

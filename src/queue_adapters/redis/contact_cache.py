@@ -18,6 +18,7 @@ from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.disposition_outbox import DispositionOutbox
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
+from queue_core._batches import batched
 from queue_core.contacts import ClaimedRecord, ContactAttempt
 from queue_core.disposition import Disposition
 from queue_core.errors import StoreUnavailable
@@ -133,9 +134,7 @@ class RedisContactCache:
         for them. A pipeline of XLEN per `_OUTBOXES_PER_REQUEST` executions (split by node on
         a cluster), so a long history of executions never makes one huge request."""
         found: list[str] = []
-        ids = list(campaign_execution_ids)
-        for first in range(0, len(ids), _OUTBOXES_PER_REQUEST):
-            part = ids[first : first + _OUTBOXES_PER_REQUEST]
+        for part in batched(list(campaign_execution_ids), _OUTBOXES_PER_REQUEST):
             with unavailable():
                 pipe = self._client.pipeline(transaction=False)
                 for execution_id in part:
