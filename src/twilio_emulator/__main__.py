@@ -10,8 +10,9 @@ from typing import Any
 import uvicorn
 
 from twilio_emulator._answers import quiet_lost_answers
-from twilio_emulator.app import create_app
+from twilio_emulator.app import create_app, emulator_state
 from twilio_emulator.config import FIXED_FIELDS, EmulatorConfig, updated_config
+from twilio_emulator.server import bound_socket, family, server_config
 
 __all__ = ["main", "parse_args"]
 
@@ -63,7 +64,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(account {config.account_sid}, stats at /_emulator/stats)",
         flush=True,
     )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning")
+    app = create_app(config)
+    listener = emulator_state(app).arrivals.listening_socket(family(args.host))
+    sock = bound_socket(args.host, args.port, listener)
+    uvicorn.Server(server_config(app)).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -63,9 +63,11 @@ def _refusal(state: EmulatorState, now: float) -> str | None:
 
 @twilio_endpoint(creates=True)
 async def create_execution(request: Request, state: EmulatorState) -> Response:
-    # Twilio counts a create when it arrives: the time is taken before the body is read, so
-    # that other work of this process's loop meanwhile does not move it.
-    now = time.monotonic()
+    # Twilio counts a create when it arrives: the kernel's receive time where the listening
+    # socket notes it, else the time before the body is read, so that other work of this
+    # process's loop does not move it.
+    arrived = state.arrivals.latest(request.scope.get("client"))
+    now = time.monotonic() if arrived is None else arrived
     flow_sid = request.path_params["flow_sid"]
     if not _FLOW_SID.match(flow_sid):
         return _not_found(request)

@@ -25,16 +25,24 @@ def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
 
 
 class LaunchLog:
-    """An append-only log of monotonic times, in the order they happened."""
+    """A log of monotonic times, kept in time order.
+
+    Creates are timed when they arrived (`twilio_emulator.arrivals`), and two that arrived
+    close together on separate connections may be handled in the other order: a time earlier
+    than the last one logged goes in its place. `count_within` counts every logged time after
+    `now - window`, later ones included, so admitting while it is below a limit keeps every
+    window at or below that limit whatever the order of the records.
+    """
 
     def __init__(self) -> None:
         self._times: list[float] = []
 
     def record(self, now: float) -> None:
-        """Log one event at `now`; times must not go backwards (the monotonic clock)."""
+        """Log one event at `now`."""
         if self._times and now < self._times[-1]:
-            now = self._times[-1]
-        self._times.append(now)
+            bisect.insort(self._times, now)
+        else:
+            self._times.append(now)
 
     def count_within(self, now: float, window: float) -> int:
         """How many logged times t satisfy now - t < window."""

@@ -68,6 +68,31 @@ class EmulatorHandle:
             await self.state.wait_idle()
 
 
+def server_config(app: ASGIApp) -> uvicorn.Config:
+    """How the emulator is served. The loop is asyncio's own: `Arrivals` notes arrivals
+    where its transports read (uvloop reads without Python's sockets)."""
+    return uvicorn.Config(
+        app, loop="asyncio", log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+    )
+
+
+def family(host: str) -> socket.AddressFamily:
+    """The address family of a numeric `host` ("127.0.0.1", "::1")."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def bound_socket(host: str, port: int, listener: socket.socket | None = None) -> socket.socket:
+    """`listener` (default: a new TCP socket of `host`'s family) bound to `host`:`port`."""
+    sock = listener or socket.socket(family(host), socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -76,20 +101,21 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serving(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+async def serving(
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    listener: socket.socket | None = None,
+) -> AsyncIterator[str]:
     """Serve any ASGI `app` with uvicorn in a task of the running loop, lifespan on; yields
     its base URL. Port 0 picks a free one. The server stops when the block exits.
+
+    `listener`, a new unbound TCP socket of the host's family, is the socket to serve on
+    (an `Arrivals.listening_socket`, say); by default a plain one.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    server = _EmbeddedServer(
-        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-    )
+    sock = bound_socket(host, port, listener)
+    server = _EmbeddedServer(server_config(app))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
@@ -97,7 +123,8 @@ async def serving(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> As
                 task.result()
                 raise RuntimeError("the server stopped while starting")
             await asyncio.sleep(0.01)
-        yield f"http://{host}:{sock.getsockname()[1]}"
+        shown = f"[{host}]" if family(host) == socket.AF_INET6 else host
+        yield f"http://{shown}:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await task
@@ -114,6 +141,8 @@ async def running_emulator(
     delivered are dropped (call `wait_idle` first to let them finish).
     """
     app = create_app(config)
+    state = emulator_state(app)
     quiet_lost_answers()
-    async with serving(app, host=host, port=port) as base_url:
-        yield EmulatorHandle(base_url, emulator_state(app))
+    listener = state.arrivals.listening_socket(family(host))
+    async with serving(app, host=host, port=port, listener=listener) as base_url:
+        yield EmulatorHandle(base_url, state)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from twilio_emulator._wire import new_sid
+from twilio_emulator.arrivals import Arrivals
 from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.delivery import EventDelivery
 from twilio_emulator.launches import LaunchLog
@@ -55,6 +56,7 @@ class EmulatorState:
         self.subscriptions: dict[str, Subscription] = {}
         self.launches = LaunchLog()
         self.calls = LaunchLog()
+        self.arrivals = Arrivals()  # when requests reached the listening socket, if it notes it
         self.counters: Counter[str] = Counter()
         self.violations: list[str] = []
         self.unchecked: list[Exchange] = []  # exchanges kept for the OpenAPI check

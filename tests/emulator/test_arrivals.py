@@ -1,0 +1,131 @@
+"""Creates are timed when they reach the emulator's socket, not when its loop gets to them."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.emulator.conftest import FLOW_SID, FROM
+from tests.emulator.test_config import _free_port
+from twilio_emulator.arrivals import Arrivals
+from twilio_emulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from twilio_emulator.launches import LaunchLog
+
+LATE_S = 0.3  # how long the receiving side is kept from reading
+
+
+def test_a_read_notes_when_its_bytes_arrived_not_when_it_ran() -> None:
+    arrivals = Arrivals()
+    with arrivals.listening_socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as client:
+            connection, peer = listener.accept()
+            assert arrivals.latest(peer) is None, "nothing read yet"
+            sent = time.monotonic()
+            client.sendall(b"POST / HTTP/1.1\r\n\r\n")
+            time.sleep(LATE_S)
+            assert connection.recv(100) == b"POST / HTTP/1.1\r\n\r\n"
+            read = time.monotonic()
+            arrived = arrivals.latest(peer)
+            assert arrived is not None
+            assert sent - 0.01 < arrived < sent + 0.05 < read
+            assert arrivals.latest(list(peer)) == arrived, "ASGI servers give the client as a list"
+            connection.close()
+            assert arrivals.latest(peer) is None, "a closed connection is forgotten"
+
+
+def test_unknown_clients_have_no_arrival() -> None:
+    assert Arrivals().latest(("127.0.0.1", 1)) is None
+    assert Arrivals().latest(None) is None
+
+
+@contextmanager
+def _emulator_process() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = _free_port()
+    argv = [sys.executable, "-m", "twilio_emulator", "--port", str(port), "--time-scale", "0.01"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the emulator did not start")
+        yield process, port
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _json(connection: http.client.HTTPConnection, path: str) -> dict[str, object]:
+    connection.request("GET", path)
+    answer = connection.getresponse()
+    assert answer.status == 200
+    doc: dict[str, object] = json.loads(answer.read())
+    return doc
+
+
+def test_a_create_that_waits_for_the_emulator_is_timed_at_its_arrival() -> None:
+    token = base64.b64encode(f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}".encode()).decode()
+    headers = {
+        "Authorization": f"Basic {token}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = urlencode({"To": "+14155550100", "From": FROM, "Parameters": "{}"})
+    with _emulator_process() as (process, port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        _json(connection, "/_emulator/config")  # the connection is open and accepted
+        os.kill(process.pid, signal.SIGSTOP)
+        sent = time.monotonic()  # CLOCK_MONOTONIC: the same clock in both processes
+        connection.request("POST", f"/v2/Flows/{FLOW_SID}/Executions", body, headers)
+        time.sleep(LATE_S)
+        os.kill(process.pid, signal.SIGCONT)
+        answer = connection.getresponse()
+        assert answer.status == 201, answer.read()
+        answer.read()
+        stats = _json(connection, "/_emulator/stats")
+        connection.close()
+    executions = stats["executions"]
+    assert isinstance(executions, list)
+    assert len(executions) == 1
+    created = executions[0]["created_monotonic"]
+    assert sent - 0.01 < created < sent + 0.05, (
+        f"timed {created - sent:.3f} s after it was sent; the emulator ran {LATE_S} s after"
+    )
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=5, allow_nan=False), max_size=60),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=2**32),
+)
+def test_admitting_out_of_arrival_order_keeps_the_window_limit(
+    times: list[float], limit: int, seed: int
+) -> None:
+    # Arrivals handled in another order than they came (close together, on two connections).
+    random.Random(seed).shuffle(times)
+    log = LaunchLog()
+    for now in times:
+        if log.count_within(now, 1.0) < limit:
+            log.record(now)
+    assert log.times == sorted(log.times)
+    assert log.max_in_window(1.0) <= limit
