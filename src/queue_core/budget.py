@@ -83,12 +83,18 @@ def share_rates(total: float, shares: Mapping[str, float]) -> dict[str, float]:
 class LaunchRateController:
     """Spaces one execution's launches within its budget and backs off on 429s.
 
-    A schedule sets the next launch one spacing (1/rate) after the previous one was due. A
+    A schedule sets the next launch one spacing (1/rate) after the previous one was due, and
+    no more than ceil(budget) launches within one second and the guard of each other. A
     launch that went up to half a spacing (or `LATE_FLOOR_S`, whichever is longer) late keeps
     that schedule, so a loop that wakes late loses no throughput; a later one (the loop was
-    idle) starts a new schedule from itself, so idle time never turns into a burst. A log of
-    the last ceil(budget) launch times caps every 1-second window, whatever the schedule says.
-    `rng` (default: a fresh `random.Random()`) draws the backoff jitter.
+    idle) starts a new schedule from itself, so idle time never turns into a burst.
+
+    The schedule's window counts the times launches were due, not when they went: counted on
+    the late times, every wake-up's lateness would push the launch a window later and all
+    that follow it, a loss of rate as large as the loop's mean lateness. A second log, of the
+    times launches went, caps every real 1-second window at ceil(budget) whatever the
+    schedule says; what it holds back does not move the schedule, so the next launches catch
+    up by the guard. `rng` (default: a fresh `random.Random()`) draws the backoff jitter.
     """
 
     def __init__(
@@ -109,7 +115,8 @@ class LaunchRateController:
         self._cap = backoff_cap_s
         self._next = -math.inf  # when the next launch is due on the schedule
         self._last_take: float | None = None
-        self._recent = _WindowLog(_window_cap(budget), 1.0 + WINDOW_GUARD_S)
+        self._due = _WindowLog(_window_cap(budget), 1.0 + WINDOW_GUARD_S)  # when launches were due
+        self._went = _WindowLog(_window_cap(budget), 1.0)  # when they went
         self._hold_until = -math.inf
         self._strikes = 0  # consecutive 429 episodes, for the backoff exponent
 
@@ -136,28 +143,26 @@ class LaunchRateController:
         _check_rate("budget", budget)
         fraction = self._rate / self._budget if self._budget > 0 else 1.0
         self._budget = budget
-        self._recent.resize(_window_cap(budget))
+        self._due.resize(_window_cap(budget))
+        self._went.resize(_window_cap(budget))
         self._set_rate(budget * fraction if budget > 0 else 0.0)
 
     def delay(self, now: float) -> float:
         """Seconds until the next launch may go; 0.0 means now, inf when the budget is 0."""
         if self._rate <= 0:
             return math.inf
-        ready = max(self._hold_until, self._next)
-        ready = max(ready, now + self._recent.delay(now))
+        ready = max(self._due_at(), self._went.ready_at())
         return max(0.0, ready - now)
 
     def take(self, now: float) -> None:
         """One launch happened at `now`. Call it only when `delay(now)` is 0."""
-        self._recent.add(now)
+        due = self._due_at()
+        on_schedule = due if now - due < late_allowance(self._rate) else now
+        self._due.add(on_schedule)
+        self._went.add(now)
         self._last_take = now
-        if self._rate <= 0:
-            return
-        spacing = 1 / self._rate
-        if now - self._next < late_allowance(self._rate):
-            self._next += spacing
-        else:
-            self._next = now + spacing
+        if self._rate > 0:
+            self._next = on_schedule + 1 / self._rate
 
     def rate_limited(self, now: float, retry_after_s: float | None) -> None:
         """A launch got 429: halve the rate and hold every launch.
@@ -188,6 +193,11 @@ class LaunchRateController:
         if 0 < self._rate < self._budget:
             climbed = self._rate + CLIMB_PER_S * self._budget / self._rate
             self._set_rate(min(self._budget, climbed))
+
+    def _due_at(self) -> float:
+        """When the next launch is due: on the schedule, out of any hold, and no more than
+        ceil(budget) due within one second and the guard; -inf when it may go at any time."""
+        return max(self._hold_until, self._next, self._due.ready_at())
 
     def _hold(self, until: float) -> None:
         # The first launch after the hold is due at its end, and starts no catch-up burst.
@@ -257,9 +267,13 @@ class _WindowLog:
 
     def delay(self, now: float) -> float:
         """Seconds until one more time may be added; 0.0 means now."""
+        return max(0.0, self.ready_at() - now)
+
+    def ready_at(self) -> float:
+        """The earliest time one more may be added; -inf while fewer than `cap` are logged."""
         if len(self._times) < self.cap:
-            return 0.0
-        return max(0.0, self._times[0] + self._span - now)
+            return -math.inf
+        return self._times[0] + self._span
 
     def add(self, now: float) -> None:
         self._times.append(now)
