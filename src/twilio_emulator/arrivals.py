@@ -14,8 +14,9 @@ answer to the last, so when a handler starts, the connection's latest read holds
 request (headers and, on loopback, the body within microseconds).
 
 This rests on asyncio's selector transports reading with `socket.recv`; under another loop
-(uvloop) or on a kernel without the option, nothing is noted and `latest` answers None, and
-the caller falls back to its own clock. Linux only.
+(uvloop), on a kernel without the option, or for bytes the kernel did not stamp (stamping
+turns on a moment after the listener asks for it), `latest` answers None and the caller
+falls back to its own clock. Linux only.
 """
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ def _stamp(ancillary: list[tuple[int, int, bytes]]) -> float | None:
     return None
 
 
+def _ask_for_stamps(sock: socket.socket) -> bool:
+    """Ask the kernel to stamp what `sock` receives; False where it cannot (not Linux)."""
+    if sys.platform != "linux":
+        return False
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, _RX_SOFTWARE | _SOFTWARE)
+    except OSError:
+        return False
+    return True
+
+
 class Arrivals:
     """The kernel's receive time of the latest read on each open connection, by peer."""
 
@@ -84,6 +96,10 @@ class _Listener(socket.socket):
     def __init__(self, arrivals: Arrivals, family: socket.AddressFamily) -> None:
         super().__init__(family, socket.SOCK_STREAM)
         self._arrivals = arrivals
+        # The kernel stamps incoming packets only while some socket wants it, and turns that
+        # on a moment after the first one asks (deferred work): asked here, it is on long
+        # before the first request, and stays on while the emulator listens.
+        _ask_for_stamps(self)
 
     def accept(self) -> tuple[socket.socket, Any]:
         # As `socket.accept`, but the connection is a `_Connection`.
@@ -103,11 +119,7 @@ class _Connection(socket.socket):
         self._peer = peer
         self._stamped = False
         self.arrived: float | None = None  # when the latest read's bytes came in
-        if peer is not None and sys.platform == "linux":
-            try:
-                self.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, _RX_SOFTWARE | _SOFTWARE)
-            except OSError:
-                return
+        if peer is not None and _ask_for_stamps(self):
             self._stamped = True
             arrivals._opened(peer, self)
 
@@ -115,7 +127,7 @@ class _Connection(socket.socket):
         if not self._stamped:
             return super().recv(bufsize, flags)
         data, ancillary, _, _ = self.recvmsg(bufsize, _ANCILLARY, flags)
-        self.arrived = _stamp(ancillary) or self.arrived
+        self.arrived = _stamp(ancillary)  # None for bytes that came unstamped
         return data
 
     def close(self) -> None:
