@@ -1,9 +1,11 @@
 """The packaged Starlette app: `create_app()` for `uvicorn --factory queue_app.app:create_app`.
 
-The lifespan opens Redis and the Twilio client, provisions Event Streams (retrying until it
-works), resumes the executions that were running, and runs the control consumer, the
-contact-timeout reaper and the disposition outbox relay. `QueueService.drain` is the first
-SIGTERM: stop launching, put claims back, answer webhooks while calls in flight finish.
+The lifespan opens Redis and the Twilio client and starts the contact-timeout reaper and the
+disposition outbox relay; then, in the background, it provisions Event Streams (retrying until
+it works), and only then resumes the executions that were running and runs the control
+consumer, so that no call is placed before its events have somewhere to go.
+`QueueService.drain` is the first SIGTERM: stop launching, put claims back, answer webhooks
+while calls in flight finish.
 """
 
 from __future__ import annotations
@@ -98,10 +100,7 @@ class QueueService:
         if opened is not None:
             await opened
         self.supervisor = supervisor = await resolve(self.container.supervisor)
-        self._spawn(self._provision, "provisioning", again=False)
-        await self._until_ok(supervisor.resume_stored, "resume stored executions")
-        self._spawn(lambda: supervisor.run_leases(self.stop), "leases")
-        self._spawn(lambda: supervisor.run_control(self.stop), "control consumer")
+        self._spawn(self._launching, "launching")
         self._spawn(lambda: supervisor.run_reaper(self.stop), "contact-timeout reaper")
         self._spawn(self._relay_outbox, "outbox relay")
         # What start-up made (modules, the container, the clients) lives as long as the
@@ -109,6 +108,23 @@ class QueueService:
         # time (with a thousand executions those pauses let launch slots go, ADR 0010).
         gc.collect()
         gc.freeze()
+
+    async def _launching(self) -> None:
+        """Provision Event Streams, then run the stored executions and take commands.
+
+        Twilio drops the events of a call placed before a sink subscribed to them exists, so
+        nothing is launched here until provisioning is done (or refused, which is logged as
+        an error); until then `/readyz` says start-up is unfinished. Webhooks are answered
+        meanwhile: other instances' calls go on."""
+        await self._provision()
+        supervisor = self.supervisor
+        if self.stop.is_set() or supervisor is None:
+            return
+        await self._until_ok(supervisor.resume_stored, "resume stored executions")
+        if self.stop.is_set():
+            return
+        self._spawn(lambda: supervisor.run_leases(self.stop), "leases")
+        self._spawn(lambda: supervisor.run_control(self.stop), "control consumer")
         self.started = True
 
     async def drain(self) -> None:

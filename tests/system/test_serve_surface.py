@@ -1,5 +1,5 @@
-"""`queue-service serve` as a process: its HTTP surface, its start-up provisioning, and its
-refusal of bad settings."""
+"""`queue-service serve` as a process: its HTTP surface, its start-up provisioning (before any
+launch), and its refusal of bad settings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+import redis
 
 from tests.support.redis_server import free_port
+from tests.system.campaign import Campaign
 from tests.system.processes import (
     EmulatorProcess,
     ServiceProcess,
@@ -64,6 +66,29 @@ def test_serve_provisions_the_event_streams_sink_at_start_up(
         f"{emulator.url}/v1/Subscriptions", params={"SinkSid": sid}, auth=auth, timeout=5.0
     ).json()["subscriptions"]
     assert len(subscriptions) == 1
+
+
+def test_serve_places_no_call_before_its_event_streams_sink_exists(
+    launch_service: Callable[..., ServiceProcess],
+    emulator: EmulatorProcess,
+    store: redis.Redis,
+) -> None:
+    # Twilio drops the events of a call placed before a sink subscribed to them exists. The
+    # `start` waits on the stream before the service starts, and Twilio fails its first two
+    # requests: the service provisions (retrying), and only then launches.
+    emulator.configure(fault_scope="all", fail_next=2)
+    campaign = Campaign(store, "ce-provision-first", 5)
+    campaign.write({"mode": "fixed", "max_concurrent_calls": 5})
+    campaign.start()
+
+    launch_service()
+    campaign.wait_event("completed", timeout_s=30.0)
+
+    stats = emulator.stats()
+    assert stats["answered_5xx"] == 2
+    assert len(stats["executions"]) == 5
+    assert stats["counters"].get("events_unrouted", 0) == 0
+    assert campaign.disposed_once() == set(campaign.record_ids)
 
 
 @pytest.mark.parametrize(
