@@ -8,9 +8,9 @@ the budget is the only limit. The emulator's limits are set far above the budget
 1000, queue mode; 200 Studio executions/s) so that every launch the service sends is created
 and timed, none hidden by a 429.
 
-Launches are counted twice: at the emulator (when its loop handles each create) and at the
-wire (`bench/wire.py`: the kernel's time of each create on loopback, the service's pacing
-without the emulator's own scheduling delays).
+Launches are counted twice: at the emulator (the kernel's receive stamp of each create on its
+socket, `twilio_emulator.arrivals`) and at the wire (`bench/wire.py`: the kernel's time of each
+create on loopback, read by a packet socket of the bench's own).
 
 Each run also records what launching took of the machine: CPU per launch of the service and
 of the emulator (which stands in for Twilio but shares the cores), and how long the service

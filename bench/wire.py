@@ -1,10 +1,11 @@
 """When each Studio create left the service, read off the loopback interface by the kernel.
 
-The emulator times a create when its own event loop gets to it; on a shared machine that loop
-is sometimes late by more than the pacing guard, and a late create lands in the next second's
-count. The kernel stamps a segment on loopback as the sender writes it, whatever any process
-is doing, so these times are the service's pacing alone: what a network would carry to
-Twilio. A packet socket on `lo` with a classic BPF filter (TCP to the emulator's port) takes
+The kernel stamps a segment on loopback as the sender writes it, whatever any process is
+doing, so these times are the service's pacing alone: what a network would carry to Twilio.
+The emulator times its creates by the same kernel's receive stamps (`twilio_emulator.arrivals`);
+before it did, it timed a create when its own loop got to it, and on a shared machine that
+loop was sometimes late by more than the pacing guard. This capture is the check from outside
+both processes. A packet socket on `lo` with a classic BPF filter (TCP to the emulator's port) takes
 only those segments; a segment whose payload starts a `POST .../Executions` request is one
 create. Needs CAP_NET_RAW (root here); `WireCapture.start` says why when it cannot run.
 """
