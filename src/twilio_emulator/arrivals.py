@@ -94,7 +94,8 @@ class Arrivals:
 
 class _Listener(socket.socket):
     def __init__(self, arrivals: Arrivals, family: socket.AddressFamily) -> None:
-        super().__init__(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name it.
+        super().__init__(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._arrivals = arrivals
         # The kernel stamps incoming packets only while some socket wants it, and turns that
         # on a moment after the first one asks (deferred work): asked here, it is on long

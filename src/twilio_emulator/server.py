@@ -83,7 +83,9 @@ def family(host: str) -> socket.AddressFamily:
 
 def bound_socket(host: str, port: int, listener: socket.socket | None = None) -> socket.socket:
     """`listener` (default: a new TCP socket of `host`'s family) bound to `host`:`port`."""
-    sock = listener or socket.socket(family(host), socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets that name it,
+    # and without it an answer written in two parts waits for the peer's delayed ACK.
+    sock = listener or socket.socket(family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
