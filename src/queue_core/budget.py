@@ -16,6 +16,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 __all__ = [
     "CLIMB_PER_S",
@@ -26,6 +27,7 @@ __all__ = [
     "WINDOW_GUARD_S",
     "LaunchRateController",
     "SendWindow",
+    "Sent",
     "account_rate",
     "late_allowance",
     "share_rates",
@@ -220,6 +222,14 @@ class LaunchRateController:
             self._next = anchor + 1 / rate
 
 
+@dataclass(slots=True)
+class Sent:
+    """One launch counted by a `SendWindow`, and the time it counts at (`at`)."""
+
+    at: float
+    counted: bool = True  # still in its window's log (a send is forgotten a window later)
+
+
 class SendWindow:
     """At most floor(rate) launches (at least one) sent in any second, counted on the times
     they are actually sent.
@@ -230,28 +240,59 @@ class SendWindow:
     sends, the launch floor(rate) after a late one waits until one second and half the guard
     have passed since it. The schedules space floor(rate) launches over one second and the
     whole guard, so such a delay shrinks by half the guard every floor(rate) launches and is
-    soon gone, while the other launches go on their schedule: the pace is kept. Pure: time is
-    passed in (monotonic seconds).
+    soon gone, while the other launches go on their schedule: the pace is kept.
+
+    A launch is counted when it is let go (`sent`). Where the moment its bytes are written is
+    known and later (an HTTP client that writes in a task of its own), `delay(now, moving=)`
+    says whether it may be counted there instead, and `moved` counts it there: the cap then
+    holds on the times the bytes left. Pure: time is passed in (monotonic seconds).
     """
 
     def __init__(self, rate: float, guard_s: float = WINDOW_GUARD_S) -> None:
         _check_rate("rate", rate)
         if not 0 <= guard_s < math.inf:
             raise ValueError(f"guard_s must be finite and >= 0, got {guard_s}")
-        self._sent = _WindowLog(max(1, math.floor(rate)), 1.0 + guard_s / 2)
+        self._cap = max(1, math.floor(rate))
+        self._span = 1.0 + guard_s / 2
+        self._sent: deque[Sent] = deque()  # in the order they were let go
 
     @property
     def cap(self) -> int:
         """Launches allowed in any window of one second and half the guard."""
-        return self._sent.cap
+        return self._cap
 
-    def delay(self, now: float) -> float:
-        """Seconds until one more launch may be sent; 0.0 means now."""
-        return self._sent.delay(now)
+    def delay(self, now: float, moving: Sent | None = None) -> float:
+        """Seconds until one more launch may be sent, or until `moving` (counted already) may
+        be counted at a later time; 0.0 means now.
 
-    def sent(self, now: float) -> None:
-        """A launch was sent at `now`. Call it only when `delay(now)` is 0."""
-        self._sent.add(now)
+        Counted at `w`, a launch shares a window with the others counted after `w - span`
+        only, so it may be counted once fewer than `cap` of them are."""
+        self._forget(now)
+        if len(self._sent) < self._cap + (moving is not None and moving.counted):
+            return 0.0
+        later = sorted(s.at for s in self._sent if s is not moving and s.at > now - self._span)
+        if len(later) < self._cap:
+            return 0.0
+        return max(0.0, later[-self._cap] + self._span - now)
+
+    def sent(self, now: float) -> Sent:
+        """A launch was let go at `now`. Call it only when `delay(now)` is 0."""
+        send = Sent(now)
+        self._sent.append(send)
+        return send
+
+    def moved(self, send: Sent, now: float) -> None:
+        """`send` left at `now`, no earlier than it was counted: it counts from then on. Call
+        it only when `delay(now, moving=send)` is 0."""
+        send.at = max(send.at, now)
+        if not send.counted:  # let go more than a window before it left
+            send.counted = True
+            self._sent.append(send)
+
+    def _forget(self, now: float) -> None:
+        # The oldest sends (in the order let go) counted a whole window ago hold nothing back.
+        while self._sent and self._sent[0].at <= now - self._span:
+            self._sent.popleft().counted = False
 
 
 class _WindowLog:

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from queue_adapters.system_clock import SystemClock
 from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
+from queue_core.budget import SendWindow, Sent
 from queue_core.errors import StoreUnavailable
 from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
+from queue_core.send_window import WindowedLauncher
 from twilio_emulator import EmulatorConfig, EmulatorHandle, running_emulator
 
 FLOW = "FW" + "12" * 16
@@ -183,3 +186,35 @@ async def test_an_unreachable_twilio_raises_store_unavailable() -> None:
             await StudioCallLauncher(rest).launch(request())
     finally:
         await rest.close()
+
+
+class SpyWindow(SendWindow):
+    """A send window that notes when a launch asked to be counted where its bytes left."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__(rate)
+        self.leaving: list[float] = []
+
+    def delay(self, now: float, moving: Sent | None = None) -> float:
+        if moving is not None:
+            self.leaving.append(now)
+        return super().delay(now, moving)
+
+
+async def test_a_create_is_counted_by_the_send_window_right_before_its_bytes_leave(
+    studio: Studio,
+) -> None:
+    window = SpyWindow(10.0)
+    launcher = WindowedLauncher(studio.launcher, SystemClock(), window)
+    let_go = time.monotonic()
+    outcome = await launcher.launch(request())
+
+    assert isinstance(outcome, Launched)
+    (leaving,) = window.leaving  # once per create, from aiohttp's writer
+    (execution,) = studio.emulator.executions()
+    # The emulator times a create by the kernel's stamp of its bytes' arrival.
+    assert let_go <= leaving <= execution.created_monotonic
+    assert window.delay(time.monotonic()) == 0.0  # counted once: nine more may go
+    find = await launcher.find_execution(FLOW, "+14155550100", time.time() - 60)
+    assert find == outcome.execution_sid
+    assert window.leaving == [leaving]  # a list read is no create: not counted

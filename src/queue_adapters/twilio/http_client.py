@@ -26,6 +26,7 @@ from twilio.http import AsyncHttpClient  # type: ignore[import-untyped]
 from twilio.http.response import Response  # type: ignore[import-untyped]
 
 from queue_adapters.twilio._egress import EnvironmentProxies, basic_authorization, tls_context
+from queue_core.send_window import about_to_send
 
 __all__ = ["AiohttpAsyncHttpClient", "LastResponse", "TransportFailure", "rewrite_twilio_url"]
 
@@ -133,7 +134,10 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
             limit=max_connections, keepalive_timeout=_KEEPALIVE_S, ssl=tls_context()
         )
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar()
+            connector=connector,
+            timeout=self._timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trace_configs=[_leaving_trace()],
         )
         # aiohttp re-sends a GET/PUT/DELETE once when a kept-alive connection turns out closed;
         # one request must be one send (tests/unit/adapters/test_twilio_http_client.py checks).
@@ -195,6 +199,19 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
     async def close(self) -> None:
         """Close the connection pool."""
         await self._session.close()
+
+
+def _leaving_trace() -> aiohttp.TraceConfig:
+    """aiohttp writes a request's headers and body together, in a task of its own that the
+    loop runs after other work, and tells its traces right before: that is when a launch's
+    create leaves (`about_to_send`, which waits if the send window has filled meanwhile)."""
+
+    async def leaving(*_: object) -> None:
+        await about_to_send()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(leaving)
+    return trace
 
 
 def _timeout(seconds: float) -> aiohttp.ClientTimeout:
