@@ -306,10 +306,6 @@ class _WindowLog:
     def cap(self) -> int:
         return self._times.maxlen or 1
 
-    def delay(self, now: float) -> float:
-        """Seconds until one more time may be added; 0.0 means now."""
-        return max(0.0, self.ready_at() - now)
-
     def ready_at(self) -> float:
         """The earliest time one more may be added; -inf while fewer than `cap` are logged."""
         if len(self._times) < self.cap:

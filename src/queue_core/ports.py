@@ -21,6 +21,12 @@ from queue_core.queue_events import QueueEvent
 from queue_core.state import QueueState
 from queue_core.stats import QueueStats
 
+# What `AssemblyStore.add_many` and `correlate_and_add` take: facts per contact, per
+# (to, from) pair and per execution SID.
+FactsByContact = Sequence[tuple[ContactRef, Sequence[ContactFact]]]
+FactsByPair = Sequence[tuple[tuple[str, str], Sequence[ContactFact]]]
+FactsBySid = Sequence[tuple[str, Sequence[ContactFact]]]
+
 __all__ = [
     "ActiveCallRegistry",
     "AssemblySnapshot",
@@ -35,6 +41,9 @@ __all__ = [
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
+    "FactsByContact",
+    "FactsByPair",
+    "FactsBySid",
     "LaunchLimiter",
     "LaunchSlot",
     "PacingReport",
@@ -278,18 +287,16 @@ class AssemblyStore(Protocol):
         and `record_launch` hands them over)."""
         ...
 
-    async def add_many(
-        self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
-    ) -> list[AssemblySnapshot | None]:
+    async def add_many(self, additions: FactsByContact) -> list[AssemblySnapshot | None]:
         """`add` for several contacts (each at most once), answers in the same order: one
         request per execution, run concurrently. Atomic per contact, not across contacts."""
         ...
 
     async def correlate_and_add(
         self,
-        known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
-        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
-        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
     ) -> Correlation:
         """`ActiveCallRegistry.holders` of the (to, from) pairs and execution SIDs, then
         `add_many` for the `known` contacts (each at most once) and the contacts those indexes

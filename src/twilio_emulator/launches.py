@@ -38,11 +38,8 @@ class LaunchLog:
         self._times: list[float] = []
 
     def record(self, now: float) -> None:
-        """Log one event at `now`."""
-        if self._times and now < self._times[-1]:
-            bisect.insort(self._times, now)
-        else:
-            self._times.append(now)
+        """Log one event at `now` (in its place, if an earlier time was logged after it)."""
+        bisect.insort(self._times, now)
 
     def count_within(self, now: float, window: float) -> int:
         """How many logged times t satisfy now - t < window."""

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import http.client
 import json
-import os
 import random
 import signal
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -22,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.emulator.conftest import FLOW_SID, FROM
-from tests.emulator.test_config import _free_port
+from tests.system.processes import EmulatorProcess
 from twilio_emulator.arrivals import Arrivals
 from twilio_emulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from twilio_emulator.launches import LaunchLog
@@ -97,27 +94,6 @@ def test_unknown_clients_have_no_arrival() -> None:
     assert Arrivals().latest(None) is None
 
 
-@contextmanager
-def _emulator_process() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = _free_port()
-    argv = [sys.executable, "-m", "twilio_emulator", "--port", str(port), "--time-scale", "0.01"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("the emulator did not start")
-        yield process, port
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def _json(connection: http.client.HTTPConnection, path: str) -> dict[str, object]:
     connection.request("GET", path)
     answer = connection.getresponse()
@@ -126,26 +102,31 @@ def _json(connection: http.client.HTTPConnection, path: str) -> dict[str, object
     return doc
 
 
-def test_a_create_that_waits_for_the_emulator_is_timed_at_its_arrival() -> None:
+def test_a_create_that_waits_for_the_emulator_is_timed_at_its_arrival(tmp_path: Path) -> None:
     token = base64.b64encode(f"{DEFAULT_ACCOUNT_SID}:{DEFAULT_AUTH_TOKEN}".encode()).decode()
     headers = {
         "Authorization": f"Basic {token}",
         "Content-Type": "application/x-www-form-urlencoded",
     }
     body = urlencode({"To": "+14155550100", "From": FROM, "Parameters": "{}"})
-    with _emulator_process() as (process, port):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    emulator = EmulatorProcess(tmp_path / "emulator.log").start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=10)
         _json(connection, "/_emulator/config")  # the connection is open and accepted
-        os.kill(process.pid, signal.SIGSTOP)
+        emulator.signal(signal.SIGSTOP)
         sent = time.monotonic()  # CLOCK_MONOTONIC: the same clock in both processes
         connection.request("POST", f"/v2/Flows/{FLOW_SID}/Executions", body, headers)
         time.sleep(LATE_S)
-        os.kill(process.pid, signal.SIGCONT)
+        emulator.signal(signal.SIGCONT)
         answer = connection.getresponse()
         assert answer.status == 201, answer.read()
         answer.read()
         stats = _json(connection, "/_emulator/stats")
         connection.close()
+    finally:
+        with contextlib.suppress(AssertionError):  # it exited: nothing to continue
+            emulator.signal(signal.SIGCONT)
+        emulator.stop()
     executions = stats["executions"]
     assert isinstance(executions, list)
     assert len(executions) == 1

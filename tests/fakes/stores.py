@@ -24,6 +24,9 @@ from queue_core.ports import (
     ControlEntry,
     Correlation,
     ExecutionStatus,
+    FactsByContact,
+    FactsByPair,
+    FactsBySid,
     LaunchSlot,
     PacingReport,
 )
@@ -375,16 +378,14 @@ class FakeAssemblyStore:
             claim.attempt, tuple(claim.facts.values()), claim.attempt.execution_sid in answered
         )
 
-    async def add_many(
-        self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
-    ) -> list[AssemblySnapshot | None]:
+    async def add_many(self, additions: FactsByContact) -> list[AssemblySnapshot | None]:
         return [await self.add(ref, facts) for ref, facts in additions]
 
     async def correlate_and_add(
         self,
-        known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
-        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
-        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
     ) -> Correlation:
         pairs = tuple(self.backend.by_pair.get(pair) for pair, _ in by_pair)
         sids = tuple(self.backend.by_sid.get(sid) for sid, _ in by_sid)

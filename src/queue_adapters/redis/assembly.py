@@ -18,7 +18,7 @@ from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.contacts import ContactAttempt, ContactRef
 from queue_core.facts import ContactFact, decode, encode
-from queue_core.ports import AssemblySnapshot, Correlation
+from queue_core.ports import AssemblySnapshot, Correlation, FactsByContact, FactsByPair, FactsBySid
 
 __all__ = ["RedisAssemblyStore"]
 
@@ -40,8 +40,6 @@ _REMEMBERED_CONTACTS = 4096
 
 # The keys correlate_add.lua makes for a contact it looks up, in its ARGV order.
 _TEMPLATED = ("attempts", "launching", "answered", "facts_prefix")
-
-Additions = Sequence[tuple[ContactRef, Sequence[ContactFact]]]
 
 
 class RedisAssemblyStore:
@@ -75,7 +73,7 @@ class RedisAssemblyStore:
         [snapshot] = await self.add_many([(ref, facts)])
         return snapshot
 
-    async def add_many(self, additions: Additions) -> list[AssemblySnapshot | None]:
+    async def add_many(self, additions: FactsByContact) -> list[AssemblySnapshot | None]:
         sending = [(ref, self._unstored(ref, facts)) for ref, facts in additions]
         by_execution: dict[str, list[int]] = {}
         for n, (ref, _) in enumerate(additions):
@@ -95,9 +93,9 @@ class RedisAssemblyStore:
 
     async def correlate_and_add(
         self,
-        known: Additions,
-        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
-        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
     ) -> Correlation:
         index_keys = _indexes.index_keys(
             self._keys, [pair for pair, _ in by_pair], [sid for sid, _ in by_sid]
@@ -171,7 +169,7 @@ def _array(part: Any) -> list[Any]:
 
 
 def _merged(
-    known: Additions, found: Iterable[tuple[ContactRef | None, Sequence[ContactFact]]]
+    known: FactsByContact, found: Iterable[tuple[ContactRef | None, Sequence[ContactFact]]]
 ) -> dict[ContactRef, list[ContactFact]]:
     """Every contact's facts in the order `correlate_and_add` adds them: the known contacts'
     first, then those of each index that names a contact, in order."""

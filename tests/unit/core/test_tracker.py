@@ -15,7 +15,7 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
-from queue_core.ports import AssemblySnapshot, Correlation
+from queue_core.ports import AssemblySnapshot, Correlation, FactsByContact, FactsByPair, FactsBySid
 from queue_core.tracker import ContactTracker
 from tests.fakes import (
     FakeActiveCallRegistry,
@@ -133,17 +133,15 @@ class CountingAssembly(FakeAssemblyStore):
         self.requests = 0
         self.lookups = 0
 
-    async def add_many(
-        self, additions: Sequence[tuple[ContactRef, Sequence[ContactFact]]]
-    ) -> list[AssemblySnapshot | None]:
+    async def add_many(self, additions: FactsByContact) -> list[AssemblySnapshot | None]:
         self.requests += 1
         return await super().add_many(additions)
 
     async def correlate_and_add(
         self,
-        known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
-        by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
-        by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
     ) -> Correlation:
         self.requests += 1
         self.lookups += bool(by_pair or by_sid)
@@ -359,9 +357,9 @@ async def test_facts_of_a_sid_indexed_between_the_lookup_and_the_park_are_added(
 
         async def correlate_and_add(
             self,
-            known: Sequence[tuple[ContactRef, Sequence[ContactFact]]],
-            by_pair: Sequence[tuple[tuple[str, str], Sequence[ContactFact]]],
-            by_sid: Sequence[tuple[str, Sequence[ContactFact]]],
+            known: FactsByContact,
+            by_pair: FactsByPair,
+            by_sid: FactsBySid,
         ) -> Correlation:
             found = await super().correlate_and_add(known, by_pair, by_sid)
             assert await calls.record_launch(attempt) == []
