@@ -113,6 +113,7 @@ def _budget_settings(settings: Settings) -> BudgetSettings:
         account_cps=settings.account_cps,
         cps_share=settings.cps_share,
         contact_timeout_s=settings.contact_timeout_s,
+        settle_grace_s=settings.settle_grace_s,
         lease_ttl_s=settings.lease_ttl_s,
         studio_executions_per_s=settings.studio_executions_per_s,
     )

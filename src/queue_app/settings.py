@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     trust_proxy: bool = Field(False, validation_alias="QUEUE_TRUST_PROXY")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="QUEUE_MAX_BODY_BYTES")
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
+    settle_grace_s: float = Field(30.0, gt=0, le=3600, validation_alias="QUEUE_SETTLE_GRACE_S")
     stats_max_age_s: float = Field(60.0, gt=0, validation_alias="QUEUE_STATS_MAX_AGE_S")
     poll_interval_s: float = Field(0.5, gt=0, le=60, validation_alias="QUEUE_POLL_INTERVAL_S")
     lease_ttl_s: float = Field(10.0, gt=0.5, le=300, validation_alias="QUEUE_LEASE_TTL_S")

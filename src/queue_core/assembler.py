@@ -2,7 +2,8 @@
 
 A pure function of the SET of facts (deduplicated on `fact.key`). Every field comes only from
 the facts that made the set final, so facts added to a final set never change the disposition
-unless they contradict it. Rules and reasons: docs/adr/0003-disposition-assembly-and-correlation.md.
+unless they contradict it. Rules and reasons: docs/adr/0011-every-source-may-be-silent.md
+(which supersedes ADR 0003).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from queue_core.facts import (
     CallStatusReport,
     ContactFact,
     ContactTimedOut,
+    SettleGraceElapsed,
     StudioExecutionEvent,
     StudioStepEvent,
     VoiceCallEvent,
@@ -39,6 +41,9 @@ _TERMINAL = TERMINAL_CALL_STATUSES
 _ANSWERED = frozenset({"in-progress", "answered"})
 _ALIASES = {"noanswer": "no-answer", "cancelled": "canceled", "inprogress": "in-progress"}
 _MAX_PHONE_LENGTH = 64
+# How far before the launch a voice event of our own call may be dated: Twilio's `Timestamp`
+# has whole seconds, and the two clocks may differ a little (ADR 0011).
+VOICE_CLOCK_ALLOWANCE_S = 5.0
 
 
 def normalize_call_status(text: str) -> str:
@@ -57,6 +62,7 @@ class _Admitted:
     reports: tuple[CallStatusReport, ...]
     steps: tuple[StudioStepEvent, ...]
     timeout: ContactTimedOut | None
+    grace: SettleGraceElapsed | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,7 @@ def _admit(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> _Admitted:
     reports: list[CallStatusReport] = []
     steps: list[StudioStepEvent] = []
     timeout: ContactTimedOut | None = None
+    grace: SettleGraceElapsed | None = None
     pair, ref = (attempt.to, attempt.from_), (attempt.ref.campaign_execution_id, attempt.record_id)
     for fact in _unique(facts):
         if isinstance(fact, AmdEvent):
@@ -104,6 +111,8 @@ def _admit(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> _Admitted:
                 voice.append(fact)
         elif isinstance(fact, ContactTimedOut):
             timeout = fact
+        elif isinstance(fact, SettleGraceElapsed):
+            grace = fact
         elif fact.execution_sid != attempt.execution_sid:
             continue  # another execution's: never ours, whatever routed it here
         elif isinstance(fact, StudioExecutionEvent):
@@ -112,11 +121,37 @@ def _admit(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> _Admitted:
             steps.append(fact)
         elif (fact.campaign_execution_id, fact.record_id) == ref:
             reports.append(fact)
-    # The flow's report names its call: voice events of another call to the same pair are late
-    # deliveries for an earlier contact and must not decide this one.
-    named = {report.call_sid for report in reports if report.call_sid}
-    voice = [event for event in voice if event.call_sid in named] if named else voice
-    return _Admitted(tuple(voice), next(iter(ended), None), tuple(reports), tuple(steps), timeout)
+    voice = _of_our_call(attempt, voice, reports, steps)
+    return _Admitted(
+        tuple(voice), next(iter(ended), None), tuple(reports), tuple(steps), timeout, grace
+    )
+
+
+def _of_our_call(
+    attempt: ContactAttempt,
+    voice: list[VoiceCallEvent],
+    reports: list[CallStatusReport],
+    steps: list[StudioStepEvent],
+) -> list[VoiceCallEvent]:
+    """The voice events of the attempt's own call (ADR 0011). A voice event is matched only by
+    its (To, From) pair, so it may be a late delivery for an earlier call to the same number:
+    - one dated before the launch (less `VOICE_CLOCK_ALLOWANCE_S`) is an earlier call's;
+    - the call SID a report or the call widget's step names (both matched by the execution
+      SID, so they are this attempt's) binds the contact: other calls' events are dropped;
+    - with no such name, the call that started last (its earliest event) is ours: an earlier
+      call to the pair started before this launch, ours after it."""
+    earliest = attempt.launched_at - VOICE_CLOCK_ALLOWANCE_S
+    voice = [event for event in voice if event.at is None or event.at >= earliest]
+    named = [report.call_sid for report in reports if report.call_sid]
+    named += [str(step.context.get("CallSid", "")) for step in steps]
+    bound = next(filter(None, named), "")
+    if not bound:
+        started: dict[str, float] = {}
+        for event in voice:
+            at = -math.inf if event.at is None else event.at
+            started[event.call_sid] = min(started.get(event.call_sid, math.inf), at)
+        bound = max(started, key=lambda sid: (started[sid], sid), default="")
+    return [event for event in voice if event.call_sid == bound]
 
 
 def _latest_first(event: VoiceCallEvent) -> tuple[int, str]:
@@ -214,44 +249,97 @@ def _ended_at(attempt: ContactAttempt, *facts: ContactFact | None) -> float:
     return max([attempt.launched_at, *(f.at for f in facts if f and f.at is not None)])
 
 
+def _no_call_or_failed(admitted: _Admitted) -> CallStatusReport | None:
+    """A report that the call failed or was never created: it carries what no voice event
+    does (the error, and a failed call's SID), and no other fact can tell more."""
+    return next(
+        (
+            report
+            for report in admitted.reports
+            if not report.call_sid or normalize_call_status(report.call_status) == "failed"
+        ),
+        None,
+    )
+
+
 def _decide(attempt: ContactAttempt, admitted: _Admitted) -> _Decision | None:
-    """The outcome once the set is final without a timeout, else None."""
+    """The outcome once the set is final before the grace or the timeout, else None."""
     ended = admitted.ended
     if ended is None:
         return None
     if not attempt.expect_voice_events:
         outcome = _studio_only(admitted)
         return None if outcome is None else (outcome, _ended_at(attempt, ended))
+    report = _no_call_or_failed(admitted)
+    if report is not None:
+        return _from_report(report, answered_counts=False), _ended_at(attempt, ended)
     event = _terminal_voice(admitted)
+    if event is not None and normalize_call_status(event.call_status) != "failed":
+        return _from_voice(event, None), _ended_at(attempt, event, ended)
+    return None  # a failed call's report, or the terminal event, may still be on its way
+
+
+def _live(admitted: _Admitted) -> bool:
+    """A voice event shows our call answered and no fact shows it ended: the call was handed
+    on (to an agent, a queue) and outlives its flow."""
+    answered = any(
+        event.kind is VoiceEventKind.ANSWERED
+        or normalize_call_status(event.call_status) in _ANSWERED
+        for event in admitted.voice
+    )
+    if not answered or _terminal_voice(admitted) is not None:
+        return False
+    if any(normalize_call_status(r.call_status) in _TERMINAL for r in admitted.reports):
+        return False
+    return not any(
+        normalize_call_status(str(step.context.get("CallStatus", ""))) in _TERMINAL
+        for step in admitted.steps
+    )
+
+
+def _best_known(
+    attempt: ContactAttempt, admitted: _Admitted, answered_counts: bool
+) -> _Decision | None:
+    """The first terminal outcome the facts tell: the voice event, else a report, else a call
+    widget's step; with `answered_counts` (the flow ended after an answer) an answer tells
+    `completed`. None when nothing tells an outcome."""
+    event, ended = _terminal_voice(admitted), admitted.ended
     if event is not None:
-        report = _first_report(admitted)
-        if normalize_call_status(event.call_status) == "failed" and report is None:
-            return None  # the flow's report carries the error: wait for it
-        return _from_voice(event, report), _ended_at(attempt, event, ended)
-    no_call = [report for report in admitted.reports if not report.call_sid]
-    if no_call:
-        return _from_report(no_call[0], answered_counts=False), _ended_at(attempt, ended)
+        return _from_voice(event, _first_report(admitted)), _ended_at(attempt, event, ended)
+    report = _deciding_report(admitted, answered_counts)
+    if report is not None:
+        return _from_report(report, answered_counts), _ended_at(attempt, report, ended)
+    for step in admitted.steps:
+        outcome = _from_step(step, answered_counts)
+        if outcome is not None:
+            return outcome, _ended_at(attempt, step, ended)
     return None
+
+
+def _unknown(admitted: _Admitted) -> _Outcome:
+    """`unknown`, with the call SID when any fact names one."""
+    sids = [event.call_sid for event in sorted(admitted.voice, key=_latest_first)]
+    sids += [report.call_sid for report in admitted.reports]
+    sids += [str(step.context.get("CallSid", "")) for step in admitted.steps]
+    return _Outcome("unknown", next(filter(None, sids), ""))
+
+
+def _on_grace(attempt: ContactAttempt, admitted: _Admitted) -> _Decision | None:
+    """The grace passed since the flow ended: the best outcome known, else `unknown`, unless
+    the call is still live (then the terminal event or the timeout decides)."""
+    ended = admitted.ended
+    if ended is None or _live(admitted):
+        return None
+    known = _best_known(attempt, admitted, answered_counts=True)
+    return known or (_unknown(admitted), _ended_at(attempt, ended))
 
 
 def _on_timeout(
     attempt: ContactAttempt, admitted: _Admitted, timeout: ContactTimedOut
 ) -> _Decision:
     """The known terminal outcome when the contact times out, else `unknown`."""
-    event, ended = _terminal_voice(admitted), admitted.ended
-    if event is not None:
-        return _from_voice(event, _first_report(admitted)), _ended_at(attempt, event, ended)
-    report = _deciding_report(admitted, answered_counts=False)
-    if report is not None:
-        return _from_report(report, answered_counts=False), _ended_at(attempt, report, ended)
-    for step in admitted.steps:
-        outcome = _from_step(step, answered_counts=False)
-        if outcome is not None:
-            return outcome, _ended_at(attempt, step, ended)
-    sids = [event.call_sid for event in sorted(admitted.voice, key=_latest_first)]
-    sids += [report.call_sid for report in admitted.reports]
-    sids += [str(step.context.get("CallSid", "")) for step in admitted.steps]
-    return _Outcome("unknown", next(filter(None, sids), "")), _ended_at(attempt, timeout)
+    known = _best_known(attempt, admitted, answered_counts=False)
+    return known or (_unknown(admitted), _ended_at(attempt, timeout))
 
 
 class DispositionAssembler:
@@ -263,6 +351,8 @@ class DispositionAssembler:
         SET of facts (deduplicated on `fact.key`): any order, any duplicates, same result."""
         admitted = _admit(attempt, facts)
         decided = _decide(attempt, admitted)
+        if decided is None and admitted.grace is not None:
+            decided = _on_grace(attempt, admitted)
         if decided is None and admitted.timeout is not None:
             decided = _on_timeout(attempt, admitted, admitted.timeout)
         if decided is None:
@@ -277,6 +367,18 @@ class DispositionAssembler:
             ended_at=ended_at,
             execution_sid=attempt.execution_sid,
             **{**asdict(outcome), "status": DispositionStatus(outcome.status)},
+        )
+
+    @staticmethod
+    def awaits_grace(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> bool:
+        """True when the flow has ended, the facts are not final, and no grace fact is in:
+        the tracker starts the contact's settle grace (ADR 0011)."""
+        admitted = _admit(attempt, facts)
+        return (
+            admitted.ended is not None
+            and admitted.grace is None
+            and admitted.timeout is None
+            and _decide(attempt, admitted) is None
         )
 
     @staticmethod

@@ -19,6 +19,7 @@ __all__ = [
     "CallStatusReport",
     "ContactFact",
     "ContactTimedOut",
+    "SettleGraceElapsed",
     "StudioExecutionEvent",
     "StudioStepEvent",
     "VoiceCallEvent",
@@ -143,6 +144,18 @@ class ContactTimedOut:
         return "timeout"
 
 
+@dataclass(frozen=True, slots=True)
+class SettleGraceElapsed:
+    """The settle grace passed since Studio's `execution.ended` arrived (ADR 0011): what the
+    facts tell by now decides, unless the call is still live."""
+
+    at: float
+
+    @property
+    def key(self) -> str:
+        return "grace"
+
+
 ContactFact = (
     VoiceCallEvent
     | AmdEvent
@@ -150,6 +163,7 @@ ContactFact = (
     | StudioStepEvent
     | CallStatusReport
     | ContactTimedOut
+    | SettleGraceElapsed
 )
 
 _TYPES: dict[str, type[ContactFact]] = {
@@ -161,6 +175,7 @@ _TYPES: dict[str, type[ContactFact]] = {
         StudioStepEvent,
         CallStatusReport,
         ContactTimedOut,
+        SettleGraceElapsed,
     )
 }
 

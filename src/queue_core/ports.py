@@ -254,6 +254,22 @@ class ActiveCallRegistry(Protocol):
         """Every recorded, unsettled attempt of the execution (for the timeout reaper)."""
         ...
 
+    async def start_grace(self, ref: ContactRef, due_at: float) -> None:
+        """Start the contact's settle grace (ADR 0011), due at `due_at` (unix seconds).
+        Idempotent: a grace already started keeps its first due time. Shared by every
+        instance, so that any of them ends it, after a crash or a takeover too."""
+        ...
+
+    async def graces_due(self, now: float, limit: int) -> list[ContactRef]:
+        """At most `limit` contacts, of every execution, whose grace is due at `now`
+        (unix seconds), earliest first. They stay listed until `end_graces`: a caller that
+        dies before ending them leaves them for the next one."""
+        ...
+
+    async def end_graces(self, refs: Sequence[ContactRef]) -> None:
+        """Forget the graces of `refs` (done, or their contacts already settled)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AssemblySnapshot:

@@ -53,6 +53,7 @@ class BudgetSettings:
     account_cps: float = 1.0
     cps_share: float = 0.9
     contact_timeout_s: float = 7200.0
+    settle_grace_s: float = 30.0
     lease_ttl_s: float = 10.0
     studio_executions_per_s: float = STUDIO_EXECUTIONS_PER_SECOND
 
@@ -103,7 +104,13 @@ class QueueSupervisor:
         # contact of it can reach the contact timeout before then.
         self._reap_at: dict[str, float] = {}
         self.tracker = ContactTracker(
-            ports.calls, assembly, ports.cache, ports.clock, self.wake, self._is_our_flow
+            ports.calls,
+            assembly,
+            ports.cache,
+            ports.clock,
+            self.wake,
+            self._is_our_flow,
+            settle_grace_s=budget_settings.settle_grace_s,
         )
         self.commands = ControlCommandHandler(
             control, executions, ports.states, ports.events, ports.calls, ports.clock, self._changed
@@ -371,9 +378,13 @@ class QueueSupervisor:
                 log.warning("leases: store unavailable %s: %s", what, exc)
             await self.ports.clock.sleep(interval_s)
 
-    async def run_reaper(self, stop: asyncio.Event, interval_s: float = 5.0) -> None:
+    async def run_reaper(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        """Every `interval_s`: settle the contacts whose settle grace is due (of any
+        execution: whoever received their end may be gone), then those of this instance's
+        executions that reached the contact timeout."""
         while not stop.is_set():
             try:
+                await self.tracker.settle_graces()
                 await self.reap_timeouts()
             except StoreUnavailable as exc:
                 log.warning("reaper: store unavailable: %s", exc)

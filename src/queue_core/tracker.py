@@ -24,6 +24,7 @@ from queue_core.facts import (
     CallStatusReport,
     ContactFact,
     ContactTimedOut,
+    SettleGraceElapsed,
     StudioExecutionEvent,
     StudioStepEvent,
     VoiceCallEvent,
@@ -66,6 +67,7 @@ class ContactTracker:
         *,
         remember_s: float = 60.0,
         remember_at_most: int = 10_000,
+        settle_grace_s: float = 30.0,
     ) -> None:
         """`is_our_flow` tells a Studio flow of ours: only its events are parked while their
         execution's launch is not recorded yet (other flows on the account are ignored).
@@ -76,7 +78,10 @@ class ContactTracker:
         contact is only trusted while it has a recorded launch: an index names one contact
         from its reservation until after it settles, so a contact still in flight is still the
         index's. When the store has no launch for it, its facts are
-        correlated again through the indexes."""
+        correlated again through the indexes.
+
+        `settle_grace_s`: how long after Studio's `execution.ended` arrives a contact whose
+        facts are not final settles with what they tell (ADR 0011)."""
         self.is_our_flow = is_our_flow
         self._calls = calls
         self._assembly = assembly
@@ -84,6 +89,7 @@ class ContactTracker:
         self._clock = clock
         self._on_settled = on_settled
         self._known = IndexMemory(remember_s, remember_at_most)
+        self._settle_grace_s = settle_grace_s
 
     async def record(self, facts: Iterable[ContactFact]) -> TrackResult:
         """Correlate, store and fold facts; settle every contact they make final.
@@ -263,17 +269,40 @@ class ContactTracker:
 
     def _folded(self, snapshot: AssemblySnapshot) -> Awaitable[Disposition | None] | None:
         """What the contact's facts call for, not started yet: its settling when they are
-        final, its answered mark the first time they show a person answered, else None."""
+        final; else its answered mark the first time they show a person answered, and its
+        settle grace while the flow has ended but the facts are not final; else None."""
         attempt, facts = snapshot.attempt, snapshot.facts
         disposition = DispositionAssembler.assemble(attempt, facts)
         if disposition is not None:
             return self._settle(attempt, disposition)
-        if not snapshot.answered and DispositionAssembler.answered_by_person(facts):
-            return self._mark_answered(attempt)
+        answered = not snapshot.answered and DispositionAssembler.answered_by_person(facts)
+        grace = DispositionAssembler.awaits_grace(attempt, facts)
+        if answered or grace:
+            return self._mark(attempt, answered=answered, grace=grace)
         return None
 
-    async def _mark_answered(self, attempt: ContactAttempt) -> None:
-        await self._calls.mark_answered(attempt.ref, attempt.execution_sid)
+    async def _mark(self, attempt: ContactAttempt, *, answered: bool, grace: bool) -> None:
+        if answered:
+            await self._calls.mark_answered(attempt.ref, attempt.execution_sid)
+        if grace:
+            # The first start wins: the grace runs from the first fold that saw the end.
+            due_at = self._clock.now() + self._settle_grace_s
+            await self._calls.start_grace(attempt.ref, due_at)
+
+    async def settle_graces(self, limit: int = 1000) -> int:
+        """Add the grace fact to every contact, of any execution, whose settle grace is due,
+        and settle those it makes final; returns how many settled. Contacts settled meanwhile
+        change nothing (their facts are gone). Any instance may do it: the grace fact is
+        deduplicated and settling is exactly once."""
+        now = self._clock.now()
+        due = await self._calls.graces_due(now, limit)
+        if not due:
+            return 0
+        elapsed: list[ContactFact] = [SettleGraceElapsed(at=now)]
+        snapshots = await self._assembly.add_many([(ref, elapsed) for ref in due])
+        folded = await asyncio.gather(*(self._fold(s) for s in snapshots if s is not None))
+        await self._calls.end_graces(due)
+        return sum(1 for disposition in folded if disposition is not None)
 
     async def _settle(
         self, attempt: ContactAttempt, disposition: Disposition

@@ -76,6 +76,7 @@ class InMemoryBackend:
     claim_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     leases: dict[str, _Lease] = field(default_factory=dict)
     lease_seq: dict[str, int] = field(default_factory=dict)
+    graces: dict[ContactRef, float] = field(default_factory=dict)
 
     def push_records(
         self, execution_id: str, records: Sequence[Mapping[str, object] | str]
@@ -271,6 +272,21 @@ class FakeActiveCallRegistry:
     async def in_flight(self, campaign_execution_id: str) -> list[ContactAttempt]:
         claims = self.backend.claims.get(campaign_execution_id, {})
         return [c.attempt for c in claims.values() if c.attempt is not None]
+
+    async def start_grace(self, ref: ContactRef, due_at: float) -> None:
+        self.backend.graces.setdefault(ref, due_at)
+
+    async def graces_due(self, now: float, limit: int) -> list[ContactRef]:
+        due = sorted(
+            (at, ref.campaign_execution_id, ref.claim_id, ref)
+            for ref, at in self.backend.graces.items()
+            if at <= now
+        )
+        return [ref for *_, ref in due[:limit]]
+
+    async def end_graces(self, refs: Sequence[ContactRef]) -> None:
+        for ref in refs:
+            self.backend.graces.pop(ref, None)
 
 
 def _lease_ttl(ttl_s: float) -> float:

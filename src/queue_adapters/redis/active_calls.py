@@ -183,3 +183,18 @@ class RedisActiveCallRegistry:
             stored = await self._client.hvals(k.attempts)
         attempts = [ContactAttempt.from_json(text(value)) for value in stored]
         return sorted(attempts, key=lambda a: int(a.ref.claim_id))
+
+    async def start_grace(self, ref: ContactRef, due_at: float) -> None:
+        with unavailable():
+            await self._client.zadd(self._keys.graces, {encode_ref(ref): due_at}, nx=True)
+
+    async def graces_due(self, now: float, limit: int) -> list[ContactRef]:
+        with unavailable():
+            due = await self._client.zrangebyscore(self._keys.graces, "-inf", now, 0, limit)
+        refs = [decode_ref(member) for member in due if isinstance(member, str | bytes)]
+        return [ref for ref in refs if ref is not None]
+
+    async def end_graces(self, refs: Sequence[ContactRef]) -> None:
+        if refs:
+            with unavailable():
+                await self._client.zrem(self._keys.graces, *map(encode_ref, refs))

@@ -38,6 +38,8 @@ both indexes, no outbox entry) and a webhook batch (its index keys + the assembl
 contacts they name, whose keys that script makes from `RedisKeys.around_execution_id`).
 
     queue:executions              SET     execution ids with a stored state
+    queue:graces                  ZSET    contacts in their settle grace: member ContactRef JSON,
+                                          score = when the grace is due (unix s; ADR 0011)
     queue:pair:<to>:<from>        STRING  ContactRef JSON holding the (To, From) pair (TTL)
     queue:sid:{<FN...>}           STRING  ContactRef JSON of a Studio execution (TTL)
     queue:parked:{<FN...>}        HASH    fact key -> encoded fact: Studio events and flow reports
@@ -160,6 +162,10 @@ class RedisKeys:
     @property
     def executions(self) -> str:
         return f"{self.prefix}executions"
+
+    @property
+    def graces(self) -> str:
+        return f"{self.prefix}graces"
 
     @property
     def launch_window(self) -> str:

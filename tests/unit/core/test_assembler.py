@@ -22,6 +22,7 @@ from queue_core.facts import (
     CallStatusReport,
     ContactFact,
     ContactTimedOut,
+    SettleGraceElapsed,
     StudioExecutionEvent,
     StudioStepEvent,
     VoiceCallEvent,
@@ -227,14 +228,21 @@ def contacts(draw: st.DrawFn, voice_mode: bool) -> Contact:
             tuple(calls),
         )
     facts += calls
-    if completed is None:
+    if completed is None or status is S.FAILED:
+        # The flow's report of a failure decides with the end: it carries the error and the
+        # call SID, and a voice event of the failure adds nothing (ADR 0011).
         result = expected(
-            status, max(T0, ended.at or T0), error_code=error_code, error_message=error_message
+            status,
+            max(T0, ended.at or T0),
+            call_sid=CALL if dialled else "",
+            error_code=error_code,
+            error_message=error_message,
         )
         way = frozenset({ended.key, flow_report.key})
+        terminal |= {completed.key} if completed is not None else set()
         return Contact(attempt, tuple(facts), status, (way,), frozenset(terminal), result)
     terminal.add(completed.key)
-    needed = {ended.key, completed.key} | ({flow_report.key} if status is S.FAILED else set())
+    needed = {ended.key, completed.key}
     result = expected(
         status,
         max(T0, ended.at or T0, completed.at or T0),
@@ -447,22 +455,24 @@ def test_a_report_not_needed_for_the_outcome_adds_nothing() -> None:
     assert assemble(attempt, [*facts, report("busy", END, CALL, "31486", "Busy")]) == busy
 
 
-def test_a_failed_call_waits_for_the_flow_report_and_takes_its_error() -> None:
+def test_a_failed_call_settles_on_the_flow_report_and_takes_its_error() -> None:
     attempt = make_attempt(True)
     facts: list[ContactFact] = [
         voice("EZdone", "completed", "failed", END, 3, sip_response_code="404"),
         studio("EZend", True, END - 1),
     ]
     assert assemble(attempt, facts) is None
-    facts.append(report("failed", END - 2, CALL, "32009", "Call failed"))
-    assert assemble(attempt, facts) == expected(
-        S.FAILED,
-        END,
-        call_sid=CALL,
-        sip_response_code="404",
-        error_code="32009",
-        error_message="Call failed",
+    # Without the report, the grace gives what the voice event tells, with no error.
+    assert assemble(attempt, [*facts, SettleGraceElapsed(END + 30)]) == expected(
+        S.FAILED, END, call_sid=CALL, sip_response_code="404"
     )
+    flow_report = report("failed", END - 2, CALL, "32009", "Call failed")
+    told = expected(
+        S.FAILED, END - 1, call_sid=CALL, error_code="32009", error_message="Call failed"
+    )
+    assert assemble(attempt, [*facts, flow_report]) == told
+    # The report and the end decide alone: a voice event of the failure adds nothing.
+    assert assemble(attempt, [facts[1], flow_report]) == told
 
 
 @pytest.mark.parametrize("voice_mode", [True, False])
@@ -617,11 +627,11 @@ def test_facts_of_other_executions_records_pairs_and_calls_are_ignored() -> None
     stale = voice("EZold", "completed", "completed", END, 9, call_sid="CA" + "e" * 32)
     facts: list[ContactFact] = [
         stale,
-        report("failed", END, CALL, "32009", "x"),
+        report("busy", END, CALL),
         studio("EZend", True, END),
     ]
     assert assemble(attempt, facts) is None
-    ours = voice("EZdone", "completed", "failed", END, 3)
+    ours = voice("EZdone", "completed", "busy", END, 3)
     assert final(attempt, [*facts, ours]).call_sid == CALL
 
 
