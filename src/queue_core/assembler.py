@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord
 from queue_core.disposition import Disposition, DispositionStatus
@@ -165,14 +165,21 @@ def _terminal_voice(admitted: _Admitted) -> VoiceCallEvent | None:
 
 
 def _report_outcome(report: CallStatusReport, answered_counts: bool) -> str:
-    """The status a report tells, or "": its terminal CallStatus; `failed` when it names no
-    call (none was created); `completed` for an answered call when `answered_counts`."""
+    """The status a report tells, or "": its terminal CallStatus; `failed` when it says no
+    call was created; `completed` for an answered call when `answered_counts`."""
     status = normalize_call_status(report.call_status)
     if status in _TERMINAL:
         return status
-    if not report.call_sid:
+    if _says_no_call(report):
         return "failed"
     return "completed" if answered_counts and status in _ANSWERED else ""
+
+
+def _says_no_call(report: CallStatusReport) -> bool:
+    """A report naming no call and telling no call status: the call widget failed before a
+    call existed. (A report that tells a status without the call SID just left it out.)"""
+    status = normalize_call_status(report.call_status)
+    return not report.call_sid and status not in _TERMINAL | _ANSWERED
 
 
 def _first_report(admitted: _Admitted) -> CallStatusReport | None:
@@ -234,9 +241,12 @@ def _studio_only(admitted: _Admitted) -> _Outcome | None:
     report, which carries the error. Otherwise the report's error and the step's AnsweredBy are
     left out, so that either fact alone gives the same disposition."""
     report = _deciding_report(admitted, answered_counts=True)
-    if report is not None:
-        outcome = _from_report(report, answered_counts=True)
-        return outcome if outcome.status == "failed" else _Outcome(outcome.status, outcome.call_sid)
+    outcome = None if report is None else _from_report(report, answered_counts=True)
+    if outcome is not None and outcome.status == "failed":
+        return outcome
+    if outcome is not None and outcome.call_sid:
+        return _Outcome(outcome.status, outcome.call_sid)
+    # A report that left the call SID out waits for the step that names it, or the grace.
     for step in admitted.steps:
         told = _from_step(step, answered_counts=True)
         if told is not None and told.status != "failed":
@@ -256,7 +266,7 @@ def _no_call_or_failed(admitted: _Admitted) -> CallStatusReport | None:
         (
             report
             for report in admitted.reports
-            if not report.call_sid or normalize_call_status(report.call_status) == "failed"
+            if _says_no_call(report) or normalize_call_status(report.call_status) == "failed"
         ),
         None,
     )
@@ -308,7 +318,10 @@ def _best_known(
         return _from_voice(event, _first_report(admitted)), _ended_at(attempt, event, ended)
     report = _deciding_report(admitted, answered_counts)
     if report is not None:
-        return _from_report(report, answered_counts), _ended_at(attempt, report, ended)
+        outcome = _from_report(report, answered_counts)
+        if not outcome.call_sid and not _says_no_call(report):
+            outcome = replace(outcome, call_sid=_unknown(admitted).call_sid)
+        return outcome, _ended_at(attempt, report, ended)
     for step in admitted.steps:
         outcome = _from_step(step, answered_counts)
         if outcome is not None:

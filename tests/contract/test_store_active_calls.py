@@ -198,3 +198,24 @@ async def test_holders_no_longer_names_a_released_contact(world: World) -> None:
 
     pair = (launched.to, launched.from_)
     assert await world.calls.holders([pair], [launched.execution_sid]) == ([None], [None])
+
+
+async def test_a_settle_grace_is_due_once_its_time_comes_and_keeps_its_first_due_time(
+    world: World,
+) -> None:
+    first, second = await claim_refs(world, 2)
+    other = ContactRef("ce-other", "7")
+    await world.calls.start_grace(first, NOW + 30)
+    await world.calls.start_grace(first, NOW + 60)  # a second start keeps the first due time
+    await world.calls.start_grace(other, NOW + 10)
+    await world.calls.start_grace(second, NOW + 40)
+
+    assert await world.calls.graces_due(NOW, 10) == []
+    assert await world.calls.graces_due(NOW + 30, 10) == [other, first]
+    assert await world.calls.graces_due(NOW + 45, 1) == [other]
+
+    await world.calls.end_graces([other, first])
+    assert await world.calls.graces_due(NOW + 45, 10) == [second]
+    await world.calls.end_graces([])
+    await world.calls.end_graces([second, second])
+    assert await world.calls.graces_due(NOW + 1000, 10) == []
