@@ -138,19 +138,21 @@ def _of_our_call(
     - one dated before the launch (less `VOICE_CLOCK_ALLOWANCE_S`) is an earlier call's;
     - the call SID a report or the call widget's step names (both matched by the execution
       SID, so they are this attempt's) binds the contact: other calls' events are dropped;
-    - with no such name, the call that started last (its earliest event) is ours: an earlier
-      call to the pair started before this launch, ours after it."""
+    - with no such name, a call initiated since the launch is ours (an earlier call to the
+      pair was initiated before it), else the call whose earliest event is the latest."""
     earliest = attempt.launched_at - VOICE_CLOCK_ALLOWANCE_S
     voice = [event for event in voice if event.at is None or event.at >= earliest]
     named = [report.call_sid for report in reports if report.call_sid]
     named += [str(step.context.get("CallSid", "")) for step in steps]
     bound = next(filter(None, named), "")
     if not bound:
-        started: dict[str, float] = {}
+        started: dict[str, tuple[bool, float, str]] = {}
         for event in voice:
             at = -math.inf if event.at is None else event.at
-            started[event.call_sid] = min(started.get(event.call_sid, math.inf), at)
-        bound = max(started, key=lambda sid: (started[sid], sid), default="")
+            initiated, first, _ = started.get(event.call_sid, (False, math.inf, ""))
+            initiated = initiated or event.kind is VoiceEventKind.INITIATED
+            started[event.call_sid] = (initiated, min(first, at), event.call_sid)
+        bound = max(started.values(), default=(False, 0.0, ""))[2]
     return [event for event in voice if event.call_sid == bound]
 
 
@@ -323,9 +325,9 @@ def _best_known(
             outcome = replace(outcome, call_sid=_unknown(admitted).call_sid)
         return outcome, _ended_at(attempt, report, ended)
     for step in admitted.steps:
-        outcome = _from_step(step, answered_counts)
-        if outcome is not None:
-            return outcome, _ended_at(attempt, step, ended)
+        told = _from_step(step, answered_counts)
+        if told is not None:
+            return told, _ended_at(attempt, step, ended)
     return None
 
 

@@ -41,6 +41,7 @@ def stats(state: EmulatorState) -> dict[str, Any]:
             "created_wall": e.created_wall,
             "created_at": iso_millis(e.created_wall),
             "call_at_monotonic": e.call_at_monotonic,
+            "updated_wall": e.updated_wall,
         }
         for e in state.executions.values()
     ]

@@ -719,3 +719,29 @@ def test_launch_failed_disposition() -> None:
 )
 def test_normalize_call_status(text: str, status: str) -> None:
     assert normalize_call_status(text) == status
+
+
+def test_voice_events_dated_before_the_launch_are_an_earlier_calls() -> None:
+    attempt = make_attempt(True)
+    week_old = voice("EZold", "completed", "busy", T0 - 7 * 86400, 9, call_sid="CA" + "e" * 32)
+    ours = voice("EZdone", "completed", "completed", END, 3, duration_s=40)
+    facts: list[ContactFact] = [week_old, studio("EZend", True, END)]
+    assert assemble(attempt, facts) is None
+    assert final(attempt, [*facts, ours]).status is S.COMPLETED
+    assert final(attempt, [*facts, ours]).call_sid == CALL
+
+
+def test_with_no_call_named_the_call_initiated_since_the_launch_is_ours() -> None:
+    attempt = make_attempt(True)
+    other = "CA" + "e" * 32
+    # An earlier call that outlived its contact ends during ours, with a later event than any
+    # of ours: the call initiated since the launch still decides.
+    facts: list[ContactFact] = [
+        voice("EZinit", "initiated", "initiated", T0 + 1, 0),
+        voice("EZold", "completed", "busy", END - 1, 9, call_sid=other),
+        voice("EZdone", "completed", "no-answer", END - 2, 3),
+        studio("EZend", True, END),
+    ]
+    assert final(attempt, facts).status is S.NO_ANSWER
+    # With ours unseen but for its terminal event, the call whose first event is latest wins.
+    assert final(attempt, facts[1:]).status is S.BUSY
