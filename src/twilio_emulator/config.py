@@ -1,9 +1,37 @@
-"""The emulator's settings: credentials, rate limits, faults, call playout and event delivery.
+"""The emulator's settings: credentials, rate limits, faults, call playout, sources, delivery.
 
 Durations of the simulated calls are in simulated seconds and run `time_scale` times as fast
 as they read (real delay = simulated delay x `time_scale`). Rate limits, answer delays and
 event delivery timings are in real seconds. Every field except the identity ones can be
 changed while the emulator runs (`POST /_emulator/config`).
+
+Sources: which ones report each call. A call is reported by Event Streams voice events, by
+Studio's events and by the flow's post to `callstatus_url`. Twilio's documents do not say
+whether voice events reach a sink for a call placed by Studio's Make Outgoing Call widget
+(they need a status callback on the call's request, and Studio's is not documented), so every
+plausible answer is a setting:
+
+- `voice_events_on`: the calls whose voice events (`call.*`, `amd.detected`) are published:
+  `all`; `not_failed` (none at all for a call whose status is `failed`); `answered` (only for
+  calls that were answered); `none` (Studio's events and the post only). Default `all`.
+- `voice_completed_event`: off, no call's `call.completed` is published (its other voice
+  events are, per `voice_events_on`): the terminal event lost. Default on.
+- `step_events`: the call widget's `step.ended`. Default on.
+- `callstatus_on`: the calls the flow posts for: `all`, `failed` or `none`. Default `all`: the
+  flow played here has a Make HTTP Request widget on every transition of its call widget, and
+  the service description gives failed calls as what the post is for (the call SID no voice
+  event brings), not as the only calls it is made for; `failed` plays the narrower reading.
+- `callstatus_call_sid`: the post's `call_sid`: `sent` (the widget's `CallSid`), `empty` (the
+  field sent empty, as Studio renders a variable it lacks) or `omitted` (a flow without that
+  field). Default `sent`.
+- `callstatus_duplicate_probability`: a post answered 2xx is made once more at this
+  probability (a retry whose first answer was lost). Default 0.
+- Duplicates and reordering of every event: `duplicate_probability`, `shuffle_within_batch`,
+  `delivery_jitter_s` (see `twilio_emulator.delivery`).
+
+One more key is taken where settings are changed (`updated_config`, the command line's
+`--settings`, `POST /_emulator/config`), and is not a setting itself: `voice_events`, the
+older switch (true is `all`, false is `none`).
 """
 
 from __future__ import annotations
@@ -33,6 +61,8 @@ OUTCOMES = ("human", "machine", "busy", "no-answer", "failed", "canceled")
 CpsMode = Literal["reject", "queue"]
 DropMode = Literal["close", "500"]
 CallstatusOn = Literal["all", "failed", "none"]
+CallstatusCallSid = Literal["sent", "empty", "omitted"]
+VoiceEventsOn = Literal["all", "not_failed", "answered", "none"]
 FaultScope = Literal["create", "all"]
 
 # Identity and wiring: changing them at run time would strand clients or break reproducibility.
@@ -85,10 +115,15 @@ class EmulatorConfig:
     talk_machine_s: tuple[float, float] = (8.0, 40.0)
     amd: bool = True
     amd_detect_s: tuple[float, float] = (1.5, 4.0)
-    voice_events: bool = True
-    step_events: bool = True
     call_widget: str = "call_user"
+
+    # Which sources report each call (see the module docstring).
+    voice_events_on: VoiceEventsOn = "all"
+    voice_completed_event: bool = True
+    step_events: bool = True
     callstatus_on: CallstatusOn = "all"
+    callstatus_call_sid: CallstatusCallSid = "sent"
+    callstatus_duplicate_probability: float = 0.0
     callstatus_max_attempts: int = 3
 
     # Event Streams delivery.
@@ -117,6 +152,14 @@ class EmulatorConfig:
         return n, n / self.account_cps
 
 
+_PROBABILITIES = (
+    "error_5xx_probability",
+    "drop_after_create_probability",
+    "duplicate_probability",
+    "callstatus_duplicate_probability",
+)
+
+
 def _problems(c: EmulatorConfig) -> list[str]:
     problems: list[str] = []
     if not (c.account_sid.startswith("AC") and len(c.account_sid) == 34):
@@ -131,9 +174,13 @@ def _problems(c: EmulatorConfig) -> list[str]:
         problems.append("drop_mode is close or 500")
     if c.callstatus_on not in ("all", "failed", "none"):
         problems.append("callstatus_on is all, failed or none")
+    if c.callstatus_call_sid not in ("sent", "empty", "omitted"):
+        problems.append("callstatus_call_sid is sent, empty or omitted")
+    if c.voice_events_on not in ("all", "not_failed", "answered", "none"):
+        problems.append("voice_events_on is all, not_failed, answered or none")
     if c.fault_scope not in ("create", "all"):
         problems.append("fault_scope is create or all")
-    for name in ("error_5xx_probability", "drop_after_create_probability", "duplicate_probability"):
+    for name in _PROBABILITIES:
         if not 0.0 <= getattr(c, name) <= 1.0:
             problems.append(f"{name} must be within [0, 1]")
     if not 500 <= c.error_5xx_status <= 599:
@@ -155,7 +202,11 @@ def _problems(c: EmulatorConfig) -> list[str]:
 
 
 def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> EmulatorConfig:
-    """`config` with `changes` applied; raises `ValueError` for unknown, fixed or invalid ones."""
+    """`config` with `changes` applied; raises `ValueError` for unknown, fixed or invalid ones.
+
+    `changes` may also hold `voice_events` (the older switch); see the module docstring.
+    """
+    changes = _expanded(changes)
     names = {f.name for f in dataclasses.fields(EmulatorConfig)}
     unknown = sorted(set(changes) - names)
     if unknown:
@@ -169,6 +220,21 @@ def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> Emulat
         return dataclasses.replace(config, **normalised)
     except TypeError as exc:
         raise ValueError(str(exc)) from exc
+
+
+def _expanded(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` with `voice_events` replaced by the setting it stands for."""
+    rest = dict(changes)
+    out: dict[str, Any] = {}
+    if "voice_events" in rest:
+        switch = rest.pop("voice_events")
+        if not isinstance(switch, bool):
+            raise ValueError(f"voice_events: {switch!r} is not a valid value")
+        if "voice_events_on" in rest:
+            raise ValueError("voice_events and voice_events_on: give one of them")
+        out["voice_events_on"] = "all" if switch else "none"
+    out.update(rest)
+    return out
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:

@@ -24,6 +24,10 @@ from twilio_emulator.config import updated_config
         {"account_cps": 0},
         {"account_cps": "fast"},
         {"voice_events": "yes"},
+        {"voice_events": False, "voice_events_on": "all"},
+        {"voice_events_on": "failed"},
+        {"callstatus_call_sid": "missing"},
+        {"callstatus_duplicate_probability": 2},
         {"cps_mode": "drop"},
         {"ring_s": [5, 1]},
         {"outcome_weights": {"voicemail": 1.0}},
@@ -82,7 +86,7 @@ def test_command_line_options_become_settings() -> None:
         ]
     )
     assert args.port == 9000
-    assert (config.account_cps, config.cps_mode, config.voice_events) == (5.0, "queue", False)
+    assert (config.account_cps, config.cps_mode, config.voice_events_on) == (5.0, "queue", "none")
     assert config.api_keys == {"SK" + "2" * 32: "secret"}
     assert config.ring_s == (1.0, 2.0)
     assert config.seed == 7

@@ -1,0 +1,160 @@
+"""Which sources report a failed, a busy and an answered call, per setting."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.emulator.conftest import FAST, Receiver, create_execution, phone, subscribe
+from twilio_emulator import Execution, running_emulator
+from twilio_emulator.cloudevents import STUDIO_ENDED, STUDIO_STARTED, STUDIO_STEP_ENDED
+from twilio_emulator.cloudevents import VOICE_PREFIX as VOICE
+from twilio_emulator.config import updated_config
+
+CALLS = ("failed", "busy", "human")
+# Every voice event a call of each outcome has, by the suffix of its type.
+ALL_VOICE = {
+    "failed": {"call.initiated", "call.completed"},
+    "busy": {"call.initiated", "call.ringing", "call.completed"},
+    "human": {"call.initiated", "call.ringing", "call.answered", "amd.detected", "call.completed"},
+}
+VOICE_CALLS = {
+    "all": {"failed", "busy", "human"},
+    "not_failed": {"busy", "human"},
+    "answered": {"human"},
+    "none": set(),
+}
+POSTED_CALLS = {"all": {"failed", "busy", "human"}, "failed": {"failed"}, "none": set()}
+
+
+@asynccontextmanager
+async def _played(
+    receiver: Receiver, settings: Mapping[str, object], calls: tuple[str, ...] = CALLS
+) -> AsyncIterator[dict[str, Execution]]:
+    """One call of each outcome of `calls`, played to the end under `settings`; by outcome."""
+    async with running_emulator(updated_config(FAST, settings)) as emulator:
+        auth = (emulator.account_sid, emulator.auth_token)
+        async with httpx.AsyncClient(base_url=emulator.base_url, auth=auth) as client:
+            await subscribe(client, receiver.events_url)
+            for n, outcome in enumerate(calls):
+                weights = {"outcome_weights": {outcome: 1.0}}
+                answer = await client.post("/_emulator/config", content=json.dumps(weights))
+                assert answer.status_code == 200, answer.text
+                await _launch(client, receiver, n)
+            await emulator.wait_idle()
+        assert emulator.violations() == []
+        yield {e.outcome: e for e in emulator.executions()}
+
+
+async def _launch(client: httpx.AsyncClient, receiver: Receiver, n: int) -> None:
+    parameters = {
+        "campaign_execution_id": "ce-1",
+        "record_id": f"r-{n}",
+        "callstatus_url": receiver.callstatus_url,
+        "callstatus_token": f"token-{n}",
+        "attributes": {},
+    }
+    answer = await create_execution(client, phone(n), parameters)
+    assert answer.status_code == 201, answer.text
+
+
+def _concerns(event: Mapping[str, Any], execution: Execution) -> bool:
+    data = event["data"]
+    if str(event["type"]).startswith(VOICE):
+        return bool(data["request"]["parameters"]["To"] == execution.to)
+    return bool(data["execution_sid"] == execution.sid)
+
+
+def _voice(receiver: Receiver, execution: Execution) -> set[str]:
+    return {
+        str(event["type"]).removeprefix(VOICE)
+        for event in receiver.all_events()
+        if str(event["type"]).startswith(VOICE) and _concerns(event, execution)
+    }
+
+
+def _studio(receiver: Receiver, execution: Execution) -> Counter[str]:
+    return Counter(
+        str(event["type"])
+        for event in receiver.all_events()
+        if not str(event["type"]).startswith(VOICE) and _concerns(event, execution)
+    )
+
+
+def _posts(receiver: Receiver, execution: Execution) -> list[dict[str, str]]:
+    forms = [post.form() for post in receiver.callstatus]
+    return [form for form in forms if form["execution_sid"] == execution.sid]
+
+
+@pytest.mark.parametrize("completed_event", [True, False])
+@pytest.mark.parametrize("rule", sorted(VOICE_CALLS))
+async def test_voice_events_reach_the_sink_for_the_calls_the_rule_names(
+    receiver: Receiver, rule: str, completed_event: bool
+) -> None:
+    settings = {"voice_events_on": rule, "voice_completed_event": completed_event}
+    async with _played(receiver, settings) as calls:
+        for outcome, execution in calls.items():
+            expected = ALL_VOICE[outcome] if outcome in VOICE_CALLS[rule] else set()
+            if not completed_event:
+                expected = expected - {"call.completed"}
+            assert _voice(receiver, execution) == expected, outcome
+            studio = {STUDIO_STARTED: 1, STUDIO_STEP_ENDED: 1, STUDIO_ENDED: 1}
+            assert _studio(receiver, execution) == studio, outcome
+            assert len(_posts(receiver, execution)) == 1, outcome
+
+
+@pytest.mark.parametrize("rule", sorted(POSTED_CALLS))
+async def test_the_flow_posts_for_the_calls_the_rule_names(receiver: Receiver, rule: str) -> None:
+    async with _played(receiver, {"callstatus_on": rule}) as calls:
+        for outcome, execution in calls.items():
+            posts = _posts(receiver, execution)
+            if outcome not in POSTED_CALLS[rule]:
+                assert posts == [], outcome
+                continue
+            [post] = posts
+            assert post["call_status"] == ("completed" if outcome == "human" else outcome)
+            assert post["call_sid"] == execution.call_sid
+            assert post["error_code"] == ("13224" if outcome == "failed" else "")
+
+
+@pytest.mark.parametrize("call_sid", ["sent", "empty", "omitted"])
+async def test_the_post_carries_the_call_sid_as_set(receiver: Receiver, call_sid: str) -> None:
+    async with _played(receiver, {"callstatus_call_sid": call_sid}, ("failed",)) as calls:
+        [post] = _posts(receiver, calls["failed"])
+        expected = {"sent": calls["failed"].call_sid, "empty": "", "omitted": None}[call_sid]
+        assert post.get("call_sid") == expected
+        assert call_sid != "sent" or str(expected).startswith("CA")
+    [delivery] = receiver.callstatus
+    signature = delivery.headers["x-twilio-signature"]
+    assert RequestValidator(FAST.auth_token).validate(delivery.url, delivery.form(), signature)
+
+
+async def test_step_events_can_be_left_out(receiver: Receiver) -> None:
+    async with _played(receiver, {"step_events": False}) as calls:
+        for outcome, execution in calls.items():
+            assert _studio(receiver, execution) == {STUDIO_STARTED: 1, STUDIO_ENDED: 1}, outcome
+            assert _voice(receiver, execution) == ALL_VOICE[outcome]
+
+
+async def test_posts_and_events_can_be_repeated_under_any_rule(receiver: Receiver) -> None:
+    settings = {
+        "voice_events_on": "not_failed",
+        "callstatus_duplicate_probability": 1.0,
+        "duplicate_probability": 1.0,
+        "shuffle_within_batch": True,
+        "batch_window_s": 0.2,
+    }
+    async with _played(receiver, settings) as calls:
+        for outcome, execution in calls.items():
+            first, second = _posts(receiver, execution)
+            assert first == second, outcome
+        assert _voice(receiver, calls["failed"]) == set()
+    ids = Counter(event["id"] for event in receiver.all_events())
+    assert set(ids.values()) == {2}
