@@ -43,6 +43,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     p.add_argument("--voice-events", type=_bool, help="older switch: all or none")
     p.add_argument("--callstatus-on", choices=["all", "failed", "none"])
     p.add_argument("--callstatus-call-sid", choices=["sent", "empty", "omitted"])
+    p.add_argument("--voice-delay-s", type=float)
+    p.add_argument("--studio-started-delay-s", type=float)
     p.add_argument("--duplicate-probability", type=float)
     p.add_argument("--delivery-jitter-s", type=float)
     p.add_argument("--validate-openapi", type=_bool)

@@ -26,6 +26,10 @@ plausible answer is a setting:
   field). Default `sent`.
 - `callstatus_duplicate_probability`: a post answered 2xx is made once more at this
   probability (a retry whose first answer was lost). Default 0.
+- `voice_delay_s`, `studio_delay_s`, `studio_started_delay_s`: real seconds added to the
+  delivery of voice events, of every Studio event, and of `execution.started` on top of
+  `studio_delay_s`. Voice events then arrive after `execution.ended`, or the post before
+  `execution.started`. Default 0.
 - Duplicates and reordering of every event: `duplicate_probability`, `shuffle_within_batch`,
   `delivery_jitter_s` (see `twilio_emulator.delivery`).
 
@@ -117,7 +121,7 @@ class EmulatorConfig:
     amd_detect_s: tuple[float, float] = (1.5, 4.0)
     call_widget: str = "call_user"
 
-    # Which sources report each call (see the module docstring).
+    # Which sources report each call, and how late (see the module docstring).
     voice_events_on: VoiceEventsOn = "all"
     voice_completed_event: bool = True
     step_events: bool = True
@@ -125,6 +129,9 @@ class EmulatorConfig:
     callstatus_call_sid: CallstatusCallSid = "sent"
     callstatus_duplicate_probability: float = 0.0
     callstatus_max_attempts: int = 3
+    voice_delay_s: float = 0.0
+    studio_delay_s: float = 0.0
+    studio_started_delay_s: float = 0.0
 
     # Event Streams delivery.
     batch_window_s: float = 0.02
@@ -158,6 +165,7 @@ _PROBABILITIES = (
     "duplicate_probability",
     "callstatus_duplicate_probability",
 )
+_DELAYS = ("delivery_delay_s", "voice_delay_s", "studio_delay_s", "studio_started_delay_s")
 
 
 def _problems(c: EmulatorConfig) -> list[str]:
@@ -183,6 +191,9 @@ def _problems(c: EmulatorConfig) -> list[str]:
     for name in _PROBABILITIES:
         if not 0.0 <= getattr(c, name) <= 1.0:
             problems.append(f"{name} must be within [0, 1]")
+    for name in _DELAYS:
+        if getattr(c, name) < 0:
+            problems.append(f"{name} must not be negative")
     if not 500 <= c.error_5xx_status <= 599:
         problems.append("error_5xx_status must be a 5xx status")
     if c.time_scale <= 0:

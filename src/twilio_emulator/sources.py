@@ -1,4 +1,4 @@
-"""Which sources report a call: the settings' rules, one function each.
+"""Which sources report a call, and how late: the settings' rules, one function each.
 
 A call of the flow can be reported by three sources: Event Streams voice status-callback
 events, Studio's own events (`execution.started`, `step.ended`, `execution.ended`), and the
@@ -9,12 +9,13 @@ settings and their defaults are described in `twilio_emulator.config`.
 
 from __future__ import annotations
 
-from twilio_emulator.cloudevents import VOICE_PREFIX
+from twilio_emulator.cloudevents import STUDIO_STARTED, VOICE_PREFIX
 from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.playout import CallPlan
 
-__all__ = ["callstatus_wanted", "voice_event_wanted"]
+__all__ = ["callstatus_wanted", "source_delay_s", "voice_event_wanted"]
 
+_STUDIO_PREFIX = "com.twilio.studio."
 _COMPLETED = VOICE_PREFIX + "call.completed"
 
 
@@ -34,3 +35,13 @@ def callstatus_wanted(config: EmulatorConfig, plan: CallPlan) -> bool:
     """Whether the flow posts to `callstatus_url` for the call planned as `plan`."""
     rule = config.callstatus_on
     return rule == "all" or (rule == "failed" and plan.final_status == "failed")
+
+
+def source_delay_s(config: EmulatorConfig, event_type: str) -> float:
+    """Real seconds an event of `event_type` waits on top of `delivery_delay_s`."""
+    if event_type.startswith(VOICE_PREFIX):
+        return config.voice_delay_s
+    if event_type.startswith(_STUDIO_PREFIX):
+        started = config.studio_started_delay_s if event_type == STUDIO_STARTED else 0.0
+        return config.studio_delay_s + started
+    return 0.0

@@ -28,6 +28,7 @@ from twilio_emulator.config import updated_config
         {"voice_events_on": "failed"},
         {"callstatus_call_sid": "missing"},
         {"callstatus_duplicate_probability": 2},
+        {"voice_delay_s": -1},
         {"cps_mode": "drop"},
         {"ring_s": [5, 1]},
         {"outcome_weights": {"voicemail": 1.0}},

@@ -1,4 +1,4 @@
-"""Which sources report a failed, a busy and an answered call, per setting."""
+"""Which sources report a failed, a busy and an answered call, and how late, per setting."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.emulator.conftest import FAST, Receiver, create_execution, phone, subscribe
+from tests.emulator.conftest import FAST, Delivery, Receiver, create_execution, phone, subscribe
 from twilio_emulator import Execution, running_emulator
 from twilio_emulator.cloudevents import STUDIO_ENDED, STUDIO_STARTED, STUDIO_STEP_ENDED
 from twilio_emulator.cloudevents import VOICE_PREFIX as VOICE
@@ -93,6 +94,32 @@ def _posts(receiver: Receiver, execution: Execution) -> list[dict[str, str]]:
     return [form for form in forms if form["execution_sid"] == execution.sid]
 
 
+def _first(receiver: Receiver, execution: Execution, wanted: str) -> int:
+    """Index in arrival order of the first delivery with `wanted` (an event type or a post)."""
+    for index, delivery in enumerate(receiver.arrivals):
+        if wanted == "callstatus" and delivery in receiver.callstatus:
+            if delivery.form()["execution_sid"] == execution.sid:
+                return index
+        elif delivery in receiver.batches and _carries(delivery, execution, wanted):
+            return index
+    raise AssertionError(f"no {wanted} arrived for {execution.outcome}")
+
+
+def _carries(delivery: Delivery, execution: Execution, prefix: str) -> bool:
+    events = delivery.events()
+    return any(str(e["type"]).startswith(prefix) and _concerns(e, execution) for e in events)
+
+
+def _carries_type(delivery: Delivery, prefix: str) -> bool:
+    return any(str(e["type"]).startswith(prefix) for e in delivery.events())
+
+
+def _lateness(delivery: Delivery, prefix: str) -> list[float]:
+    """Seconds from the `time` of each event of type `prefix...` to the arrival of its batch."""
+    events = [e for e in delivery.events() if str(e["type"]).startswith(prefix)]
+    return [delivery.at - datetime.fromisoformat(str(e["time"])).timestamp() for e in events]
+
+
 @pytest.mark.parametrize("completed_event", [True, False])
 @pytest.mark.parametrize("rule", sorted(VOICE_CALLS))
 async def test_voice_events_reach_the_sink_for_the_calls_the_rule_names(
@@ -141,6 +168,32 @@ async def test_step_events_can_be_left_out(receiver: Receiver) -> None:
         for outcome, execution in calls.items():
             assert _studio(receiver, execution) == {STUDIO_STARTED: 1, STUDIO_ENDED: 1}, outcome
             assert _voice(receiver, execution) == ALL_VOICE[outcome]
+
+
+async def test_voice_events_can_arrive_after_execution_ended(receiver: Receiver) -> None:
+    settings = {"voice_delay_s": 0.3}
+    async with _played(receiver, settings) as calls:
+        for outcome, execution in calls.items():
+            ended = _first(receiver, execution, STUDIO_ENDED)
+            assert ended < _first(receiver, execution, VOICE), outcome
+    voice = [b for b in receiver.batches if _carries_type(b, VOICE)]
+    assert voice
+    assert all(min(_lateness(batch, VOICE)) >= 0.3 - 0.002 for batch in voice)
+
+
+@pytest.mark.parametrize("setting", ["studio_started_delay_s", "studio_delay_s"])
+async def test_the_post_can_arrive_before_execution_started(
+    receiver: Receiver, setting: str
+) -> None:
+    async with _played(receiver, {setting: 0.5}) as calls:
+        for outcome, execution in calls.items():
+            posted = _first(receiver, execution, "callstatus")
+            assert posted < _first(receiver, execution, STUDIO_STARTED), outcome
+            if setting == "studio_delay_s":
+                assert posted < _first(receiver, execution, STUDIO_STEP_ENDED), outcome
+    started = [b for b in receiver.batches if _carries_type(b, STUDIO_STARTED)]
+    assert started
+    assert all(min(_lateness(batch, STUDIO_STARTED)) >= 0.5 - 0.002 for batch in started)
 
 
 async def test_posts_and_events_can_be_repeated_under_any_rule(receiver: Receiver) -> None:
