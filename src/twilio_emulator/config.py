@@ -33,9 +33,12 @@ plausible answer is a setting:
 - Duplicates and reordering of every event: `duplicate_probability`, `shuffle_within_batch`,
   `delivery_jitter_s` (see `twilio_emulator.delivery`).
 
-One more key is taken where settings are changed (`updated_config`, the command line's
-`--settings`, `POST /_emulator/config`), and is not a setting itself: `voice_events`, the
-older switch (true is `all`, false is `none`).
+Two more keys are taken where settings are changed (`updated_config`, the command line's
+`--settings`, `POST /_emulator/config`), and are not settings themselves: `sources`, the name
+of a preset of `SOURCE_PRESETS` applied before the other changes (`description`: the
+service description's path, no voice event for a failed call; `all-voice`: voice events for
+every call; `studio-only`: no voice events); and `voice_events`, the older switch (true is
+`all`, false is `none`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = [
     "DEFAULT_AUTH_TOKEN",
     "FIXED_FIELDS",
     "OUTCOMES",
+    "SOURCE_PRESETS",
     "EmulatorConfig",
     "config_as_dict",
     "updated_config",
@@ -71,6 +75,20 @@ FaultScope = Literal["create", "all"]
 
 # Identity and wiring: changing them at run time would strand clients or break reproducibility.
 FIXED_FIELDS = frozenset({"account_sid", "auth_token", "api_keys", "seed"})
+
+_DESCRIPTION: dict[str, Any] = {
+    "voice_events_on": "not_failed",
+    "voice_completed_event": True,
+    "step_events": True,
+    "callstatus_on": "all",
+    "callstatus_call_sid": "sent",
+}
+# Named choices of which sources report each call (the `sources` key of `updated_config`).
+SOURCE_PRESETS: Mapping[str, Mapping[str, Any]] = {
+    "description": _DESCRIPTION,
+    "all-voice": {**_DESCRIPTION, "voice_events_on": "all"},
+    "studio-only": {**_DESCRIPTION, "voice_events_on": "none"},
+}
 
 
 def _default_weights() -> dict[str, float]:
@@ -215,7 +233,8 @@ def _problems(c: EmulatorConfig) -> list[str]:
 def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> EmulatorConfig:
     """`config` with `changes` applied; raises `ValueError` for unknown, fixed or invalid ones.
 
-    `changes` may also hold `voice_events` (the older switch); see the module docstring.
+    `changes` may also hold `sources` (a preset name) and `voice_events` (the older switch);
+    see the module docstring.
     """
     changes = _expanded(changes)
     names = {f.name for f in dataclasses.fields(EmulatorConfig)}
@@ -234,9 +253,14 @@ def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> Emulat
 
 
 def _expanded(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """`changes` with `voice_events` replaced by the setting it stands for."""
+    """`changes` with `sources` and `voice_events` replaced by the settings they stand for."""
     rest = dict(changes)
     out: dict[str, Any] = {}
+    if "sources" in rest:
+        name = rest.pop("sources")
+        if not isinstance(name, str) or name not in SOURCE_PRESETS:
+            raise ValueError(f"sources is one of {', '.join(SOURCE_PRESETS)}, not {name!r}")
+        out.update(SOURCE_PRESETS[name])
     if "voice_events" in rest:
         switch = rest.pop("voice_events")
         if not isinstance(switch, bool):

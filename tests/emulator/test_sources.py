@@ -163,6 +163,18 @@ async def test_the_post_carries_the_call_sid_as_set(receiver: Receiver, call_sid
     assert RequestValidator(FAST.auth_token).validate(delivery.url, delivery.form(), signature)
 
 
+async def test_the_description_preset_plays_the_failed_call_path(receiver: Receiver) -> None:
+    async with _played(receiver, {"sources": "description"}) as calls:
+        failed = calls["failed"]
+        assert _voice(receiver, failed) == set()
+        [post] = _posts(receiver, failed)
+        assert (post["call_status"], post["error_code"]) == ("failed", "13224")
+        assert post["call_sid"] == failed.call_sid
+        assert post["call_sid"].startswith("CA")
+        assert _voice(receiver, calls["busy"]) == ALL_VOICE["busy"]
+        assert _voice(receiver, calls["human"]) == ALL_VOICE["human"]
+
+
 async def test_step_events_can_be_left_out(receiver: Receiver) -> None:
     async with _played(receiver, {"step_events": False}) as calls:
         for outcome, execution in calls.items():
