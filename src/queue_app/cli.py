@@ -204,7 +204,7 @@ def provision() -> None:
     "--twilio-sources",
     # The emulator's `sources` presets (twilio_emulator.config.SOURCE_PRESETS).
     type=click.Choice(["description", "all-voice", "studio-only"]),
-    default="all-voice",
+    default="description",
     show_default=True,
     help="Which sources report each call: the service description's (no voice events for "
     "failed calls), voice events for every call, or Studio's events and the flow's post only.",

@@ -47,7 +47,7 @@ class DemoOptions:
     weights: dict[str, float]
     time_scale: float
     mode: str
-    twilio_sources: str = "all-voice"  # a preset of the emulator's `sources`
+    twilio_sources: str = "description"  # a preset of the emulator's `sources`
 
     @classmethod
     def parse(
@@ -58,7 +58,7 @@ class DemoOptions:
         outcomes: str,
         time_scale: float,
         mode: str,
-        twilio_sources: str = "all-voice",
+        twilio_sources: str = "description",
     ) -> DemoOptions:
         weights = {}
         for part in filter(None, outcomes.split(",")):

@@ -13,7 +13,9 @@ plausible answer is a setting:
 
 - `voice_events_on`: the calls whose voice events (`call.*`, `amd.detected`) are published:
   `all`; `not_failed` (none at all for a call whose status is `failed`); `answered` (only for
-  calls that were answered); `none` (Studio's events and the post only). Default `all`.
+  calls that were answered); `none` (Studio's events and the post only). Default
+  `not_failed`: the service description's failed-call path, where no voice event arrives for
+  a failed call and the flow's post fills in what is missing (call SID, error code, message).
 - `voice_completed_event`: off, no call's `call.completed` is published (its other voice
   events are, per `voice_events_on`): the terminal event lost. Default on.
 - `step_events`: the call widget's `step.ended`. Default on.
@@ -36,7 +38,7 @@ plausible answer is a setting:
 Two more keys are taken where settings are changed (`updated_config`, the command line's
 `--settings`, `POST /_emulator/config`), and are not settings themselves: `sources`, the name
 of a preset of `SOURCE_PRESETS` applied before the other changes (`description`: the
-service description's path, no voice event for a failed call; `all-voice`: voice events for
+service description's path, which is the defaults; `all-voice`: voice events for
 every call; `studio-only`: no voice events); and `voice_events`, the older switch (true is
 `all`, false is `none`).
 """
@@ -140,7 +142,7 @@ class EmulatorConfig:
     call_widget: str = "call_user"
 
     # Which sources report each call, and how late (see the module docstring).
-    voice_events_on: VoiceEventsOn = "all"
+    voice_events_on: VoiceEventsOn = "not_failed"
     voice_completed_event: bool = True
     step_events: bool = True
     callstatus_on: CallstatusOn = "all"
