@@ -200,11 +200,26 @@ def provision() -> None:
     default="progressive",
     show_default=True,
 )
+@click.option(
+    "--twilio-sources",
+    # The emulator's `sources` presets (twilio_emulator.config.SOURCE_PRESETS).
+    type=click.Choice(["description", "all-voice", "studio-only"]),
+    default="description",
+    show_default=True,
+    help="Which sources report each call: the service description's (no voice events for "
+    "failed calls), voice events for every call, or Studio's events and the flow's post only.",
+)
 def demo(
-    contacts: int, agents: int, cps: float, outcomes: str, time_scale: float, mode: str
+    contacts: int,
+    agents: int,
+    cps: float,
+    outcomes: str,
+    time_scale: float,
+    mode: str,
+    twilio_sources: str,
 ) -> None:
     """A whole campaign on an embedded Redis and the built-in Twilio emulator; no settings."""
     from queue_app.demo import DemoOptions, run_demo
 
-    options = DemoOptions.parse(contacts, agents, cps, outcomes, time_scale, mode)
+    options = DemoOptions.parse(contacts, agents, cps, outcomes, time_scale, mode, twilio_sources)
     sys.exit(asyncio.run(run_demo(options, console)))

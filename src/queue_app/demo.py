@@ -26,6 +26,7 @@ from queue_app.embedded_redis import embedded_redis
 from queue_app.settings import Settings
 from queue_core.budget import account_rate
 from twilio_emulator import EmulatorConfig
+from twilio_emulator.config import updated_config
 from twilio_emulator.server import running_emulator, serving
 
 __all__ = ["DemoOptions", "run_demo"]
@@ -46,10 +47,18 @@ class DemoOptions:
     weights: dict[str, float]
     time_scale: float
     mode: str
+    twilio_sources: str = "description"  # a preset of the emulator's `sources`
 
     @classmethod
     def parse(
-        cls, contacts: int, agents: int, cps: float, outcomes: str, time_scale: float, mode: str
+        cls,
+        contacts: int,
+        agents: int,
+        cps: float,
+        outcomes: str,
+        time_scale: float,
+        mode: str,
+        twilio_sources: str = "description",
     ) -> DemoOptions:
         weights = {}
         for part in filter(None, outcomes.split(",")):
@@ -57,10 +66,12 @@ class DemoOptions:
             weights[name.strip()] = float(weight)
         if contacts < 1 or agents < 0 or cps <= 0 or time_scale <= 0:
             raise ValueError("contacts >= 1, agents >= 0, cps > 0 and time scale > 0")
-        return cls(contacts, agents, cps, weights, time_scale, mode)
+        return cls(contacts, agents, cps, weights, time_scale, mode, twilio_sources)
 
 
-def _settings(redis_url: str, emulator_url: str, sid: str, token: str, cps: float) -> Settings:
+def _settings(
+    redis_url: str, emulator_url: str, sid: str, token: str, cps: float, sources: str
+) -> Settings:
     return Settings.from_env(
         redis_url=redis_url,
         twilio_account_sid=sid,
@@ -73,6 +84,8 @@ def _settings(redis_url: str, emulator_url: str, sid: str, token: str, cps: floa
         contact_timeout_s=600.0,
         instance_id="demo",
         shutdown_grace_s=1.0,
+        # What an operator sets when no voice event reaches the sink.
+        expect_voice_events=sources != "studio-only",
     )
 
 
@@ -84,10 +97,16 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
             outcome_weights=options.weights,
             seed=42,
         )
+        config = updated_config(config, {"sources": options.twilio_sources})
         async with running_emulator(config) as emulator:
             port = _free_port()
             settings = _settings(
-                redis_url, emulator.base_url, emulator.account_sid, emulator.auth_token, options.cps
+                redis_url,
+                emulator.base_url,
+                emulator.account_sid,
+                emulator.auth_token,
+                options.cps,
+                options.twilio_sources,
             ).model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
             app = create_app(settings)
             async with serving(app, port=port):
@@ -227,6 +246,7 @@ def _summary(
     )
     table = Table("", "", title="Summary")
     table.add_row("contacts", str(options.contacts))
+    table.add_row("Twilio sources", options.twilio_sources)
     table.add_row(
         "dispositions", f"{total} (one per contact: {'yes' if total == options.contacts else 'NO'})"
     )

@@ -11,7 +11,7 @@ import uvicorn
 
 from twilio_emulator._answers import quiet_lost_answers
 from twilio_emulator.app import create_app, emulator_state
-from twilio_emulator.config import FIXED_FIELDS, EmulatorConfig, updated_config
+from twilio_emulator.config import FIXED_FIELDS, SOURCE_PRESETS, EmulatorConfig, updated_config
 from twilio_emulator.server import bound_socket, family, server_config
 
 __all__ = ["main", "parse_args"]
@@ -39,8 +39,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     p.add_argument("--studio-executions-per-s", type=int)
     p.add_argument("--retry-after-s", type=float)
     p.add_argument("--time-scale", type=float)
-    p.add_argument("--voice-events", type=_bool)
+    p.add_argument("--sources", choices=list(SOURCE_PRESETS), help="a preset of the below")
+    p.add_argument("--voice-events-on", choices=["all", "not_failed", "answered", "none"])
+    p.add_argument("--voice-events", type=_bool, help="older switch: all or none")
     p.add_argument("--callstatus-on", choices=["all", "failed", "none"])
+    p.add_argument("--callstatus-call-sid", choices=["sent", "empty", "omitted"])
+    p.add_argument("--voice-delay-s", type=float)
+    p.add_argument("--studio-started-delay-s", type=float)
     p.add_argument("--duplicate-probability", type=float)
     p.add_argument("--delivery-jitter-s", type=float)
     p.add_argument("--validate-openapi", type=_bool)

@@ -1,8 +1,9 @@
 """Event Streams delivery: at least once, batched, possibly late, reordered and repeated.
 
 Each published event goes to every active sink subscribed to its type. Per sink, events wait
-until their due time (`delivery_delay_s` plus up to `delivery_jitter_s`, so that jitter moves
-events across batches), then leave in batches gathered over `batch_window_s`, shuffled when
+until their due time (`delivery_delay_s`, plus the delay of their source: `voice_delay_s`,
+`studio_delay_s`, `studio_started_delay_s`; plus up to `delivery_jitter_s`, so that jitter
+moves events across batches), then leave in batches gathered over `batch_window_s`, shuffled when
 `shuffle_within_batch` is on. With `duplicate_probability` an event is also sent a second
 time, later. Each batch is a signed POST (`bodySHA256` scheme) retried with exponential backoff
 on a non-2xx answer or a connection error, `delivery_max_attempts` times at most.
@@ -21,6 +22,7 @@ import httpx
 
 from twilio_emulator.cloudevents import with_schema_version
 from twilio_emulator.signing import sign_json_body
+from twilio_emulator.sources import source_delay_s
 
 if TYPE_CHECKING:
     from twilio_emulator.state import EmulatorState
@@ -46,12 +48,13 @@ class EventDelivery:
             state.counters["events_unrouted"] += 1
             return
         config = state.config
+        delay = config.delivery_delay_s + source_delay_s(config, event["type"])
         for sink, version in routes:
             copy = with_schema_version(event, version)
             queue = self._queues.get(sink.sid)
             if queue is None:
                 queue = self._queues[sink.sid] = _SinkQueue(state, sink.sid)
-            due = time.monotonic() + config.delivery_delay_s
+            due = time.monotonic() + delay
             queue.schedule(copy, due + state.delivery_rng.uniform(0.0, config.delivery_jitter_s))
             if state.delivery_rng.random() < config.duplicate_probability:
                 state.counters["duplicates_injected"] += 1

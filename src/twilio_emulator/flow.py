@@ -3,10 +3,11 @@
 The flow: REST API trigger -> Make Outgoing Call widget (`call_widget`, AMD on) -> Make HTTP
 Request to `Parameters.callstatus_url` (per `callstatus_on`) -> end. It publishes, in order:
 Studio `execution.started`; voice `call.initiated`, `call.ringing`, `call.answered`,
-`amd.detected` (when they happen; none with `voice_events` off); the call widget's
-`step.ended` when the widget transitions (on answer, or when the call ends unanswered);
-voice `call.completed` with the final status; then the callstatus post; then Studio
-`execution.ended`, after which the execution is no longer active.
+`amd.detected` (when they happen); the call widget's `step.ended` when the widget
+transitions (on answer, or when the call ends unanswered); voice `call.completed` with the
+final status; then the callstatus post; then Studio `execution.ended`, after which the
+execution is no longer active. Which of them are published, and how late they are delivered,
+follows the sources settings (`twilio_emulator.sources`).
 
 Ending the execution through the API (`Status=ended`) hangs the call up (`canceled` before an
 answer, `completed` after), publishes that terminal voice event and `execution.ended` at once,
@@ -24,6 +25,7 @@ from twilio_emulator._wire import new_sid
 from twilio_emulator.callstatus import callstatus_fields, post_callstatus, wants_callstatus
 from twilio_emulator.playout import CallPlan, plan_call
 from twilio_emulator.resources import Execution
+from twilio_emulator.sources import voice_event_wanted
 
 if TYPE_CHECKING:
     from twilio_emulator.state import EmulatorState
@@ -82,7 +84,8 @@ class CallFlow:
         self._call_completed(plan.final_status, plan.call_duration_s, plan.sip_response_code)
         if wants_callstatus(self._state, ex, plan):
             url = str(ex.parameters["callstatus_url"])
-            await post_callstatus(self._state, url, callstatus_fields(ex, plan))
+            fields = callstatus_fields(ex, plan, self._state.config)
+            await post_callstatus(self._state, url, fields)
         if not self._ended.is_set():
             self._finish("FLOW_END")
 
@@ -110,7 +113,7 @@ class CallFlow:
     def _call_status(self, status: str, kind: str, **extra: str | int | None) -> None:
         ex = self._execution
         ex.call_status = status
-        if not self._state.config.voice_events:
+        if not voice_event_wanted(self._state.config, self.plan, ce.VOICE_PREFIX + kind):
             return
         wall = time.time()
         params = ce.call_parameters(ex, status, wall, SequenceNumber=self._seq, **extra)
@@ -129,7 +132,7 @@ class CallFlow:
         )
 
     def _amd_detected(self) -> None:
-        if not self._state.config.voice_events:
+        if not voice_event_wanted(self._state.config, self.plan, ce.VOICE_AMD):
             return
         ex, wall = self._execution, time.time()
         params = ce.call_parameters(

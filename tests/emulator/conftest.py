@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -38,11 +39,12 @@ def phone(n: int) -> str:
 
 @dataclass
 class Delivery:
-    """One request the receiver got: the URL as called, its headers and raw body."""
+    """One request the receiver got: the URL as called, its headers, raw body, wall time."""
 
     url: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)
 
     def events(self) -> list[dict[str, object]]:
         doc = json.loads(self.body)
@@ -59,6 +61,7 @@ class Receiver:
     base_url: str = ""
     batches: list[Delivery] = field(default_factory=list)
     callstatus: list[Delivery] = field(default_factory=list)
+    arrivals: list[Delivery] = field(default_factory=list)  # both kinds, in arrival order
     fail_first: int = 0  # answer 500 to this many requests first
 
     @property
@@ -79,6 +82,7 @@ class Receiver:
         delivery = Delivery(str(request.url), dict(request.headers), await request.body())
         target = self.batches if request.url.path == "/events" else self.callstatus
         target.append(delivery)
+        self.arrivals.append(delivery)
         return Response(status_code=200)
 
     def app(self) -> Starlette:

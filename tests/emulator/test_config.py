@@ -24,6 +24,12 @@ from twilio_emulator.config import updated_config
         {"account_cps": 0},
         {"account_cps": "fast"},
         {"voice_events": "yes"},
+        {"voice_events": False, "voice_events_on": "all"},
+        {"voice_events_on": "failed"},
+        {"sources": "everything"},
+        {"callstatus_call_sid": "missing"},
+        {"callstatus_duplicate_probability": 2},
+        {"voice_delay_s": -1},
         {"cps_mode": "drop"},
         {"ring_s": [5, 1]},
         {"outcome_weights": {"voicemail": 1.0}},
@@ -82,7 +88,7 @@ def test_command_line_options_become_settings() -> None:
         ]
     )
     assert args.port == 9000
-    assert (config.account_cps, config.cps_mode, config.voice_events) == (5.0, "queue", False)
+    assert (config.account_cps, config.cps_mode, config.voice_events_on) == (5.0, "queue", "none")
     assert config.api_keys == {"SK" + "2" * 32: "secret"}
     assert config.ring_s == (1.0, 2.0)
     assert config.seed == 7
@@ -93,6 +99,16 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def test_a_sources_preset_is_applied_before_the_other_settings() -> None:
+    _, config = parse_args(["--sources", "studio-only", "--callstatus-call-sid", "empty"])
+    assert (config.voice_events_on, config.callstatus_call_sid) == ("none", "empty")
+    _, config = parse_args(["--voice-events-on", "answered", "--sources", "all-voice"])
+    assert config.voice_events_on == "answered"
+    description = updated_config(EmulatorConfig(voice_events_on="all"), {"sources": "description"})
+    assert (description.voice_events_on, description.callstatus_on) == ("not_failed", "all")
+    assert updated_config(description, {"voice_events": True}).voice_events_on == "all"
 
 
 def test_python_m_twilio_emulator_serves() -> None:
