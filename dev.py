@@ -1,18 +1,22 @@
-"""Set up the project and run its two commands, with nothing but Python 3.11+ and pip.
+"""Set up the project and run its commands, with nothing but Python 3.11+ and pip.
 
-    python3 dev.py demo    create .venv, install the package, run `queue-service demo`
-    python3 dev.py test    create .venv, install the package with its dev tools, then run
-                           ruff, mypy --strict, import-linter and the whole pytest suite
+    python3 dev.py demo     create .venv, install the package, run `queue-service demo`
+    python3 dev.py test     create .venv, install the package with its dev tools, then run
+                            ruff, mypy --strict, import-linter and the whole pytest suite
+    python3 dev.py figures  run the reliability tests and copy the figures they wrote to
+                            build/reliability-figures/ into docs/reliability-figures/
 
 Extra arguments after `test` go to pytest (`python3 dev.py test -m "not slow"`), which runs on
-two workers unless they say otherwise (`-n 0` runs it in one process); after `demo` they go
-to `queue-service demo`. Exit status is non-zero when any step fails, and a pytest run
-that collects no test counts as a failure.
+two workers unless they say otherwise (`-n 0` runs it in one process); after `figures` they go
+to pytest instead of `tests/reliability` (`python3 dev.py figures tests` takes the figures
+beside the whole suite); after `demo` they go to `queue-service demo`. Exit status is non-zero
+when any step fails, and a pytest run that collects no test counts as a failure.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,6 +30,10 @@ PYTEST_NO_TESTS = 5
 # after another on one of them (their conftest groups them), so the suite takes about half as
 # long on two cores while the figures of a reliability test are taken beside at most one other.
 PYTEST_WORKERS = ("-n", "2", "--dist", "loadgroup")
+# Where the reliability tests write their figures (tests/reliability/conftest.py), and the copy
+# kept with the documents.
+FIGURES = ROOT / "build" / "reliability-figures"
+DOCS_FIGURES = ROOT / "docs" / "reliability-figures"
 
 
 def run(*argv: str | Path) -> int:
@@ -55,13 +63,7 @@ def test(pytest_args: list[str]) -> int:
         ("import-linter", (BIN / "lint-imports",)),
     ]
     failed = [name for name, argv in checks if run(*argv) != 0]
-    parallel = (
-        () if any(a.startswith(("-n", "--numprocesses")) for a in pytest_args) else PYTEST_WORKERS
-    )
-    code = run(BIN / "python", "-m", "pytest", *parallel, *pytest_args)
-    if code == PYTEST_NO_TESTS:
-        print("pytest collected no test: that is a failure", flush=True)
-    if code != 0:
+    if pytest(pytest_args) != 0:
         failed.append("pytest")
     if failed:
         print(f"FAILED: {', '.join(failed)}", flush=True)
@@ -70,17 +72,37 @@ def test(pytest_args: list[str]) -> int:
     return 0
 
 
+def pytest(args: list[str]) -> int:
+    parallel = () if any(a.startswith(("-n", "--numprocesses")) for a in args) else PYTEST_WORKERS
+    code = run(BIN / "python", "-m", "pytest", *parallel, *args)
+    if code == PYTEST_NO_TESTS:
+        print("pytest collected no test: that is a failure", flush=True)
+    return code
+
+
+def figures(pytest_args: list[str]) -> int:
+    setup("[dev,bench]")
+    shutil.rmtree(FIGURES, ignore_errors=True)  # copy this run's figures only
+    code = pytest(pytest_args or ["tests/reliability"])
+    written = sorted(FIGURES.glob("*.json"))
+    for path in written:
+        shutil.copyfile(path, DOCS_FIGURES / path.name)
+    # A failed test writes no figures: its file in docs/ keeps an earlier run's.
+    print(f"copied {len(written)} figure file(s) to {DOCS_FIGURES.relative_to(ROOT)}", flush=True)
+    return 0 if code == 0 else 1
+
+
 def demo(args: list[str]) -> int:
     setup("")
     return run(BIN / "queue-service", "demo", *args)
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"test", "demo"}:
+    commands = {"test": test, "demo": demo, "figures": figures}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    command, rest = sys.argv[1], sys.argv[2:]
-    return test(rest) if command == "test" else demo(rest)
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

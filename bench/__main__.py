@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import json
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -45,6 +46,17 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _git(*argv: str) -> str:
+    done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _commit() -> str:
+    """The commit measured, and whether tracked files differed from it."""
+    sha = _git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{sha} with uncommitted changes" if _git("status", "--porcelain", "-uno") else sha
+
+
 async def _measure(name: str, args: argparse.Namespace, command: str) -> None:
     started = time.monotonic()
     print(f"bench: {name} ...", flush=True)
@@ -54,6 +66,7 @@ async def _measure(name: str, args: argparse.Namespace, command: str) -> None:
         "part": name,
         "quick": args.quick,
         "command": command,
+        "commit": _commit(),
         "elapsed_s": elapsed,
         "machine": machine_facts(),
         "figures": figures,

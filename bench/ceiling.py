@@ -6,7 +6,7 @@ lifted; QUEUE_ACCOUNT_CPS = 10000, its settings' maximum), so the budget never b
 binds is the process. No Event Streams sink is made and the emulator posts no callstatus, so
 the process does what launching needs and nothing else: claim, reserve, create the Studio
 execution, record. Each run gets a fresh service on a flushed Redis; the two answer delays
-alternate run by run, side by side on the same emulator.
+alternate run by run on the same emulator.
 """
 
 from __future__ import annotations

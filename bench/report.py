@@ -38,6 +38,7 @@ def _machine(parts: dict[str, dict[str, Any]], total_s: float | None) -> list[st
         f"| memory | {m['memory_gib']} GiB |",
         f"| Python | {m['python']} ({m['platform']}) |",
         f"| date | {', '.join(sorted({p['machine']['date'] for p in parts.values()}))} |",
+        f"| commit | {', '.join(sorted({p.get('commit', 'unknown') for p in parts.values()}))} |",
         f"| command | {', '.join(f'`{c}`' for c in commands)} |",
         f"| time per part | {took} |",
     ]
@@ -83,7 +84,11 @@ def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Pa
         title, render = SECTIONS[name]
         lines, part_goals = render(part["figures"])
         goals += part_goals
-        body += ["", f"## {title}", "", f"`{part['command']}`, {part['elapsed_s']:.0f} s.", ""]
+        took = (
+            f"`{part['command']}`, {part['elapsed_s']:.0f} s "
+            f"(this part alone: `python -m bench {name}`)."
+        )
+        body += ["", f"## {title}", "", took, ""]
         body += lines
         if name == "ceiling":
             body += _profiles(part)
@@ -101,6 +106,9 @@ def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Pa
         "used), a private `redis-server`, the Twilio emulator (`python -m twilio_emulator`), "
         "all on loopback. Do not edit by hand; the findings come from `bench/findings.md`.",
         "",
+        "Every figure is from the run in the table below: its date, its commit, the machine it "
+        "ran on. Each section names the command that measured it.",
+        "",
         "Run it: `pip install -e '.[dev,bench]'`, then `python -m bench` (every part), "
         "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale) or "
         "`python -m bench --quick` (a smoke run).",
@@ -109,8 +117,9 @@ def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Pa
         "",
         *_machine(parts, total_s),
         "",
-        "The machine is shared: other work ran beside these figures. Every process of a part "
-        "(service, emulator, Redis, load generator) shares its cores.",
+        "Every process of a part (service, emulator, Redis, load generator) runs on these "
+        "cores, beside whatever else the machine runs at the time: compare figures within one "
+        "run.",
         "",
         "## Summary",
         "",

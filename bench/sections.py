@@ -69,12 +69,11 @@ def pacing(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
     lines += [
         "",
         "Two clocks count the launches. The emulator's: when each create reached its socket, "
-        "by the kernel's receive stamp (`twilio_emulator.arrivals`, since the fourth session; "
-        "before, when the emulator's loop got to the create, which added that loop's own "
-        "delays on this shared machine). And the wire's: when each create's request crossed "
-        "the loopback interface, seen by the bench itself (`bench/wire.py`: a packet socket "
-        "with a BPF filter, needs CAP_NET_RAW). Both are kernel times of the same packets, "
-        "read by two different processes.",
+        "by the kernel's receive stamp (`twilio_emulator.arrivals`), so that the delays of "
+        "the emulator's own loop do not count. And the wire's: when each create's request "
+        "crossed the loopback interface, seen by the bench itself (`bench/wire.py`: a packet "
+        "socket with a BPF filter, needs CAP_NET_RAW). Both are kernel times of the same "
+        "packets, read by two different processes.",
     ]
     machine = [b for b in f["budgets"] if "median_service_cpu_ms" in b]
     if machine:

@@ -1,5 +1,5 @@
 """Part 3, webhook intake: events/s and answer times of `POST /eventstreams` on the packaged
-service, against a bare Starlette endpoint that only parses the same JSON, side by side.
+service, against a bare Starlette endpoint that only parses the same JSON, in the same run.
 
 Batches are signed as Event Streams signs them (`twilio_emulator.sign_json_body`) and the
 service checks the signatures (QUEUE_VERIFY_SIGNATURES left at its default, true). Every event

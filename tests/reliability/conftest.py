@@ -2,9 +2,10 @@
 `tests/system/conftest.py`), on a Redis with AOF on that a test may crash and restart.
 
 Figures. A test puts what it measured in the `figures` dict. Unless the test fails, they are
-written to `docs/reliability-figures/<test name>.json` (overwritten on each run), attached to
-the test's JUnit report (`record_property`), and printed in a "reliability figures" section of
-the terminal summary, with or without `-s`.
+written to `build/reliability-figures/<test name>.json` (overwritten on each run; git ignores
+`build/`, so a test run leaves the work tree clean), attached to the test's JUnit report
+(`record_property`), and printed in a "reliability figures" section of the terminal summary,
+with or without `-s`. `python3 dev.py figures` copies them to `docs/reliability-figures/`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ store = system.store
 
 __all__ = ["emulator", "figures", "launch_service", "redis_server", "serve_env", "store"]
 
-FIGURES_DIR = Path(__file__).resolve().parents[2] / "docs" / "reliability-figures"
+FIGURES_DIR = Path(__file__).resolve().parents[2] / "build" / "reliability-figures"
 
 _PASSED = pytest.StashKey[bool]()
 _FIGURES = pytest.StashKey[dict[str, dict[str, Any]]]()

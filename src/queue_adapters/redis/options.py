@@ -22,7 +22,7 @@ class RedisOptions:
     `call_dispositions` and `queue_event_stream` are trimmed to about this many entries
     (XADD MAXLEN ~); off by default because the consumers own their retention.
     `cross_slot_scripts`: on one server (a `Redis` client, not a `RedisCluster`), run each step
-    as one script even when its keys lie in several slots (ADR 0008, 0009); set it False behind
+    as one script even when its keys lie in several slots (ADR 0009, 0015); set it False behind
     a proxy that reports `cluster_enabled:0` but shards the keys: every script then keeps to one
     slot, as on a cluster.
     """
