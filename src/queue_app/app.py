@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from starlette.applications import Starlette
 
-from queue_adapters.http import HttpEndpoints, build_routes
+from queue_adapters.http import HttpEndpoints, build_app
 from queue_adapters.http.metrics import ExecutionGauges, QueueMetrics
 from queue_adapters.twilio import ProvisioningError, eventstreams_destination
 from queue_app.container import Container
@@ -251,6 +251,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             await service.close()
 
-    app = Starlette(routes=build_routes(endpoints), lifespan=lifespan)
+    app = build_app(endpoints, lifespan=lifespan, trusted_proxies=settings.proxies_trusted)
     app.state.queue = service
     return app

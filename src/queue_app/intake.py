@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from urllib.parse import urlsplit
 
+from queue_adapters.http.forwarded import ForwardedOrigin
 from queue_adapters.http.metrics import QueueMetrics
 from queue_adapters.twilio import (
     SIGNATURE_HEADER,
     parse_callstatus,
     parse_event_batch,
-    public_url,
+    signed_url,
     verify_event_streams_signature,
 )
 from queue_app.settings import Settings
@@ -44,16 +44,21 @@ class ServiceIntake:
         self._record = record
         self._unknown_labels: set[str] = set()
 
-    def event_streams_signature_ok(self, url: str, headers: Mapping[str, str], body: bytes) -> bool:
+    def event_streams_signature_ok(
+        self,
+        target: str,
+        origin: ForwardedOrigin | None,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> bool:
         if not self._settings.verify_signatures:
             return True
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        called = public_url(
-            parts.scheme, parts.netloc, path, headers, trust_proxy=self._settings.trust_proxy
+        origin = origin or ForwardedOrigin()
+        url = signed_url(
+            self._settings.public_base_url, target, scheme=origin.scheme, host=origin.host
         )
         token = self._settings.twilio_auth_token.get_secret_value()
-        return verify_event_streams_signature(token, called, body, headers.get(SIGNATURE_HEADER))
+        return verify_event_streams_signature(token, url, body, headers.get(SIGNATURE_HEADER))
 
     def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
         batch = parse_event_batch(body)

@@ -9,19 +9,24 @@ deduplicated, so a redelivery counts once).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
+from queue_adapters.http.forwarded import ORIGIN_SCOPE_KEY, ForwardedOrigin, TrustedProxyHeaders
 from queue_adapters.http.openapi import OPENAPI_DOCUMENT
 from queue_core.errors import InvalidWebhook, StoreUnavailable
 from queue_core.facts import CallStatusReport, ContactFact
 from queue_core.tracker import TrackResult
 
-__all__ = ["HttpEndpoints", "WebhookIntake", "build_routes"]
+__all__ = ["HttpEndpoints", "WebhookIntake", "build_app", "build_routes"]
 
 
 class BodyTooLarge(Exception):
@@ -32,8 +37,15 @@ class WebhookIntake(Protocol):
     """What the routes need from the application, wired by the composition root."""
 
     def event_streams_signature_ok(
-        self, url: str, headers: Mapping[str, str], body: bytes
-    ) -> bool: ...
+        self,
+        target: str,
+        origin: ForwardedOrigin | None,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> bool:
+        """Whether the signature covers the body and the URL of `target` (the raw path and
+        query) under the public base URL, or under a trusted proxy's `origin` when given."""
+        ...
 
     def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
         """Facts and the count of each unknown event type; raises `InvalidWebhook`."""
@@ -100,7 +112,9 @@ class HttpEndpoints:
             return _error(503, "store unavailable, deliver again later")
 
     async def _eventstreams(self, request: Request, body: bytes) -> Response:
-        if not self.intake.event_streams_signature_ok(str(request.url), request.headers, body):
+        origin = request.scope.get(ORIGIN_SCOPE_KEY)
+        target = _request_target(request.scope)
+        if not self.intake.event_streams_signature_ok(target, origin, request.headers, body):
             self.intake.observe("eventstreams", "forbidden")
             return _error(403, "bad or missing X-Twilio-Signature")
         facts, unknown = self.intake.parse_events(body)
@@ -147,6 +161,28 @@ class HttpEndpoints:
 def _error(status: int, message: str) -> Response:
     payload: dict[str, Any] = {"error": message}
     return JSONResponse(payload, status_code=status)
+
+
+def _request_target(scope: Scope) -> str:
+    """The request target as the client sent it: the raw path, and `?` and the raw query."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    path = raw.decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def build_app(
+    endpoints: HttpEndpoints,
+    *,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
+    trusted_proxies: Sequence[str] = (),
+) -> Starlette:
+    """The Starlette app of the routes. `X-Forwarded-*` headers count only from
+    `trusted_proxies` (see `forwarded.py`)."""
+    middleware = (
+        [Middleware(TrustedProxyHeaders, trusted=trusted_proxies)] if trusted_proxies else []
+    )
+    return Starlette(routes=build_routes(endpoints), middleware=middleware, lifespan=lifespan)
 
 
 def build_routes(endpoints: HttpEndpoints) -> list[Route]:
