@@ -240,7 +240,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     metrics.read_gauges = service.gauges
     intake = ServiceIntake(settings, container.tokens(), container.clock(), metrics, service.record)
     endpoints = HttpEndpoints(
-        intake, service.readiness, metrics.exposition, settings.max_body_bytes
+        intake,
+        service.readiness,
+        metrics.exposition,
+        settings.max_body_bytes,
+        settings.body_read_timeout_s,
     )
 
     @contextlib.asynccontextmanager

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     trust_proxy: bool = Field(False, validation_alias="QUEUE_TRUST_PROXY")
     trusted_proxies: str = Field("", validation_alias="QUEUE_TRUSTED_PROXIES")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="QUEUE_MAX_BODY_BYTES")
+    body_read_timeout_s: float = Field(
+        10.0, gt=0, le=300, validation_alias="QUEUE_BODY_READ_TIMEOUT_S"
+    )
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
     stats_max_age_s: float = Field(60.0, gt=0, validation_alias="QUEUE_STATS_MAX_AGE_S")
     poll_interval_s: float = Field(0.5, gt=0, le=60, validation_alias="QUEUE_POLL_INTERVAL_S")

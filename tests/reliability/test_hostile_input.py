@@ -1,5 +1,6 @@
 """Hostile input at `queue-service serve` (a real process on a real Redis, with contacts in
-flight): forged and replayed webhooks, oversized bodies, garbage commands. The fuzzing with
+flight): forged and replayed webhooks, oversized, cut-short and mistyped bodies, garbage
+commands. The fuzzing with
 Hypothesis and schemathesis is in `test_hostile_input_fuzz.py`, the leak hunt for the secrets
 in `test_hostile_input_secrets.py`.
 """
@@ -22,13 +23,14 @@ from tests.reliability.forgeries import (
     record_id,
 )
 from tests.reliability.hostile_stack import (
+    BODY_READ_TIMEOUT_S,
     EXECUTION,
     MAX_BODY_BYTES,
     HostileStack,
     hostile_stack,
     store_snapshot,
 )
-from tests.reliability.raw_http import CHUNK, declared_too_large, stream_slowly
+from tests.reliability.raw_http import CHUNK, declared_too_large, short_body, stream_slowly
 from tests.reliability.signed_events import signed_batch
 from tests.support.metrics_text import metric_total
 from tests.support.redis_server import RedisServerProcess
@@ -124,6 +126,99 @@ def test_bodies_over_the_limit_get_413_before_they_are_read_whole(
     assert declared.startswith(b"HTTP/1.1 413 ")
     assert at_limit.status_code in (400, 403)
     figures.update({"max_body_bytes": MAX_BODY_BYTES, "chunk_bytes": CHUNK, **streamed})
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded"],
+    ids=["none", "text", "form"],
+)
+def test_a_signed_batch_of_another_content_type_gets_415_and_changes_nothing(
+    stack: HostileStack, content_type: str | None
+) -> None:
+    contact = stack.contacts[0]
+    url, body, headers = signed_batch(
+        f"{stack.url}/eventstreams", finishing(contact, "mistyped"), stack.auth_token
+    )
+    headers.pop("Content-Type")
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    before = store_snapshot(stack.store)
+
+    answer = stack.send("POST", url, content=body, headers=headers)
+
+    assert answer.status_code == 415, answer.text
+    assert store_snapshot(stack.store) == before
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "multipart/form-data; boundary=x"])
+def test_a_callstatus_post_of_another_content_type_gets_415(
+    stack: HostileStack, content_type: str | None
+) -> None:
+    fields = callstatus_fields(stack, stack.contacts[0], "00" * 32)
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    body = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+
+    answer = stack.send("POST", "/callstatus", content=body, headers=headers)
+
+    assert answer.status_code == 415, answer.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/eventstreams", "/callstatus"], ids=["eventstreams", "callstatus"]
+)
+def test_a_client_that_hangs_up_mid_body_is_counted_on_one_line_at_most(
+    stack: HostileStack, path: str
+) -> None:
+    route = path.strip("/")
+    log = stack.service.log_path
+
+    def disconnected() -> float:
+        metrics = stack.service.get("/metrics").text
+        return metric_total(
+            metrics, "queue_webhook_requests_total", route=route, outcome="disconnected"
+        )
+
+    counted, lines = disconnected(), len(log.read_text(errors="replace").splitlines())
+    short_body(stack.service.port, path, hang_up=True)
+
+    wait_for(lambda: disconnected() > counted, "the hang-up counted", 10.0)
+    logged = log.read_text(errors="replace").splitlines()[lines:]
+    assert "ClientDisconnect" not in "\n".join(logged)
+    assert not [line for line in logged if "Traceback" in line or "Exception in ASGI" in line]
+    assert len([line for line in logged if "hung up" in line]) <= 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/eventstreams", "/callstatus"], ids=["eventstreams", "callstatus"]
+)
+def test_a_body_shorter_than_its_content_length_gets_408_and_the_connection_closed(
+    stack: HostileStack, path: str
+) -> None:
+    cut = short_body(stack.service.port, path, hang_up=False)
+    stack.keep(cut["answer"])
+
+    assert cut["answer"].startswith(b"HTTP/1.1 408 ")
+    # Answered once the timeout ran out, and the connection closed with the answer.
+    assert BODY_READ_TIMEOUT_S <= cut["after_s"] < BODY_READ_TIMEOUT_S + 3
+
+
+@pytest.mark.parametrize(
+    "path", ["/eventstreams/", "/callstatus/"], ids=["eventstreams", "callstatus"]
+)
+def test_a_trailing_slash_is_not_redirected_to_the_host_the_request_names(
+    stack: HostileStack, path: str
+) -> None:
+    answer = stack.send(
+        "POST",
+        path,
+        content=b"[]",
+        headers={"Content-Type": "application/json", "Host": "attacker.example"},
+        follow_redirects=False,
+    )
+
+    assert answer.status_code == 404
+    assert "location" not in answer.headers
 
 
 GARBAGE_COMMANDS: list[dict[str, str | bytes]] = [

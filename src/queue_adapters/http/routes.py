@@ -1,13 +1,17 @@
 """The contract's routes as Starlette endpoints, translating HTTP to the application's calls.
 
-The webhook routes do only what must happen before answering: bound the body, check the
-signature or token, parse, and store the facts durably through `WebhookIntake.record`. They
-answer 503 when the store cannot be reached, so that Twilio delivers again (facts are
-deduplicated, so a redelivery counts once).
+The webhook routes do only what must happen before answering: check the content type, bound
+the body (in size and in time), check the signature or token, parse, and store the facts
+durably through `WebhookIntake.record`. They answer 503 when the
+store cannot be reached, so that Twilio delivers again (facts are deduplicated, so a
+redelivery counts once). A client that hangs up before its body is read gets no answer and
+no traceback: it is counted (`disconnected`) and logged on one line at DEBUG.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -15,18 +19,24 @@ from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
 from queue_adapters.http.forwarded import ORIGIN_SCOPE_KEY, ForwardedOrigin, TrustedProxyHeaders
-from queue_adapters.http.openapi import OPENAPI_DOCUMENT
+from queue_adapters.http.openapi import (
+    CALLSTATUS_MEDIA_TYPES,
+    EVENTSTREAMS_MEDIA_TYPES,
+    OPENAPI_DOCUMENT,
+)
 from queue_core.errors import InvalidWebhook, StoreUnavailable
 from queue_core.facts import CallStatusReport, ContactFact
 from queue_core.tracker import TrackResult
 
 __all__ = ["HttpEndpoints", "WebhookIntake", "build_app", "build_routes"]
+
+log = logging.getLogger("queue_adapters.http")
 
 
 class BodyTooLarge(Exception):
@@ -72,36 +82,55 @@ class HttpEndpoints:
     readiness: Callable[[], Awaitable[list[str]]]
     metrics: Callable[[], tuple[bytes, str]]
     max_body_bytes: int
+    body_read_timeout_s: float = 10.0
 
     async def _body(self, request: Request) -> bytes:
+        """The whole body, read within `body_read_timeout_s` (raises `TimeoutError`)."""
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise BodyTooLarge
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise BodyTooLarge
-            chunks.append(chunk)
+        async with asyncio.timeout(self.body_read_timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise BodyTooLarge
+                chunks.append(chunk)
         return b"".join(chunks)
 
     async def eventstreams(self, request: Request) -> Response:
-        return await self._webhook(request, "eventstreams", self._eventstreams)
+        return await self._webhook(
+            request, "eventstreams", EVENTSTREAMS_MEDIA_TYPES, self._eventstreams
+        )
 
     async def callstatus(self, request: Request) -> Response:
-        return await self._webhook(request, "callstatus", self._callstatus)
+        return await self._webhook(request, "callstatus", CALLSTATUS_MEDIA_TYPES, self._callstatus)
 
     async def _webhook(
         self,
         request: Request,
         route: str,
+        media_types: tuple[str, ...],
         handle: Callable[[Request, bytes], Awaitable[Response]],
     ) -> Response:
+        media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if media not in media_types:
+            self.intake.observe(route, "unsupported_media_type")
+            return _error(415, f"Content-Type must be one of {', '.join(media_types)}")
         try:
             body = await self._body(request)
         except BodyTooLarge:
             self.intake.observe(route, "too_large")
             return _error(413, f"body larger than {self.max_body_bytes} bytes")
+        except TimeoutError:
+            self.intake.observe(route, "body_timeout")
+            message = f"body not received within {self.body_read_timeout_s:g} s"
+            return _error(408, message, headers={"Connection": "close"})
+        except ClientDisconnect:
+            # The client is gone: nothing can be answered, and it said nothing worth a trace.
+            self.intake.observe(route, "disconnected")
+            log.debug("%s: the client hung up before its body was read", route)
+            return Response(status_code=400)
         try:
             return await handle(request, body)
         except InvalidWebhook as exc:
@@ -158,9 +187,9 @@ class HttpEndpoints:
         return JSONResponse(OPENAPI_DOCUMENT)
 
 
-def _error(status: int, message: str) -> Response:
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     payload: dict[str, Any] = {"error": message}
-    return JSONResponse(payload, status_code=status)
+    return JSONResponse(payload, status_code=status, headers=headers)
 
 
 def _request_target(scope: Scope) -> str:
@@ -178,11 +207,14 @@ def build_app(
     trusted_proxies: Sequence[str] = (),
 ) -> Starlette:
     """The Starlette app of the routes. `X-Forwarded-*` headers count only from
-    `trusted_proxies` (see `forwarded.py`)."""
+    `trusted_proxies` (see `forwarded.py`). A path with a trailing slash is not redirected
+    (Starlette's redirect would name whatever `Host` the request carried): it is a 404."""
     middleware = (
         [Middleware(TrustedProxyHeaders, trusted=trusted_proxies)] if trusted_proxies else []
     )
-    return Starlette(routes=build_routes(endpoints), middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=build_routes(endpoints), middleware=middleware, lifespan=lifespan)
+    app.router.redirect_slashes = False
+    return app
 
 
 def build_routes(endpoints: HttpEndpoints) -> list[Route]:
