@@ -238,7 +238,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     metrics = container.metrics()
     service = QueueService(settings, container, metrics)
     metrics.read_gauges = service.gauges
-    intake = ServiceIntake(settings, container.tokens(), container.clock(), metrics, service.record)
+    intake = ServiceIntake(
+        settings,
+        container.tokens(),
+        container.clock(),
+        metrics,
+        service.record,
+        lambda: resolve(container.calls),
+    )
     endpoints = HttpEndpoints(
         intake,
         service.readiness,

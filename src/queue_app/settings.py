@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     body_read_timeout_s: float = Field(
         10.0, gt=0, le=300, validation_alias="QUEUE_BODY_READ_TIMEOUT_S"
     )
+    # Event Streams retries a delivery for up to 4 hours: older events are replays.
+    event_max_age_s: float = Field(16_200.0, gt=0, validation_alias="QUEUE_EVENT_MAX_AGE_S")
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
     stats_max_age_s: float = Field(60.0, gt=0, validation_alias="QUEUE_STATS_MAX_AGE_S")
     poll_interval_s: float = Field(0.5, gt=0, le=60, validation_alias="QUEUE_POLL_INTERVAL_S")

@@ -197,7 +197,7 @@ async def test_delivered_webhooks_verify_and_parse(world: World) -> None:
         "campaign_execution_id": "ce-7",
         "record_id": "r-7",
         "callstatus_url": f"{receiver.base_url}/callstatus",
-        "callstatus_token": tokens.issue("ce-7", "r-7"),
+        "callstatus_token": tokens.issue("ce-7", "r-7", "17"),
         "attributes": {},
     }
     launch = LaunchRequest("FW" + "34" * 16, "+14155550170", "+15005550006", parameters)

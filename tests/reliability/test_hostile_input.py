@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 import redis
 
-from queue_core.tokens import CallstatusTokens
 from tests.reliability.forgeries import (
     callstatus_fields,
     finishing,
     forged_callstatus,
     forged_deliveries,
+    genuine_token,
+    launch_of,
     record_id,
 )
 from tests.reliability.hostile_stack import (
@@ -75,6 +76,7 @@ def test_a_replayed_signed_batch_changes_nothing(
 ) -> None:
     contact = stack.contacts[1]
     record = record_id(contact)
+    token = genuine_token(stack, contact)
     url, body, headers = signed_batch(
         f"{stack.url}/eventstreams", finishing(contact, "replayed"), stack.auth_token
     )
@@ -88,12 +90,12 @@ def test_a_replayed_signed_batch_changes_nothing(
     before = store_snapshot(stack.store)
 
     again = [stack.send("POST", url, content=body, headers=headers) for _ in range(3)]
-    token = CallstatusTokens(stack.callstatus_secret.encode()).issue(EXECUTION, record)
     late_report = stack.send("POST", "/callstatus", data=callstatus_fields(stack, contact, token))
 
     assert [a.status_code for a in again] == [200, 200, 200]
     assert [a.json()["settled"] for a in again] == [0, 0, 0]
     assert late_report.status_code == 200, late_report.text
+    assert late_report.json()["stale"] == 1  # its launch is over: ignored
     assert _published(stack, record) == [disposition]
     after = store_snapshot(stack.store)
     # Late Studio facts of an execution no longer indexed are parked for a launch that may
@@ -101,7 +103,86 @@ def test_a_replayed_signed_batch_changes_nothing(
     parked = sorted(k for k in after.keys() - before.keys() if k.startswith("queue:parked:"))
     assert {k: v for k, v in after.items() if k not in parked} == before
     assert all(stack.store.ttl(k) > 0 for k in parked)
+    assert not [f for k in parked for f in stack.store.hkeys(k) if f.startswith("cs:")]
     figures["keys_parked_by_the_replays"] = parked
+
+
+def test_a_signed_batch_older_than_the_window_is_answered_ignored_and_counted(
+    stack: HostileStack,
+) -> None:
+    contact = stack.contacts[3]
+    five_hours_ago = time.time() - 5 * 3600
+    url, body, headers = signed_batch(
+        f"{stack.url}/eventstreams",
+        finishing(contact, "old", wall=five_hours_ago),
+        stack.auth_token,
+    )
+    before = store_snapshot(stack.store)
+    counted = _stale(stack, "eventstreams")
+
+    replays = [stack.send("POST", url, content=body, headers=headers) for _ in range(2)]
+
+    assert [r.status_code for r in replays] == [200, 200]
+    assert [r.json() for r in replays] == [
+        {"matched": 0, "unmatched": 0, "settled": 0, "stale": 2}
+    ] * 2
+    assert store_snapshot(stack.store) == before  # the contact is still in flight
+    assert _stale(stack, "eventstreams") - counted == 4
+    metrics = stack.service.get("/metrics").text
+    assert metric_total(metrics, "queue_webhook_requests_total", outcome="stale") >= 2
+
+
+def test_the_token_of_a_settled_contact_parks_nothing(stack: HostileStack) -> None:
+    contact = stack.contacts[2]
+    token = genuine_token(stack, contact)
+    url, body, headers = signed_batch(
+        f"{stack.url}/eventstreams", finishing(contact, "settled"), stack.auth_token
+    )
+    assert stack.send("POST", url, content=body, headers=headers).json()["settled"] == 1
+    wait_for(lambda: _published(stack, record_id(contact)), "the disposition")
+    wait_for(lambda: stack.store.xlen(f"queue:outbox:{{{EXECUTION}}}") == 0, "the outbox relayed")
+    before = store_snapshot(stack.store)
+    counted = _stale(stack, "callstatus")
+
+    late = [
+        stack.send(
+            "POST",
+            "/callstatus",
+            data={**callstatus_fields(stack, contact, token), "call_status": status},
+        )
+        for status in ("completed", "busy", "failed", "no-answer", "canceled")
+    ]
+
+    assert [r.status_code for r in late] == [200] * 5
+    assert [r.json()["stale"] for r in late] == [1] * 5
+    assert store_snapshot(stack.store) == before  # not one parked key
+    assert _stale(stack, "callstatus") - counted == 5
+
+
+def test_a_token_of_another_launch_of_a_live_contacts_record_changes_nothing(
+    stack: HostileStack,
+) -> None:
+    # A valid token of the same record from another `start` (another claim): it once let a
+    # made-up call_sid hide the live contact's voice events.
+    contact = stack.contacts[3]
+    launch = launch_of(stack, contact)
+    earlier = genuine_token(stack, contact, str(int(launch) + 1000))
+    before = store_snapshot(stack.store)
+
+    answer = stack.send(
+        "POST",
+        "/callstatus",
+        data={**callstatus_fields(stack, contact, earlier), "call_sid": "CA" + "0" * 32},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stale"] == 1
+    assert store_snapshot(stack.store) == before
+
+
+def _stale(stack: HostileStack, route: str) -> float:
+    metrics = stack.service.get("/metrics").text
+    return metric_total(metrics, "queue_webhook_stale_events_total", route=route)
 
 
 @pytest.mark.parametrize(

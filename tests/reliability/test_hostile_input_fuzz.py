@@ -25,6 +25,7 @@ from schemathesis.checks import (
 )
 
 from queue_core.tokens import CallstatusTokens
+from tests.reliability.forgeries import launch_of
 from tests.reliability.hostile_stack import EXECUTION, HostileStack, hostile_stack
 from tests.reliability.signed_events import InFlight
 from twilio_emulator import sign_json_body
@@ -232,6 +233,9 @@ def _utf8(body: bytes) -> bool:
 def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | None, bytes]]:
     tokens = CallstatusTokens(stack.callstatus_secret.encode())
     sids = [c.execution_sid for c in stack.contacts[2:]] + ["FN" + "1" * 32]
+    # The launches in flight, so that valid tokens reach the store, and others that are not.
+    launches = [launch_of(stack, c) for c in stack.contacts[2:]]
+    any_launch = st.sampled_from(launches) | st.from_regex(r"[0-9A-Za-z_:-]{1,12}", fullmatch=True)
 
     @st.composite
     def with_a_valid_token(draw: st.DrawFn) -> dict[str, Any]:
@@ -241,7 +245,7 @@ def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | Non
             "execution_sid": draw(st.sampled_from(sids)),
             "campaign_execution_id": execution,
             "record_id": record,
-            "callstatus_token": tokens.issue(execution, record),
+            "callstatus_token": tokens.issue(execution, record, draw(any_launch)),
         }
         extra = st.dictionaries(
             st.sampled_from(["call_sid", "call_status", "error_code", "error_message"]), _JSON

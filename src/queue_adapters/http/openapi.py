@@ -36,7 +36,10 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _ACCEPTED = {
-    "description": "Accepted: the facts are stored.",
+    "description": (
+        "Accepted: the facts are stored; `stale` counts those too old (events) or too late (a"
+        " report of a launch no longer in flight) to act on, which are ignored."
+    ),
     "content": {
         "application/json": {
             "schema": {
@@ -45,8 +48,9 @@ _ACCEPTED = {
                     "matched": {"type": "integer", "minimum": 0},
                     "unmatched": {"type": "integer", "minimum": 0},
                     "settled": {"type": "integer", "minimum": 0},
+                    "stale": {"type": "integer", "minimum": 0},
                 },
-                "required": ["matched", "unmatched", "settled"],
+                "required": ["matched", "unmatched", "settled", "stale"],
             }
         }
     },

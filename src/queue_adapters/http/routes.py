@@ -1,8 +1,8 @@
 """The contract's routes as Starlette endpoints, translating HTTP to the application's calls.
 
 The webhook routes do only what must happen before answering: check the content type, bound
-the body (in size and in time), check the signature or token, parse, and store the facts
-durably through `WebhookIntake.record`. They answer 503 when the
+the body (in size and in time), check the signature or token, parse, drop what is too old to
+act on, and store the facts durably through `WebhookIntake.record`. They answer 503 when the
 store cannot be reached, so that Twilio delivers again (facts are deduplicated, so a
 redelivery counts once). A client that hangs up before its body is read gets no answer and
 no traceback: it is counted (`disconnected`) and logged on one line at DEBUG.
@@ -61,6 +61,10 @@ class WebhookIntake(Protocol):
         """Facts and the count of each unknown event type; raises `InvalidWebhook`."""
         ...
 
+    def drop_stale(self, facts: Sequence[ContactFact]) -> Sequence[ContactFact]:
+        """The facts young enough to act on (a replayed batch's are not); counts the others."""
+        ...
+
     def parse_callstatus(
         self, content_type: str | None, body: bytes
     ) -> tuple[CallStatusReport, str]:
@@ -68,6 +72,12 @@ class WebhookIntake(Protocol):
         ...
 
     def callstatus_token_ok(self, report: CallStatusReport, token: str) -> bool: ...
+
+    async def callstatus_current(self, report: CallStatusReport, token: str) -> bool:
+        """Whether the launch the token was issued for is still under way or in flight, as the
+        report's execution; False: the report comes too late to change anything (counted).
+        Raises `StoreUnavailable`."""
+        ...
 
     async def record(self, facts: Sequence[ContactFact]) -> TrackResult: ...
 
@@ -147,28 +157,27 @@ class HttpEndpoints:
             self.intake.observe("eventstreams", "forbidden")
             return _error(403, "bad or missing X-Twilio-Signature")
         facts, unknown = self.intake.parse_events(body)
-        result = await self.intake.record(facts)
-        return self._recorded("eventstreams", result, unknown)
+        fresh = self.intake.drop_stale(facts)
+        stale = len(facts) - len(fresh)
+        if stale and not fresh:
+            # A replay of a batch older than Twilio retries: answered, so it is not sent again.
+            self.intake.observe("eventstreams", "stale", unknown)
+            return _answer(TrackResult(0, 0, ()), stale)
+        result = await self.intake.record(fresh)
+        self.intake.observe("eventstreams", "accepted", unknown)
+        return _answer(result, stale)
 
     async def _callstatus(self, request: Request, body: bytes) -> Response:
         report, token = self.intake.parse_callstatus(request.headers.get("content-type"), body)
         if not self.intake.callstatus_token_ok(report, token):
             self.intake.observe("callstatus", "forbidden")
             return _error(403, "bad callstatus_token")
+        if not await self.intake.callstatus_current(report, token):
+            self.intake.observe("callstatus", "stale")
+            return _answer(TrackResult(0, 1, ()), 1)
         result = await self.intake.record([report])
-        return self._recorded("callstatus", result, None)
-
-    def _recorded(
-        self, route: str, result: TrackResult, unknown: Mapping[str, int] | None
-    ) -> Response:
-        self.intake.observe(route, "accepted", unknown)
-        return JSONResponse(
-            {
-                "matched": result.matched,
-                "unmatched": result.unmatched,
-                "settled": len(result.settled),
-            }
-        )
+        self.intake.observe("callstatus", "accepted")
+        return _answer(result, 0)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -185,6 +194,18 @@ class HttpEndpoints:
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(OPENAPI_DOCUMENT)
+
+
+def _answer(result: TrackResult, stale: int) -> Response:
+    """200: what the facts did, and how many were too old (or too late) to act on."""
+    return JSONResponse(
+        {
+            "matched": result.matched,
+            "unmatched": result.unmatched,
+            "settled": len(result.settled),
+            "stale": stale,
+        }
+    )
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:

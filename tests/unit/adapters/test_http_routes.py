@@ -1,5 +1,5 @@
 """The webhook routes' edge, through the ASGI app with a stub intake: content types, a body
-that stops or never ends, a trailing slash."""
+that stops or never ends, a trailing slash, stale batches and late reports."""
 
 from __future__ import annotations
 
@@ -25,9 +25,11 @@ AMD = AmdEvent("EZ1", "CA1", "+14155550100", "+15005550006", "human", at=1.0)
 
 @dataclass
 class StubIntake:
-    """Accepts every signature and token."""
+    """Accepts every signature and token; `stale` and `current` say what the checks find."""
 
     facts: list[ContactFact] = field(default_factory=lambda: [AMD])
+    stale: bool = False
+    current: bool = True
     recorded: list[ContactFact] = field(default_factory=list)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     targets: list[tuple[str, ForwardedOrigin | None]] = field(default_factory=list)
@@ -45,6 +47,9 @@ class StubIntake:
     def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
         return self.facts, {}
 
+    def drop_stale(self, facts: Sequence[ContactFact]) -> Sequence[ContactFact]:
+        return [] if self.stale else facts
+
     def parse_callstatus(
         self, content_type: str | None, body: bytes
     ) -> tuple[CallStatusReport, str]:
@@ -52,6 +57,9 @@ class StubIntake:
 
     def callstatus_token_ok(self, report: CallStatusReport, token: str) -> bool:
         return True
+
+    async def callstatus_current(self, report: CallStatusReport, token: str) -> bool:
+        return self.current
 
     async def record(self, facts: Sequence[ContactFact]) -> TrackResult:
         self.recorded.extend(facts)
@@ -218,3 +226,25 @@ async def test_the_signature_is_checked_on_the_raw_target_not_the_host() -> None
     await call(app_of(intake), "/eventstreams", "application/json", query=b"bodySHA256=ab%2F")
 
     assert intake.targets == [("/eventstreams?bodySHA256=ab%2F", None)]
+
+
+async def test_a_batch_of_stale_events_is_answered_and_ignored() -> None:
+    intake = StubIntake(facts=[AMD, AMD], stale=True)
+
+    answer = await call(app_of(intake), "/eventstreams", "application/json")
+
+    assert answer.status == 200
+    assert answer.json() == {"matched": 0, "unmatched": 0, "settled": 0, "stale": 2}
+    assert not intake.recorded
+    assert intake.outcomes["eventstreams", "stale"] == 1
+
+
+async def test_a_report_whose_launch_is_over_is_answered_and_ignored() -> None:
+    intake = StubIntake(current=False)
+
+    answer = await call(app_of(intake), "/callstatus", "application/json")
+
+    assert answer.status == 200
+    assert answer.json() == {"matched": 0, "unmatched": 1, "settled": 0, "stale": 1}
+    assert not intake.recorded
+    assert intake.outcomes["callstatus", "stale"] == 1

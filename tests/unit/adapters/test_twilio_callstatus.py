@@ -20,7 +20,7 @@ FIELDS = {
     "execution_sid": EXECUTION,
     "campaign_execution_id": "ce-42",
     "record_id": "r-1001",
-    "callstatus_token": TOKENS.issue("ce-42", "r-1001"),
+    "callstatus_token": TOKENS.issue("ce-42", "r-1001", "7"),
     "call_sid": "CA0123456789abcdef0123456789abcdef",
     "call_status": "no-answer",
     "error_code": "",
