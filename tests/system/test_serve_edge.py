@@ -1,6 +1,6 @@
 """`queue-service serve` as a process, at its webhook edge: the URL an Event Streams signature
 must cover (pinned to `QUEUE_PUBLIC_BASE_URL`; a trusted proxy's last values only with trust
-on)."""
+on), and no call before the Event Streams sink exists, even when Twilio refuses it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+import redis
 
 from queue_app.serve import server_config
 from queue_app.settings import Settings
+from tests.support.metrics_text import metric_total
 from tests.support.redis_server import RedisServerProcess, free_port
-from tests.system.processes import EmulatorProcess, ServiceProcess, service_env
+from tests.system.campaign import Campaign
+from tests.system.processes import (
+    EmulatorProcess,
+    ServiceProcess,
+    service_env,
+    wait_for,
+)
 from twilio_emulator import sign_json_body
 from twilio_emulator.config import DEFAULT_AUTH_TOKEN
 
@@ -104,3 +112,41 @@ def test_with_trust_on_only_the_last_valid_values_of_a_trusted_proxy_count(
     untrusted = launch_service(env)
     assert post_signed_for(untrusted, public, as_proxied).status_code == 403
     assert post_signed_for(untrusted, f"{untrusted.url}/eventstreams").status_code == 200
+
+
+def test_while_twilio_refuses_provisioning_nothing_is_launched_and_readyz_says_why(
+    launch_service: Callable[..., ServiceProcess],
+    serve_env: dict[str, str],
+    emulator: EmulatorProcess,
+    store: redis.Redis,
+) -> None:
+    campaign = Campaign(store, "ce-refused", 3)
+    campaign.write({"mode": "fixed", "max_concurrent_calls": 3})
+    campaign.start()
+    # An API key the account does not know: Twilio answers every request 401.
+    refused_env = {
+        **serve_env,
+        "TWILIO_API_KEY": "SK" + "0" * 32,
+        "TWILIO_API_SECRET": "not-a-secret-of-this-account",
+    }
+    service = launch_service(refused_env, ready=False)
+
+    # Refused, asked again (with a growing, jittered pause), and still refused.
+    wait_for(lambda: emulator.stats()["answered_401"] >= 3, "three provisioning attempts", 20)
+    ready = service.get("/readyz")
+    metrics = service.get("/metrics").text
+
+    assert ready.status_code == 503
+    [reason] = [r for r in ready.json()["reasons"] if r.startswith("event streams")]
+    assert reason.startswith("event streams not provisioned: Event Streams refused a request:")
+    assert "HTTP 401" in reason
+    assert emulator.stats()["executions_created"] == 0
+    assert metric_total(metrics, "queue_launches_total") == 0
+    assert campaign.cached() == campaign.record_ids  # not one record claimed
+    assert campaign.events() == []  # the `start` is not even read
+
+    # Once Twilio takes the credentials, the campaign runs.
+    service.stop()
+    launch_service()
+    campaign.wait_event("completed", timeout_s=30.0)
+    assert campaign.disposed_once() == set(campaign.record_ids)
