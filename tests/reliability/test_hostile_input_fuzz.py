@@ -1,7 +1,9 @@
 """Fuzzing the webhooks of `queue-service serve` (a real process, with contacts in flight):
 schemathesis from the service's own `/openapi.json`, and Hypothesis with hostile bodies that
-are signed right, so that they reach the parsers and the store. No answer is ever a 5xx, and
-every answer is one the document lists.
+are signed right (or carry valid tokens), so that they reach the parsers and the store: JSON
+nested thousands deep, huge strings, odd Unicode (lone surrogates, NUL, bidi overrides, ...)
+anywhere in an event or post. No answer is ever a 5xx, and every answer is one the document
+lists.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from schemathesis.checks import (
 
 from queue_core.tokens import CallstatusTokens
 from tests.reliability.forgeries import launch_of
-from tests.reliability.hostile_stack import EXECUTION, HostileStack, hostile_stack
+from tests.reliability.hostile_stack import EXECUTION, MAX_BODY_BYTES, HostileStack, hostile_stack
 from tests.reliability.signed_events import InFlight
+from tests.support.hostile_json import hostile_scalars, raw_values, spliced_anywhere
 from twilio_emulator import sign_json_body
 
 pytestmark = pytest.mark.slow
@@ -119,13 +122,9 @@ def _request_kwargs(case: schemathesis.Case[Any], base_url: str) -> dict[str, An
     return {name: kwargs[name] for name in names if name in kwargs}
 
 
-_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats()
-    | st.text(max_size=30)
-)
+_SCALARS = hostile_scalars(max_string=8192)
+# Raw JSON values spliced into an event or a post, small enough to stay under the body limit.
+_RAW = raw_values(max_depth=3000, max_string=16_384)
 _JSON = st.recursive(
     _SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
@@ -208,6 +207,7 @@ def _hostile_batches(contacts: list[InFlight]) -> st.SearchStrategy[bytes]:
         st.binary(max_size=300),
         st.integers(min_value=1, max_value=5000).map(lambda n: b"[" * n + b"]" * n),
         st.builds(_deep_step_context, st.sampled_from(contacts), st.integers(1, 2000)),
+        event.flatmap(lambda e: spliced_anywhere(e, _RAW)).map(lambda t: f"[{t}]".encode()),
     )
 
 
@@ -218,6 +218,9 @@ def test_signed_hostile_batches_never_get_a_server_error(
 ) -> None:
     body = data.draw(_hostile_batches(stack.contacts[2:]), label="body")
     answer = _signed(stack, body)
+    if len(body) > MAX_BODY_BYTES:
+        assert answer.status_code == 413, answer.text
+        return
     # A body that is not UTF-8 fails the signature check by design (see `signatures.py`).
     assert answer.status_code in ((200, 400) if _utf8(body) else (403,)), answer.text
 
@@ -269,6 +272,7 @@ def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | Non
         fields.map(_dumps),
         fields.map(lambda f: "&".join(f"{k}={v}" for k, v in f.items()).encode()),
         st.binary(max_size=300),
+        with_a_valid_token().flatmap(lambda f: spliced_anywhere(f, _RAW)).map(str.encode),
     )
     return st.tuples(content_types, encoded)
 
@@ -282,7 +286,9 @@ def test_hostile_callstatus_posts_never_get_a_server_error(
     headers = {} if content_type is None else {"Content-Type": content_type}
     answer = stack.send("POST", "/callstatus", content=body, headers=headers)
     media = (content_type or "").split(";")[0]
-    if media in ("application/json", "application/x-www-form-urlencoded"):
+    if len(body) > MAX_BODY_BYTES:
+        assert answer.status_code in (413, 415), answer.text
+    elif media in ("application/json", "application/x-www-form-urlencoded"):
         assert answer.status_code in (200, 400, 403), answer.text
     else:
         assert answer.status_code == 415, answer.text
