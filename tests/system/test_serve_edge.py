@@ -10,8 +10,6 @@ import httpx
 import pytest
 import redis
 
-from queue_app.serve import server_config
-from queue_app.settings import Settings
 from tests.support.metrics_text import metric_total
 from tests.support.redis_server import RedisServerProcess, free_port
 from tests.system.campaign import Campaign
@@ -51,7 +49,8 @@ def test_signatures_are_checked_against_the_public_base_url_whatever_the_request
         service, "http://other-sink.example/eventstreams", {"Host": "other-sink.example"}
     )
     # Signed for an https URL of this host, which uvicorn would take from X-Forwarded-Proto
-    # (it trusts 127.0.0.1 by default) although QUEUE_TRUST_PROXY is off.
+    # (it trusts 127.0.0.1 by default) although QUEUE_TRUST_PROXY is off: `serve` turns its
+    # proxy handling off (tests/unit/app/test_edge_settings.py).
     https = post_signed_for(
         service, public.replace("http://", "https://"), {"X-Forwarded-Proto": "https"}
     )
@@ -60,16 +59,6 @@ def test_signatures_are_checked_against_the_public_base_url_whatever_the_request
 
     assert (other_sink.status_code, https.status_code) == (403, 403)
     assert genuine.status_code == 200, genuine.text
-
-
-def test_uvicorn_applies_no_proxy_header_itself() -> None:
-    # With trust off and with it on, the app decides which proxy headers count
-    # (`queue_adapters.http.forwarded`): uvicorn's own handling would apply them first.
-    for trust in ("false", "true"):
-        settings = Settings.model_validate(
-            {"QUEUE_TRUST_PROXY": trust, "QUEUE_TRUSTED_PROXIES": "10.0.0.1"}
-        )
-        assert server_config(None, settings).proxy_headers is False  # type: ignore[arg-type]
 
 
 def test_with_trust_on_only_the_last_valid_values_of_a_trusted_proxy_count(
