@@ -1,9 +1,11 @@
 """The packaged Starlette app: `create_app()` for `uvicorn --factory queue_app.app:create_app`.
 
 The lifespan opens Redis and the Twilio client and starts the contact-timeout reaper and the
-disposition outbox relay; then, in the background, it provisions Event Streams (retrying until
-it works), and only then resumes the executions that were running and runs the control
-consumer, so that no call is placed before its events have somewhere to go.
+disposition outbox relay; then, in the background, it provisions Event Streams (retrying, with
+a capped and jittered backoff, until it works, whether Twilio is unreachable or refuses), and
+only then resumes the executions that were running and runs the control consumer, so that no
+call is placed before its events have somewhere to go; until then `/readyz` answers 503 and
+says why.
 `QueueService.drain` is the first SIGTERM: stop launching, put claims back, answer webhooks
 while calls in flight finish.
 """
@@ -15,13 +17,14 @@ import contextlib
 import gc
 import inspect
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from starlette.applications import Starlette
 
-from queue_adapters.http import HttpEndpoints, build_routes
+from queue_adapters.http import HttpEndpoints, build_app
 from queue_adapters.http.metrics import ExecutionGauges, QueueMetrics
 from queue_adapters.twilio import ProvisioningError, eventstreams_destination
 from queue_app.container import Container
@@ -37,6 +40,8 @@ __all__ = ["QueueService", "create_app", "resolve"]
 log = logging.getLogger("queue_app")
 
 T = TypeVar("T")
+
+_PROVISION_MAX_DELAY_S = 60.0
 
 
 async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:
@@ -58,6 +63,7 @@ class QueueService:
     supervisor: QueueSupervisor | None = None
     started: bool = False
     provisioned: bool = False
+    provisioning_problem: str = "not done yet"
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     draining: bool = False
@@ -86,6 +92,8 @@ class QueueService:
         reasons = []
         if not self.started:
             reasons.append("start-up not finished")
+        if self.settings.event_streams_autoprovision and not self.provisioned:
+            reasons.append(f"event streams not provisioned: {self.provisioning_problem}")
         if self.draining:
             reasons.append("draining for shutdown")
         try:
@@ -113,9 +121,9 @@ class QueueService:
         """Provision Event Streams, then run the stored executions and take commands.
 
         Twilio drops the events of a call placed before a sink subscribed to them exists, so
-        nothing is launched here until provisioning is done (or refused, which is logged as
-        an error); until then `/readyz` says start-up is unfinished. Webhooks are answered
-        meanwhile: other instances' calls go on."""
+        nothing is launched here until provisioning is done (`_provision` retries until it
+        is); until then `/readyz` says why. Webhooks are answered meanwhile: other instances'
+        calls go on."""
         await self._provision()
         supervisor = self.supervisor
         if self.stop.is_set() or supervisor is None:
@@ -193,27 +201,33 @@ class QueueService:
                 delay = min(delay * 2, 5.0)
 
     async def _provision(self) -> None:
+        """Find or create the sink and subscription, retrying until done (or stopped): after
+        1 s, then twice as long each time up to `_PROVISION_MAX_DELAY_S`, each wait drawn
+        between half and all of that (instances started together do not ask together)."""
         if not self.settings.event_streams_autoprovision:
             return
         provisioner = await resolve(self.container.provisioner)
         destination = eventstreams_destination(self.settings.public_base_url)
+        jitter = random.Random()  # noqa: S311 - jitter only
         delay = 1.0
         while not self.stop.is_set():
             try:
                 report = await provisioner.ensure(destination)
             except StoreUnavailable as exc:
-                log.warning("Event Streams provisioning: %s; retrying in %.0fs", exc, delay)
+                self.provisioning_problem = _short(exc)
+                log.warning("Event Streams provisioning: %s; retrying", exc)
             except ProvisioningError as exc:
-                log.error("Event Streams provisioning refused: %s", exc)
+                self.provisioning_problem = _short(exc)
                 self.metrics.errors.labels("provisioning").inc()
-                return
+                log.error("Event Streams provisioning refused: %s; retrying", exc)
             else:
                 for line in report.lines():
                     log.info("Event Streams: %s", line)
                 self.provisioned = True
                 return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), delay * jitter.uniform(0.5, 1.0))
+            delay = min(delay * 2, _PROVISION_MAX_DELAY_S)
 
     async def _relay_outbox(self) -> None:
         """Publish dispositions that were settled but not published (a crash or an outage
@@ -231,6 +245,12 @@ class QueueService:
                 log.warning("outbox relay: %s", exc)
 
 
+def _short(exc: Exception) -> str:
+    """A problem's message short enough for a readiness reason."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
     """The app of one service instance; nothing starts before its lifespan does."""
     settings = settings or Settings.from_env()
@@ -238,9 +258,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     metrics = container.metrics()
     service = QueueService(settings, container, metrics)
     metrics.read_gauges = service.gauges
-    intake = ServiceIntake(settings, container.tokens(), container.clock(), metrics, service.record)
+    intake = ServiceIntake(
+        settings,
+        container.tokens(),
+        container.clock(),
+        metrics,
+        service.record,
+        lambda: resolve(container.calls),
+    )
     endpoints = HttpEndpoints(
-        intake, service.readiness, metrics.exposition, settings.max_body_bytes
+        intake,
+        service.readiness,
+        metrics.exposition,
+        settings.max_body_bytes,
+        settings.body_read_timeout_s,
     )
 
     @contextlib.asynccontextmanager
@@ -251,6 +282,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             await service.close()
 
-    app = Starlette(routes=build_routes(endpoints), lifespan=lifespan)
+    app = build_app(endpoints, lifespan=lifespan, trusted_proxies=settings.proxies_trusted)
     app.state.queue = service
     return app

@@ -1,22 +1,25 @@
-"""The webhook intake the HTTP routes call: Twilio's checks and parsers, then the tracker."""
+"""The webhook intake the HTTP routes call: Twilio's checks and parsers, the age and lifetime
+checks, then the tracker."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from urllib.parse import urlsplit
 
+from queue_adapters.http.forwarded import ForwardedOrigin
 from queue_adapters.http.metrics import QueueMetrics
 from queue_adapters.twilio import (
     SIGNATURE_HEADER,
     parse_callstatus,
     parse_event_batch,
-    public_url,
+    signed_url,
     verify_event_streams_signature,
 )
 from queue_app.settings import Settings
 from queue_core.facts import CallStatusReport, ContactFact
-from queue_core.ports import Clock
+from queue_core.freshness import fresh_facts
+from queue_core.ports import ActiveCallRegistry, Clock
+from queue_core.token_lifetime import launch_in_flight
 from queue_core.tokens import CallstatusTokens
 from queue_core.tracker import TrackResult
 
@@ -36,28 +39,42 @@ class ServiceIntake:
         clock: Clock,
         metrics: QueueMetrics,
         record: Callable[[Sequence[ContactFact]], Awaitable[TrackResult]],
+        calls: Callable[[], Awaitable[ActiveCallRegistry]],
     ) -> None:
+        """`calls` gives the registry of launches in flight (opened with the store)."""
         self._settings = settings
         self._tokens = tokens
         self._clock = clock
         self._metrics = metrics
         self._record = record
+        self._calls = calls
         self._unknown_labels: set[str] = set()
 
-    def event_streams_signature_ok(self, url: str, headers: Mapping[str, str], body: bytes) -> bool:
+    def event_streams_signature_ok(
+        self,
+        target: str,
+        origin: ForwardedOrigin | None,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> bool:
         if not self._settings.verify_signatures:
             return True
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        called = public_url(
-            parts.scheme, parts.netloc, path, headers, trust_proxy=self._settings.trust_proxy
+        origin = origin or ForwardedOrigin()
+        url = signed_url(
+            self._settings.public_base_url, target, scheme=origin.scheme, host=origin.host
         )
         token = self._settings.twilio_auth_token.get_secret_value()
-        return verify_event_streams_signature(token, called, body, headers.get(SIGNATURE_HEADER))
+        return verify_event_streams_signature(token, url, body, headers.get(SIGNATURE_HEADER))
 
     def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
         batch = parse_event_batch(body)
         return list(batch.facts), batch.unknown_types
+
+    def drop_stale(self, facts: Sequence[ContactFact]) -> Sequence[ContactFact]:
+        fresh = fresh_facts(facts, self._clock.now(), self._settings.event_max_age_s)
+        if len(fresh) < len(facts):
+            self._metrics.stale_events.labels("eventstreams").inc(len(facts) - len(fresh))
+        return fresh
 
     def parse_callstatus(
         self, content_type: str | None, body: bytes
@@ -69,6 +86,15 @@ class ServiceIntake:
         if not self._settings.verify_signatures:
             return True
         return self._tokens.verify(report.campaign_execution_id, report.record_id, token)
+
+    async def callstatus_current(self, report: CallStatusReport, token: str) -> bool:
+        if not self._settings.verify_signatures:
+            return True  # no token to trust, so no launch to check it against
+        launch = self._tokens.launch_of(token)
+        current = await launch_in_flight(await self._calls(), report, launch)
+        if not current:
+            self._metrics.stale_events.labels("callstatus").inc()
+        return current
 
     async def record(self, facts: Sequence[ContactFact]) -> TrackResult:
         self._metrics.count_events(Counter(type(fact).__name__ for fact in facts))

@@ -14,11 +14,12 @@ import signal
 from types import FrameType
 
 import uvicorn
+from starlette.applications import Starlette
 
 from queue_app.app import QueueService, create_app
 from queue_app.settings import Settings
 
-__all__ = ["serve"]
+__all__ = ["serve", "server_config"]
 
 log = logging.getLogger("queue_app")
 
@@ -27,19 +28,28 @@ def serve(settings: Settings) -> None:
     asyncio.run(_serve(settings))
 
 
-async def _serve(settings: Settings) -> None:
-    app = create_app(settings)
-    service: QueueService = app.state.queue
-    config = uvicorn.Config(
+def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings for the app. Its own proxy handling is off: uvicorn would apply
+    `X-Forwarded-Proto`/`-For` from 127.0.0.1 (and `FORWARDED_ALLOW_IPS`) even with
+    `QUEUE_TRUST_PROXY` off, and with it on the app must see the peer uvicorn saw to decide
+    which `X-Forwarded-Host` to believe. The app applies the same handling itself, only for
+    `QUEUE_TRUSTED_PROXIES` and only with trust on (`queue_adapters.http.forwarded`)."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         lifespan="on",
         log_config=None,
         access_log=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
+
+
+async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    service: QueueService = app.state.queue
+    server = uvicorn.Server(server_config(app, settings))
     loop = asyncio.get_running_loop()
     draining: list[asyncio.Task[None]] = []
 

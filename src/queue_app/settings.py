@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import socket
 from typing import Self
@@ -61,7 +62,13 @@ class Settings(BaseSettings):
     # The service's own settings
     callstatus_secret: SecretStr = Field(SecretStr(""), validation_alias="QUEUE_CALLSTATUS_SECRET")
     trust_proxy: bool = Field(False, validation_alias="QUEUE_TRUST_PROXY")
+    trusted_proxies: str = Field("", validation_alias="QUEUE_TRUSTED_PROXIES")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="QUEUE_MAX_BODY_BYTES")
+    body_read_timeout_s: float = Field(
+        10.0, gt=0, le=300, validation_alias="QUEUE_BODY_READ_TIMEOUT_S"
+    )
+    # Event Streams retries a delivery for up to 4 hours: older events are replays.
+    event_max_age_s: float = Field(16_200.0, gt=0, validation_alias="QUEUE_EVENT_MAX_AGE_S")
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
     settle_grace_s: float = Field(30.0, gt=0, le=3600, validation_alias="QUEUE_SETTLE_GRACE_S")
     stats_max_age_s: float = Field(60.0, gt=0, validation_alias="QUEUE_STATS_MAX_AGE_S")
@@ -114,6 +121,19 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry[:64]!r} is not an IP address or network (comma-separated)"
+                ) from None
+        return ",".join(entries)
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -126,6 +146,19 @@ class Settings(BaseSettings):
         if bool(self.twilio_api_key) != bool(self.twilio_api_secret.get_secret_value()):
             raise ValueError("TWILIO_API_KEY and TWILIO_API_SECRET go together")
         return self
+
+    @model_validator(mode="after")
+    def _trust_needs_proxies(self) -> Self:
+        if self.trust_proxy and not self.trusted_proxies:
+            raise ValueError("QUEUE_TRUST_PROXY needs QUEUE_TRUSTED_PROXIES (the proxies' IPs)")
+        return self
+
+    @property
+    def proxies_trusted(self) -> tuple[str, ...]:
+        """The proxies whose `X-Forwarded-*` headers count: none unless trust is on."""
+        if not self.trust_proxy:
+            return ()
+        return tuple(self.trusted_proxies.split(","))
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

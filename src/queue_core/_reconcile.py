@@ -74,8 +74,9 @@ class Reconciler:
         self._log = log
         self.on_recorded: OnRecorded | None = None
 
-    def request(self, contact: ContactRecord) -> LaunchRequest:
-        """The launch of `contact`, with a callstatus token issued for it."""
+    def request(self, contact: ContactRecord, ref: ContactRef) -> LaunchRequest:
+        """The launch of `contact` (claimed as `ref`), with a callstatus token issued for this
+        launch: it stops counting once the contact has settled (`token_lifetime`)."""
         execution = self.execution
         return LaunchRequest(
             flow_sid=execution.studio_flow_sid,
@@ -85,7 +86,7 @@ class Reconciler:
                 "campaign_execution_id": self._id,
                 "record_id": contact.record_id,
                 "callstatus_url": self._callstatus_url,
-                "callstatus_token": self._tokens.issue(self._id, contact.record_id),
+                "callstatus_token": self._tokens.issue(self._id, contact.record_id, ref.claim_id),
                 "attributes": dict(contact.attributes),
             },
         )

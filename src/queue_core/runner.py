@@ -390,7 +390,7 @@ class QueueRunner:
         counted: bool,
     ) -> None:
         ports, reconciler = self._ports, self._reconciler
-        request = reconciler.request(contact)
+        request = reconciler.request(contact, ref)
         if not await self._first_slot():
             await reconciler.give_back(ref, contact, [record])
             return

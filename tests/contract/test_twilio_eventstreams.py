@@ -25,7 +25,7 @@ from queue_adapters.twilio.provisioning_report import (
 )
 from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
 from queue_adapters.twilio.signatures import (
-    public_url,
+    signed_url,
     verify_event_streams_signature,
     verify_form_signature,
 )
@@ -57,13 +57,7 @@ class Receiver:
         async def record(request: Request) -> Response:
             raw_path = request.scope["raw_path"].decode("latin-1")
             query = request.scope["query_string"].decode("latin-1")
-            url = public_url(
-                request.url.scheme,
-                request.headers["host"],
-                raw_path + (f"?{query}" if query else ""),
-                request.headers,
-                trust_proxy=False,
-            )
+            url = signed_url(self.base_url, raw_path + (f"?{query}" if query else ""))
             post = Post(
                 url,
                 request.headers.get("content-type", ""),
@@ -203,7 +197,7 @@ async def test_delivered_webhooks_verify_and_parse(world: World) -> None:
         "campaign_execution_id": "ce-7",
         "record_id": "r-7",
         "callstatus_url": f"{receiver.base_url}/callstatus",
-        "callstatus_token": tokens.issue("ce-7", "r-7"),
+        "callstatus_token": tokens.issue("ce-7", "r-7", "17"),
         "attributes": {},
     }
     launch = LaunchRequest("FW" + "34" * 16, "+14155550170", "+15005550006", parameters)

@@ -13,19 +13,50 @@ from tests.reliability.hostile_stack import EXECUTION, HostileStack
 from tests.reliability.signed_events import InFlight, execution_ended, signed_batch, voice_event
 from tests.system.campaign import phone
 
-__all__ = ["callstatus_fields", "finishing", "forged_callstatus", "forged_deliveries", "record_id"]
+__all__ = [
+    "callstatus_fields",
+    "finishing",
+    "forged_callstatus",
+    "forged_deliveries",
+    "genuine_token",
+    "launch_of",
+    "record_id",
+]
 
 
 def record_id(contact: InFlight) -> str:
     return next(f"r-{n:04d}" for n in range(100) if phone(n) == contact.to)
 
 
-def finishing(contact: InFlight, prefix: str) -> list[dict[str, Any]]:
-    """The events that settle a contact: its call completed, then its execution ended."""
-    completed = voice_event(
-        f"{prefix}-completed", contact, "completed", sequence=9, duration_s=30, answered_by="human"
+def launch_of(stack: HostileStack, contact: InFlight) -> str:
+    """The launch (claim id) of a contact in flight, as the service stored it."""
+    attempts: Any = stack.store.hgetall(f"queue:attempts:{{{EXECUTION}}}")
+    return next(
+        claim
+        for claim, attempt in attempts.items()
+        if json.loads(attempt)["execution_sid"] == contact.execution_sid
     )
-    return [completed, execution_ended(f"{prefix}-ended", contact)]
+
+
+def genuine_token(stack: HostileStack, contact: InFlight, launch: str | None = None) -> str:
+    """The callstatus token of the contact's launch (or of another `launch` of its record)."""
+    tokens = CallstatusTokens(stack.callstatus_secret.encode())
+    return tokens.issue(EXECUTION, record_id(contact), launch or launch_of(stack, contact))
+
+
+def finishing(contact: InFlight, prefix: str, *, wall: float | None = None) -> list[dict[str, Any]]:
+    """The events that settle a contact: its call completed, then its execution ended (at
+    `wall`, unix seconds; now when None)."""
+    completed = voice_event(
+        f"{prefix}-completed",
+        contact,
+        "completed",
+        sequence=9,
+        duration_s=30,
+        answered_by="human",
+        wall=wall,
+    )
+    return [completed, execution_ended(f"{prefix}-ended", contact, wall=wall)]
 
 
 def callstatus_fields(stack: HostileStack, contact: InFlight, token: str | None) -> dict[str, str]:
@@ -80,15 +111,21 @@ def forged_callstatus(stack: HostileStack, contact: InFlight) -> dict[str, dict[
     tokens = CallstatusTokens(stack.callstatus_secret.encode())
     other_secret = CallstatusTokens(b"another secret")
     record = record_id(contact)
+    launch = launch_of(stack, contact)
+    mac = genuine_token(stack, contact).split(".", 1)[1]
     return {
         "made-up token (form)": {"data": callstatus_fields(stack, contact, "00" * 32)},
         "made-up token (JSON)": {"json": callstatus_fields(stack, contact, "00" * 32)},
         "another record's token": {
-            "data": callstatus_fields(stack, contact, tokens.issue(EXECUTION, record + "x"))
+            "data": callstatus_fields(stack, contact, tokens.issue(EXECUTION, record + "x", launch))
         },
         "token under another secret": {
-            "json": callstatus_fields(stack, contact, other_secret.issue(EXECUTION, record))
+            "json": callstatus_fields(stack, contact, other_secret.issue(EXECUTION, record, launch))
         },
+        "its token moved to another launch": {
+            "data": callstatus_fields(stack, contact, f"{int(launch) + 1}.{mac}")
+        },
+        "its token without its launch": {"json": callstatus_fields(stack, contact, mac)},
         "token missing": {"data": callstatus_fields(stack, contact, None)},
         "token empty": {"json": callstatus_fields(stack, contact, "")},
     }

@@ -1,7 +1,8 @@
 """The processes the hostile-input tests attack: a private `redis-server`, the emulator and
-`queue-service serve`, started once per test module with known secrets, a small body limit and
-DEBUG logs, and a few contacts left in flight (their calls answered and never ending), so that
-a forged or replayed webhook would have something to change.
+`queue-service serve`, started once per test module with known secrets, a small body limit, a
+short body read timeout and DEBUG logs, and a few contacts left in flight (their calls
+answered and never ending), so that a forged or replayed webhook would have something to
+change.
 
 Every HTTP answer the tests get goes through `HostileStack.send`, which keeps its body: the
 secrets test looks for the secrets in all of them.
@@ -27,6 +28,7 @@ from tests.system.processes import EmulatorProcess, ServiceProcess, service_env,
 __all__ = ["HostileStack", "hostile_stack", "store_snapshot"]
 
 MAX_BODY_BYTES = 65_536
+BODY_READ_TIMEOUT_S = 2.0
 IN_FLIGHT = 4
 EXECUTION = "ce-hostile"
 
@@ -121,6 +123,7 @@ def hostile_stack(logs: Path) -> Iterator[HostileStack]:
             TWILIO_AUTH_TOKEN=auth_token,
             QUEUE_CALLSTATUS_SECRET=callstatus_secret,
             QUEUE_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
+            QUEUE_BODY_READ_TIMEOUT_S=str(BODY_READ_TIMEOUT_S),
             QUEUE_LOG_LEVEL="DEBUG",
         )
         service = ServiceProcess(logs / "service.log", env)

@@ -1,5 +1,6 @@
 """Requests written by hand on a socket, for what an HTTP client will not send: a chunked body
-streamed slowly (read the answer while still sending), headers declaring a body never sent."""
+streamed slowly (read the answer while still sending), headers declaring a body never sent, a
+body cut short (the client then waits, or hangs up)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["CHUNK", "CHUNK_PAUSE_S", "declared_too_large", "stream_slowly"]
+__all__ = ["CHUNK", "CHUNK_PAUSE_S", "declared_too_large", "short_body", "stream_slowly"]
 
 CHUNK = 4096
 CHUNK_PAUSE_S = 0.05
@@ -69,3 +70,24 @@ def declared_too_large(port: int, path: str, max_body_bytes: int) -> bytes:
         )
         sock.sendall(head.encode())
         return sock.recv(65536)
+
+
+def short_body(port: int, path: str, *, hang_up: bool, wait_s: float = 15.0) -> dict[str, Any]:
+    """Headers declaring a 100-byte JSON body, and 10 bytes of it. With `hang_up`, close the
+    connection at once; else wait (up to `wait_s`) for the answer and for the server to close."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=wait_s) as sock:
+        sock.sendall(head.encode() + b'[{"id":"x"')
+        if hang_up:
+            return {}
+        start = time.monotonic()
+        answer = b""
+        while True:
+            piece = sock.recv(65536)
+            if not piece:  # the server closed the connection
+                break
+            answer += piece
+        return {"answer": answer, "after_s": round(time.monotonic() - start, 3)}

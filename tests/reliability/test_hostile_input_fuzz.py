@@ -1,7 +1,9 @@
 """Fuzzing the webhooks of `queue-service serve` (a real process, with contacts in flight):
 schemathesis from the service's own `/openapi.json`, and Hypothesis with hostile bodies that
-are signed right, so that they reach the parsers and the store. No answer is ever a 5xx, and
-every answer is one the document lists.
+are signed right (or carry valid tokens), so that they reach the parsers and the store: JSON
+nested thousands deep, huge strings, odd Unicode (lone surrogates, NUL, bidi overrides, ...)
+anywhere in an event or post. No answer is ever a 5xx, and every answer is one the document
+lists.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from schemathesis.checks import (
 )
 
 from queue_core.tokens import CallstatusTokens
-from tests.reliability.hostile_stack import EXECUTION, HostileStack, hostile_stack
+from tests.reliability.forgeries import launch_of
+from tests.reliability.hostile_stack import EXECUTION, MAX_BODY_BYTES, HostileStack, hostile_stack
 from tests.reliability.signed_events import InFlight
+from tests.support.hostile_json import hostile_scalars, raw_values, spliced_anywhere
 from twilio_emulator import sign_json_body
 
 pytestmark = pytest.mark.slow
@@ -118,13 +122,9 @@ def _request_kwargs(case: schemathesis.Case[Any], base_url: str) -> dict[str, An
     return {name: kwargs[name] for name in names if name in kwargs}
 
 
-_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats()
-    | st.text(max_size=30)
-)
+_SCALARS = hostile_scalars(max_string=8192)
+# Raw JSON values spliced into an event or a post, small enough to stay under the body limit.
+_RAW = raw_values(max_depth=3000, max_string=16_384)
 _JSON = st.recursive(
     _SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
@@ -207,6 +207,7 @@ def _hostile_batches(contacts: list[InFlight]) -> st.SearchStrategy[bytes]:
         st.binary(max_size=300),
         st.integers(min_value=1, max_value=5000).map(lambda n: b"[" * n + b"]" * n),
         st.builds(_deep_step_context, st.sampled_from(contacts), st.integers(1, 2000)),
+        event.flatmap(lambda e: spliced_anywhere(e, _RAW)).map(lambda t: f"[{t}]".encode()),
     )
 
 
@@ -217,6 +218,9 @@ def test_signed_hostile_batches_never_get_a_server_error(
 ) -> None:
     body = data.draw(_hostile_batches(stack.contacts[2:]), label="body")
     answer = _signed(stack, body)
+    if len(body) > MAX_BODY_BYTES:
+        assert answer.status_code == 413, answer.text
+        return
     # A body that is not UTF-8 fails the signature check by design (see `signatures.py`).
     assert answer.status_code in ((200, 400) if _utf8(body) else (403,)), answer.text
 
@@ -232,6 +236,9 @@ def _utf8(body: bytes) -> bool:
 def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | None, bytes]]:
     tokens = CallstatusTokens(stack.callstatus_secret.encode())
     sids = [c.execution_sid for c in stack.contacts[2:]] + ["FN" + "1" * 32]
+    # The launches in flight, so that valid tokens reach the store, and others that are not.
+    launches = [launch_of(stack, c) for c in stack.contacts[2:]]
+    any_launch = st.sampled_from(launches) | st.from_regex(r"[0-9A-Za-z_:-]{1,12}", fullmatch=True)
 
     @st.composite
     def with_a_valid_token(draw: st.DrawFn) -> dict[str, Any]:
@@ -241,7 +248,7 @@ def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | Non
             "execution_sid": draw(st.sampled_from(sids)),
             "campaign_execution_id": execution,
             "record_id": record,
-            "callstatus_token": tokens.issue(execution, record),
+            "callstatus_token": tokens.issue(execution, record, draw(any_launch)),
         }
         extra = st.dictionaries(
             st.sampled_from(["call_sid", "call_status", "error_code", "error_message"]), _JSON
@@ -265,6 +272,7 @@ def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | Non
         fields.map(_dumps),
         fields.map(lambda f: "&".join(f"{k}={v}" for k, v in f.items()).encode()),
         st.binary(max_size=300),
+        with_a_valid_token().flatmap(lambda f: spliced_anywhere(f, _RAW)).map(str.encode),
     )
     return st.tuples(content_types, encoded)
 
@@ -277,4 +285,10 @@ def test_hostile_callstatus_posts_never_get_a_server_error(
     content_type, body = data.draw(_callstatus_bodies(stack), label="post")
     headers = {} if content_type is None else {"Content-Type": content_type}
     answer = stack.send("POST", "/callstatus", content=body, headers=headers)
-    assert answer.status_code in (200, 400, 403), answer.text
+    media = (content_type or "").split(";")[0]
+    if len(body) > MAX_BODY_BYTES:
+        assert answer.status_code in (413, 415), answer.text
+    elif media in ("application/json", "application/x-www-form-urlencoded"):
+        assert answer.status_code in (200, 400, 403), answer.text
+    else:
+        assert answer.status_code == 415, answer.text

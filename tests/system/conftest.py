@@ -70,16 +70,17 @@ def launch_service(
     request: pytest.FixtureRequest, tmp_path: Path, serve_env: dict[str, str]
 ) -> Iterator[Callable[..., ServiceProcess]]:
     """Start `queue-service serve` (the fixture's environment, or `env`) and wait until it is
-    ready. Every process started is stopped after the test; all share one log file."""
+    ready (with `ready=False`: until it answers at all). Every process started is stopped
+    after the test; all share one log file."""
     log = _log(request, tmp_path / "service.log")
     started: list[ServiceProcess] = []
 
-    def launch(env: Mapping[str, str] | None = None) -> ServiceProcess:
+    def launch(env: Mapping[str, str] | None = None, *, ready: bool = True) -> ServiceProcess:
         with log.open("a") as out:
             out.write(f"--- queue-service serve, start {len(started) + 1} ---\n")
         process = ServiceProcess(log, env if env is not None else serve_env)
         started.append(process)
-        return process.start()
+        return process.start(ready=ready)
 
     try:
         yield launch

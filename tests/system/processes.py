@@ -210,10 +210,10 @@ class ServiceProcess(_Process):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ServiceProcess:
-        """Start and wait until `/readyz` answers 200."""
+    def start(self, *, ready: bool = True) -> ServiceProcess:
+        """Start and wait until `/readyz` answers 200 (with `ready=False`: `/healthz`)."""
         self._spawn([queue_service(), "serve"], self.env)
-        self._wait_http(f"{self.url}/readyz")
+        self._wait_http(f"{self.url}/readyz" if ready else f"{self.url}/healthz")
         return self
 
     def get(self, path: str) -> httpx.Response:

@@ -89,6 +89,13 @@ class QueueMetrics:
             ["type"],
             registry=self.registry,
         )
+        self.stale_events = Counter(
+            "queue_webhook_stale_events",
+            "Webhook events too old (a replay) and reports too late (their launch no longer in"
+            " flight) to act on, ignored, by route",
+            ["route"],
+            registry=self.registry,
+        )
         self.errors = Counter("queue_errors", "Errors by kind", ["kind"], registry=self.registry)
         self.registry.register(_GaugeCollector(lambda: self.read_gauges()))
 

@@ -1,10 +1,21 @@
-"""The OpenAPI 3.1 document of the service's routes, served at `/openapi.json`."""
+"""The OpenAPI 3.1 document of the service's routes, served at `/openapi.json`, and the media
+types each webhook route takes (the routes answer 415 to any other)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OPENAPI_DOCUMENT"]
+__all__ = ["CALLSTATUS_MEDIA_TYPES", "EVENTSTREAMS_MEDIA_TYPES", "OPENAPI_DOCUMENT"]
+
+# JSON, and the two media types of CloudEvents' JSON format (a batch, one event): Twilio's
+# documents do not name the one Event Streams sends, and each is a JSON array or object.
+EVENTSTREAMS_MEDIA_TYPES = (
+    "application/json",
+    "application/cloudevents-batch+json",
+    "application/cloudevents+json",
+)
+# What the Studio flow's Make HTTP Request widget offers: form or JSON.
+CALLSTATUS_MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")
 
 _ERROR = {
     "description": "",
@@ -25,7 +36,10 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _ACCEPTED = {
-    "description": "Accepted: the facts are stored.",
+    "description": (
+        "Accepted: the facts are stored; `stale` counts those too old (events) or too late (a"
+        " report of a launch no longer in flight) to act on, which are ignored."
+    ),
     "content": {
         "application/json": {
             "schema": {
@@ -34,8 +48,9 @@ _ACCEPTED = {
                     "matched": {"type": "integer", "minimum": 0},
                     "unmatched": {"type": "integer", "minimum": 0},
                     "settled": {"type": "integer", "minimum": 0},
+                    "stale": {"type": "integer", "minimum": 0},
                 },
-                "required": ["matched", "unmatched", "settled"],
+                "required": ["matched", "unmatched", "settled", "stale"],
             }
         }
     },
@@ -72,6 +87,14 @@ _CALLSTATUS_FIELDS = {
     "required": ["execution_sid", "campaign_execution_id", "record_id", "callstatus_token"],
 }
 
+_BATCH = {"oneOf": [{"type": "array", "items": _CLOUDEVENT}, _CLOUDEVENT]}
+
+_BODY_ERRORS = {
+    "408": _error("The body did not arrive in time (`QUEUE_BODY_READ_TIMEOUT_S`)."),
+    "413": _error("Body too large."),
+    "415": _error("Content-Type not one of the request body's."),
+}
+
 _STATUS = {
     "description": "",
     "content": {"application/json": {"schema": {"type": "object"}}},
@@ -104,19 +127,13 @@ OPENAPI_DOCUMENT: dict[str, Any] = {
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "oneOf": [{"type": "array", "items": _CLOUDEVENT}, _CLOUDEVENT]
-                            }
-                        }
-                    },
+                    "content": {media: {"schema": _BATCH} for media in EVENTSTREAMS_MEDIA_TYPES},
                 },
                 "responses": {
                     "200": _ACCEPTED,
                     "400": _error("Not JSON, or not CloudEvents."),
                     "403": _error("Bad or missing signature."),
-                    "413": _error("Body too large."),
+                    **_BODY_ERRORS,
                     "503": _error("Not stored now: deliver again."),
                 },
             }
@@ -127,15 +144,14 @@ OPENAPI_DOCUMENT: dict[str, Any] = {
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/x-www-form-urlencoded": {"schema": _CALLSTATUS_FIELDS},
-                        "application/json": {"schema": _CALLSTATUS_FIELDS},
+                        media: {"schema": _CALLSTATUS_FIELDS} for media in CALLSTATUS_MEDIA_TYPES
                     },
                 },
                 "responses": {
                     "200": _ACCEPTED,
                     "400": _error("Invalid body."),
                     "403": _error("Bad callstatus_token."),
-                    "413": _error("Body too large."),
+                    **_BODY_ERRORS,
                     "503": _error("Not stored now: post again."),
                 },
             }

@@ -18,7 +18,7 @@ from queue_adapters.twilio.provisioning_report import (
 from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
 from queue_adapters.twilio.signatures import (
     SIGNATURE_HEADER,
-    public_url,
+    signed_url,
     verify_event_streams_signature,
     verify_form_signature,
 )
@@ -41,8 +41,8 @@ __all__ = [
     "open_twilio_rest",
     "parse_callstatus",
     "parse_event_batch",
-    "public_url",
     "rewrite_twilio_url",
+    "signed_url",
     "token_is_valid",
     "verify_event_streams_signature",
     "verify_form_signature",

@@ -1,7 +1,7 @@
-"""Checks on Twilio's webhooks: the Event Streams signature and the URL Twilio called.
+"""Checks on Twilio's webhooks: the Event Streams signature and the URL it must cover.
 
-Pure functions over what an HTTP route already has (scheme, host, raw path, headers, raw
-body), so any web framework can use them.
+Pure functions over what an HTTP route already has (the raw request target, the headers, the
+raw body), so any web framework can use them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 
 __all__ = [
     "SIGNATURE_HEADER",
-    "public_url",
+    "signed_url",
     "verify_event_streams_signature",
     "verify_form_signature",
 ]
@@ -59,31 +59,20 @@ def verify_form_signature(
         return False
 
 
-def public_url(
-    scheme: str,
-    host: str,
-    path_and_query: str,
-    headers: Mapping[str, str],
-    trust_proxy: bool,
+def signed_url(
+    public_base_url: str, target: str, *, scheme: str | None = None, host: str | None = None
 ) -> str:
-    """The URL as Twilio called it: `scheme://host/path?query`.
+    """The URL a Twilio signature must cover: `public_base_url` followed by the request target.
 
-    `path_and_query` must be the raw request target (undecoded path plus the raw query string),
-    since the signature covers it byte for byte. Behind a trusted reverse proxy
-    (`trust_proxy=True`), the first `X-Forwarded-Proto` and `X-Forwarded-Host` values replace
-    the scheme and host the server saw; otherwise those headers are ignored, since a caller
-    could set them.
+    `target` is the raw request target (the undecoded path, and `?` and the raw query string
+    when there is one), since the signature covers it byte for byte. The scheme and host are the
+    public base URL's, whatever `Host` the request carried, so a batch signed for another sink
+    of the account never passes; a trusted proxy's values (`scheme`, `host`, already checked by
+    the caller) replace them. A path in the base URL (a proxy that strips a prefix) stays in
+    front of the target.
     """
-    if trust_proxy:
-        scheme = _first(headers, "x-forwarded-proto") or scheme
-        host = _first(headers, "x-forwarded-host") or host
-    if not path_and_query.startswith("/"):
-        path_and_query = "/" + path_and_query
-    return f"{scheme.lower()}://{host}{path_and_query}"
-
-
-def _first(headers: Mapping[str, str], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value.split(",")[0].strip()
-    return ""
+    base = urlsplit(public_base_url)
+    if not target.startswith("/"):
+        target = "/" + target
+    origin = f"{(scheme or base.scheme).lower()}://{host or base.netloc}"
+    return f"{origin}{base.path.rstrip('/')}{target}"

@@ -13,6 +13,7 @@ from queue_adapters.twilio.callstatus import CallStatusPost, parse_callstatus, t
 from queue_core.errors import InvalidWebhook
 from queue_core.facts import CallStatusReport
 from queue_core.tokens import CallstatusTokens
+from tests.support.hostile_json import odd_text, raw_values, spliced_anywhere
 
 TOKENS = CallstatusTokens(b"secret")
 EXECUTION = "FN0123456789abcdef0123456789abcdef"
@@ -20,7 +21,7 @@ FIELDS = {
     "execution_sid": EXECUTION,
     "campaign_execution_id": "ce-42",
     "record_id": "r-1001",
-    "callstatus_token": TOKENS.issue("ce-42", "r-1001"),
+    "callstatus_token": TOKENS.issue("ce-42", "r-1001", "7"),
     "call_sid": "CA0123456789abcdef0123456789abcdef",
     "call_status": "no-answer",
     "error_code": "",
@@ -142,3 +143,23 @@ def test_any_body_is_parsed_or_rejected_with_invalid_webhook(
         assert post.report.execution_sid.startswith("FN")
         return
     assert message.startswith("callstatus: ")
+
+
+@given(st.data())
+def test_fields_nested_deep_or_of_odd_unicode_are_parsed_or_rejected(data: st.DataObject) -> None:
+    """JSON whose fields are nested thousands deep, lone surrogates, huge or odd strings; and
+    forms whose values are odd text."""
+    json_body = data.draw(spliced_anywhere(FIELDS, raw_values(max_depth=5000, max_string=100_000)))
+    form = {**FIELDS, data.draw(st.sampled_from(list(FIELDS))): data.draw(odd_text)}
+    for content_type, body in (
+        ("application/json", json_body.encode()),
+        ("application/x-www-form-urlencoded", urlencode(form).encode()),
+    ):
+        try:
+            post = parse_callstatus(content_type, body)
+        except InvalidWebhook as exc:
+            message = str(exc)
+        else:
+            assert post.report.execution_sid.startswith("FN")
+            continue
+        assert message.startswith("callstatus: ")

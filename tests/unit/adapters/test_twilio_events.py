@@ -1,5 +1,6 @@
 """Event Streams bodies -> facts: the sample batch, every contract type, and properties over
-generated batches (valid, truncated, mistyped, huge, unknown, random bytes). The properties
+generated batches (valid, truncated, mistyped, huge, nested deep, odd Unicode, unknown, random
+bytes). The properties
 also check that the one-pass reading of a batch agrees with the event-by-event reading."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
+from tests.support.hostile_json import huge_strings, odd_text, raw_values, spliced_anywhere
 
 SAMPLE = Path(__file__).with_name("test_twilio_eventstreams_batch.json")
 FLOW = "FW0123456789abcdef0123456789abcdef"
@@ -379,6 +381,8 @@ wrong_values = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
     st.just("x" * 300_000),
+    odd_text,
+    huge_strings(300_000),
 )
 
 
@@ -397,6 +401,17 @@ def test_mistyped_or_missing_fields_never_raise_anything_but_invalid_webhook(
     else:
         parent[path[-1]] = data.draw(wrong_values)
     parses_or_rejects(json.dumps([item[0], event]).encode())
+
+
+@settings(max_examples=150)
+@given(valid_events(), st.data())
+def test_values_nested_deep_or_of_odd_unicode_never_raise_anything_but_invalid_webhook(
+    item: tuple[dict[str, Any], Any], data: st.DataObject
+) -> None:
+    """Anywhere in an event: arrays or objects thousands deep, lone surrogates (JSON that only
+    Python's `json` reads), NUL, bidi overrides, huge strings."""
+    text = data.draw(spliced_anywhere(item[0], raw_values(max_depth=5000, max_string=100_000)))
+    parses_or_rejects(f"[{text}]".encode())
 
 
 json_values = st.recursive(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from queue_adapters.twilio.signatures import (
-    public_url,
+    signed_url,
     verify_event_streams_signature,
     verify_form_signature,
 )
@@ -21,7 +21,7 @@ Tamper = Callable[[str, bytes, str], tuple[str, bytes, str | None]]
 BODY = b'[{"specversion":"1.0","type":"com.twilio.studio.flow.execution.started","id":"EZ1"}]'
 
 
-def signed_url(body: bytes, base: str = "https://queue.example.com/eventstreams") -> str:
+def url_with_hash(body: bytes, base: str = "https://queue.example.com/eventstreams") -> str:
     return f"{base}?bodySHA256={hashlib.sha256(body).hexdigest()}"
 
 
@@ -31,12 +31,12 @@ def sign(url: str, token: str = TOKEN) -> str:
 
 
 def test_a_body_signed_as_twilio_signs_it_passes() -> None:
-    url = signed_url(BODY)
+    url = url_with_hash(BODY)
     assert verify_event_streams_signature(TOKEN, url, BODY, sign(url))
 
 
 def test_the_url_may_be_signed_with_or_without_the_default_port() -> None:
-    url = signed_url(BODY, "https://queue.example.com:443/eventstreams")
+    url = url_with_hash(BODY, "https://queue.example.com:443/eventstreams")
     assert verify_event_streams_signature(TOKEN, url, BODY, sign(url.replace(":443", "")))
 
 
@@ -68,32 +68,32 @@ def test_the_url_may_be_signed_with_or_without_the_default_port() -> None:
     ],
 )
 def test_any_change_fails(tamper: Tamper) -> None:
-    url = signed_url(BODY)
+    url = url_with_hash(BODY)
     bad_url, bad_body, bad_sig = tamper(url, BODY, sign(url))
     assert not verify_event_streams_signature(TOKEN, bad_url, bad_body, bad_sig)
 
 
 def test_another_token_fails_and_an_empty_token_never_passes() -> None:
-    url = signed_url(BODY)
+    url = url_with_hash(BODY)
     assert not verify_event_streams_signature("another-token", url, BODY, sign(url))
     assert not verify_event_streams_signature("", url, BODY, sign(url, token=""))
 
 
 def test_a_body_that_is_not_utf8_fails_even_when_its_hash_matches() -> None:
     body = b"\xff\xfe[]"
-    url = signed_url(body)
+    url = url_with_hash(body)
     assert not verify_event_streams_signature(TOKEN, url, body, sign(url))
 
 
 def test_an_empty_body_with_its_hash_passes() -> None:
-    url = signed_url(b"")
+    url = url_with_hash(b"")
     assert verify_event_streams_signature(TOKEN, url, b"", sign(url))
 
 
 @given(body=st.text(max_size=300))
 def test_every_utf8_body_signed_by_twilio_passes_and_one_more_byte_fails(body: str) -> None:
     raw = body.encode()
-    url = signed_url(raw)
+    url = url_with_hash(raw)
     signature = sign(url)
     assert verify_event_streams_signature(TOKEN, url, raw, signature)
     assert not verify_event_streams_signature(TOKEN, url, raw + b"x", signature)
@@ -109,31 +109,36 @@ def test_arbitrary_input_never_raises_and_never_passes_unsigned(
         assert not verify_event_streams_signature(TOKEN, url, body, signature)
 
 
-def test_public_url_uses_what_the_server_saw_unless_the_proxy_is_trusted() -> None:
-    headers = {"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "queue.example.com"}
-    seen = ("http", "10.0.0.5:8000", "/eventstreams?bodySHA256=ab")
-    assert public_url(*seen, headers, trust_proxy=False) == (
-        "http://10.0.0.5:8000/eventstreams?bodySHA256=ab"
-    )
-    assert public_url(*seen, headers, trust_proxy=True) == (
+def test_the_signed_url_is_the_public_base_url_and_the_request_target() -> None:
+    target = "/eventstreams?bodySHA256=ab"
+    assert signed_url("https://queue.example.com", target) == (
         "https://queue.example.com/eventstreams?bodySHA256=ab"
     )
+    # A path in the base URL (a proxy that strips a prefix) stays in front of the target.
+    assert signed_url("https://example.com/queue/", target) == (
+        "https://example.com/queue/eventstreams?bodySHA256=ab"
+    )
+    assert signed_url("HTTP://h:1", "x") == "http://h:1/x"
 
 
-def test_public_url_headers_are_case_insensitive_and_optional() -> None:
-    lower = {"x-forwarded-proto": "https"}
-    assert public_url("http", "h:1", "/x", lower, trust_proxy=True) == "https://h:1/x"
-    assert public_url("HTTP", "h:1", "x", {}, trust_proxy=True) == "http://h:1/x"
+def test_a_trusted_proxys_scheme_and_host_replace_the_base_urls() -> None:
+    target = "/eventstreams?bodySHA256=ab"
+    assert signed_url("http://10.0.0.5:8000", target, scheme="https", host="q.example.com") == (
+        "https://q.example.com/eventstreams?bodySHA256=ab"
+    )
+    assert signed_url("https://queue.example.com", target, host="other.example.com") == (
+        "https://other.example.com/eventstreams?bodySHA256=ab"
+    )
 
 
-def test_a_signature_checks_out_on_the_rebuilt_public_url() -> None:
-    url = signed_url(BODY)
-    path = url.removeprefix("https://queue.example.com")
-    headers = {"x-forwarded-proto": "https", "x-forwarded-host": "queue.example.com"}
-    rebuilt = public_url("http", "127.0.0.1:8000", path, headers, trust_proxy=True)
-    assert verify_event_streams_signature(TOKEN, rebuilt, BODY, sign(url))
-    naive = public_url("http", "127.0.0.1:8000", path, headers, trust_proxy=False)
-    assert not verify_event_streams_signature(TOKEN, naive, BODY, sign(url))
+def test_a_signature_checks_out_on_the_public_base_url_only() -> None:
+    url = url_with_hash(BODY)
+    target = url.removeprefix("https://queue.example.com")
+    pinned = signed_url("https://queue.example.com", target)
+    assert verify_event_streams_signature(TOKEN, pinned, BODY, sign(url))
+    # Signed for another sink of the account: whatever Host the request carried, refused.
+    elsewhere = url_with_hash(BODY, "https://other-sink.example.com/eventstreams")
+    assert not verify_event_streams_signature(TOKEN, pinned, BODY, sign(elsewhere))
 
 
 def test_a_form_post_signed_as_twilio_signs_it_passes_and_a_changed_field_fails() -> None:
