@@ -100,17 +100,21 @@ class ControlStream(Protocol):
 
 class CampaignExecutionStore(Protocol):
     async def load(self, campaign_execution_id: str) -> CampaignExecution:
-        """Read and validate `campaign_execution:{id}`.
+        """Read and validate `campaign_execution:{id}` (`CampaignExecution.parse`: within the
+        bounds of `queue_core.bounds`).
 
-        Raises `InvalidCampaignExecution` (naming the key and field) when the document is
-        missing, of another type, or invalid."""
+        Raises `InvalidCampaignExecution` (naming the key and field), and no other error but
+        `StoreUnavailable`, when the document is missing, of another type, too large or too
+        deeply nested, or invalid."""
         ...
 
 
 class PacingStatsSource(Protocol):
     async def read(self, task_queue_sid: str) -> QueueStats | None:
         """The stats service's latest value for the task queue; None when missing or
-        unparsable. Staleness is the caller's to judge (`QueueStats.is_stale`)."""
+        unparsable (`QueueStats.parse`: too large or too deeply nested included), never an
+        error but `StoreUnavailable`. Staleness is the caller's to judge
+        (`QueueStats.is_stale`)."""
         ...
 
 

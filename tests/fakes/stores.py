@@ -454,10 +454,7 @@ class FakeCampaignExecutionStore:
         if doc is None:
             raise InvalidCampaignExecution(f"{key}: no such key")
         if isinstance(doc, str):
-            try:
-                doc = json.loads(doc)
-            except ValueError:
-                raise InvalidCampaignExecution(f"{key}: the value is not JSON") from None
+            return CampaignExecution.parse(doc, key=key)
         return CampaignExecution.from_document(doc, key=key)
 
 
