@@ -120,7 +120,9 @@ class CampaignExecution:
     pacing: PacingSettings = field(default_factory=PacingSettings)
 
     @classmethod
-    def parse(cls, raw: str | bytes, *, key: str) -> CampaignExecution:
+    def parse(
+        cls, raw: str | bytes, *, key: str, campaign_execution_id: str | None = None
+    ) -> CampaignExecution:
         """Read and validate the document's text, at most MAX_DOCUMENT_CHARS characters and
         MAX_JSON_DEPTH levels of nesting (`queue_core.bounds`); raise
         `InvalidCampaignExecution` naming the key (and the field), and nothing else."""
@@ -128,11 +130,15 @@ class CampaignExecution:
             doc = load_json(raw, max_chars=MAX_DOCUMENT_CHARS)
         except ContractViolation as exc:
             raise InvalidCampaignExecution(f"{key}: {exc}") from None
-        return cls.from_document(doc, key=key)
+        return cls.from_document(doc, key=key, campaign_execution_id=campaign_execution_id)
 
     @classmethod
-    def from_document(cls, doc: object, *, key: str) -> CampaignExecution:
-        """Validate a decoded document; raise `InvalidCampaignExecution` naming key and field."""
+    def from_document(
+        cls, doc: object, *, key: str, campaign_execution_id: str | None = None
+    ) -> CampaignExecution:
+        """Validate a decoded document; raise `InvalidCampaignExecution` naming key and field.
+        With `campaign_execution_id` (the id its key names), a document that names another
+        execution is invalid too: both ids are in the message."""
         if not isinstance(doc, Mapping):
             raise InvalidCampaignExecution(f"{key}: the document must be a JSON object")
         try:
@@ -166,6 +172,11 @@ class CampaignExecution:
             )
         except ValueError as exc:
             raise InvalidCampaignExecution(str(exc)) from None
+        if campaign_execution_id is not None and execution_id != campaign_execution_id:
+            raise InvalidCampaignExecution(
+                f"{key}: field 'campaign_execution_id' is {execution_id!r}, "
+                f"not {shown(campaign_execution_id, 140)} as its key says"
+            )
         pacing_doc = doc.get("pacing") or {}
         if not isinstance(pacing_doc, Mapping):
             raise InvalidCampaignExecution(f"{key}: field 'pacing' must be an object")

@@ -105,7 +105,7 @@ class CampaignExecutionStore(Protocol):
 
         Raises `InvalidCampaignExecution` (naming the key and field), and no other error but
         `StoreUnavailable`, when the document is missing, of another type, too large or too
-        deeply nested, or invalid."""
+        deeply nested, invalid, or names another execution than `campaign_execution_id`."""
         ...
 
 

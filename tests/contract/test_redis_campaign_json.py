@@ -67,3 +67,12 @@ async def test_a_redisjson_document_is_read_within_the_same_bounds(
 
     with pytest.raises(InvalidCampaignExecution, match=f"{KEY}: .*deeper than 32 levels"):
         await RedisCampaignExecutionStore(json_redis).load(CE)
+
+
+async def test_a_redisjson_document_naming_another_execution_is_invalid(
+    json_redis: FakeAsyncRedis,
+) -> None:
+    await json_redis.json().set(KEY, "$", {**DOCUMENT, "campaign_execution_id": "ce-43"})
+
+    with pytest.raises(InvalidCampaignExecution, match="'ce-43', not 'ce-42'"):
+        await RedisCampaignExecutionStore(json_redis).load(CE)

@@ -103,6 +103,13 @@ async def test_a_document_too_deep_or_too_large_is_invalid_and_read_no_further(
         await world.campaigns.load(CE)
 
 
+async def test_a_document_naming_another_execution_is_invalid_naming_both(world: World) -> None:
+    await world.put_document(CE, json.dumps({**DOCUMENT, "campaign_execution_id": "ce-43"}))
+
+    with pytest.raises(InvalidCampaignExecution, match="'ce-43', not 'ce-42'"):
+        await world.campaigns.load(CE)
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -454,8 +454,12 @@ class FakeCampaignExecutionStore:
         if doc is None:
             raise InvalidCampaignExecution(f"{key}: no such key")
         if isinstance(doc, str):
-            return CampaignExecution.parse(doc, key=key)
-        return CampaignExecution.from_document(doc, key=key)
+            return CampaignExecution.parse(
+                doc, key=key, campaign_execution_id=campaign_execution_id
+            )
+        return CampaignExecution.from_document(
+            doc, key=key, campaign_execution_id=campaign_execution_id
+        )
 
 
 class FakePacingStatsSource:

@@ -46,7 +46,7 @@ class RedisCampaignExecutionStore:
         key = self._keys.campaign_execution(campaign_execution_id)
         with unavailable():
             text = await self._fetch(key)
-        return CampaignExecution.parse(text, key=key)
+        return CampaignExecution.parse(text, key=key, campaign_execution_id=campaign_execution_id)
 
     async def _fetch(self, key: str) -> str | bytes:
         try:

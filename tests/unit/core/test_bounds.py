@@ -211,7 +211,7 @@ def test_a_contact_record_parses_or_is_an_invalid_record(raw: str) -> None:
 def test_a_campaign_document_parses_or_is_invalid(raw: str) -> None:
     message = ""
     try:
-        CampaignExecution.parse(raw, key=KEY)
+        CampaignExecution.parse(raw, key=KEY, campaign_execution_id="ce-42")
     except InvalidCampaignExecution as exc:
         message = str(exc)
     assert len(message) <= MAX_ECHO_CHARS
@@ -297,6 +297,12 @@ def test_attributes_over_their_bound_make_the_record_invalid() -> None:
     fits = {"notes": "n" * (MAX_ATTRIBUTES_BYTES - 20)}
     record = ContactRecord.parse(raw.replace(json.dumps(big), json.dumps(fits)))
     assert record.attributes == fits
+
+
+def test_a_document_naming_another_execution_is_invalid_naming_both() -> None:
+    raw = json.dumps({**DOCUMENT, "campaign_execution_id": "ce-other"})
+    with pytest.raises(InvalidCampaignExecution, match="'ce-other', not 'ce-42'"):
+        CampaignExecution.parse(raw, key=KEY, campaign_execution_id="ce-42")
 
 
 def test_echoed_event_fields_are_cut() -> None:
