@@ -480,6 +480,7 @@ class FakeControlStream:
         self.pending: dict[str, ControlEntry] = {}
         self.acked: list[str] = []
         self.dead_letters: list[tuple[ControlEntry, str]] = []
+        self.dead_letter_stream: list[dict[str, str]] = []  # what the real one copies
 
     def add(self, fields: Mapping[str, str]) -> str:
         entry = ControlEntry(f"{next(self._ids)}-0", dict(fields))
@@ -507,4 +508,5 @@ class FakeControlStream:
 
     async def dead_letter(self, entry: ControlEntry, error: str) -> None:
         self.dead_letters.append((entry, error))
+        self.dead_letter_stream.append(entry.dead_letter_fields(error))
         await self.ack(entry.entry_id)
