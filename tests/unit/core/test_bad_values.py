@@ -193,3 +193,29 @@ async def test_echoed_values_are_cut_in_events_and_the_stored_state() -> None:
     assert (stored.reason, stored.state) == (failed.reason, QueueState.FAILED)
     assert len(rejected.campaign_execution_id) <= MAX_ID_ECHO_CHARS
     assert all(len(error) <= MAX_ECHO_CHARS for _, error in queue.control.dead_letters)
+
+
+async def test_a_restarted_instance_skips_a_poisoned_running_execution_and_runs_the_others(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue = make_queue()
+    states = queue.ports.states
+    for execution_id, document in [(OTHER, poisoned_document(OTHER)), (ID, None)]:
+        queue.backend.documents[execution_id] = document or execution_document(
+            execution_id, mode="fixed"
+        )
+        queue.backend.push_records(execution_id, records(3, prefix=execution_id))
+        await states.save_state(execution_id, QueueState.RUNNING, queue.clock.now())
+
+    assert await queue.supervisor.resume_stored() == [ID]
+    assert await queue.supervisor.resume_stored() == []  # and logged once, not every sweep
+
+    async def scenario() -> None:
+        assert await queue.supervisor.wait_idle() == {ID: QueueState.COMPLETED}
+
+    await queue.drive(scenario, limit_s=600)
+    assert len(queue.launcher.executions) == 3
+    assert queue.backend.states[OTHER].state is QueueState.RUNNING
+    refused = [m for m in errors_logged(caplog) if m.startswith(f"cannot run {OTHER}")]
+    assert len(refused) == 1
+    assert "nests deeper than 32 levels" in refused[0]
