@@ -53,7 +53,6 @@ MAX_ID_ECHO_CHARS = 128
 # inside one. Linear: each character is taken by one branch only.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _CUT_MARK = "…"
 
@@ -86,21 +85,11 @@ def _text(raw: str | bytes) -> str:
 
 
 def _within_depth(text: str, max_depth: int) -> bool:
-    """True when json.loads would recurse at most `max_depth` levels into `text`: the
-    innermost pairs of brackets outside strings are taken away once per level, in C, until
-    none is left. Brackets that do not match (json.loads stops at the first that breaks it)
-    are bounded by the most of them open at once."""
-    skeleton = reduced = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    for _ in range(max_depth):
-        if not reduced:
-            return True
-        shorter = _INNERMOST.sub("", reduced)
-        if shorter == reduced:
-            break
-        reduced = shorter
-    if not reduced:
-        return True
-    return max(accumulate(map(_STEP.__getitem__, skeleton))) <= max_depth
+    """True when json.loads would recurse at most `max_depth` levels into `text`: at no point
+    are more brackets (outside strings) open than that. Brackets that do not match only make
+    the count higher than json.loads' depth, which stops at the first one that breaks it."""
+    skeleton = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return not skeleton or max(accumulate(map(_STEP.__getitem__, skeleton))) <= max_depth
 
 
 def _not_json(constant: str) -> NoReturn:
