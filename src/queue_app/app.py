@@ -32,6 +32,7 @@ from queue_app.intake import ServiceIntake
 from queue_app.settings import Settings
 from queue_core.errors import StoreUnavailable
 from queue_core.facts import ContactFact
+from queue_core.restarts import keep_running
 from queue_core.supervisor import QueueSupervisor
 from queue_core.tracker import TrackResult
 
@@ -167,27 +168,18 @@ class QueueService:
         if closed is not None:
             await closed
 
-    def _spawn(self, work: Callable[[], Awaitable[None]], name: str, *, again: bool = True) -> None:
-        """Run a background loop; if it stops on an unexpected error, count it, log it and
-        (with `again`) start it again after a capped backoff: no loop dies silently."""
-
-        async def guarded() -> None:
-            delay = 0.5
-            while not self.stop.is_set():
-                try:
-                    await work()
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    self.metrics.errors.labels(name).inc()
-                    log.exception("%s stopped on an error", name)
-                    if not again:
-                        return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-
-        self.tasks.append(asyncio.create_task(guarded(), name=name))
+    def _spawn(self, work: Callable[[], Awaitable[None]], name: str) -> None:
+        """Run a background loop; if it stops on an unexpected error, log it, count it
+        (`queue_loop_restarts_total{loop=name}`) and start it again after a capped backoff
+        (`queue_core.restarts`): no loop dies silently."""
+        supervised = keep_running(
+            name,
+            work,
+            clock=self.container.clock(),
+            stop=self.stop,
+            restarted=self.metrics.count_restart,
+        )
+        self.tasks.append(asyncio.create_task(supervised, name=name))
 
     async def _until_ok(self, step: Callable[[], Awaitable[object]], what: str) -> None:
         delay = 0.2

@@ -20,6 +20,7 @@ from queue_adapters.redis import (
     RedisQueueStateStore,
     connect,
 )
+from queue_core.bounds import cut
 from queue_core.commands import Action, ControlCommand
 from queue_core.ports import PacingReport
 from queue_core.queue_events import QueueEvent
@@ -110,7 +111,7 @@ class QueueClient:
             active=await self._calls.count(execution_id),
             remaining=await self._cache.remaining(execution_id),
             claimed=len(await self._cache.claimed(execution_id)),
-            reason=stored.reason,
+            reason=cut(stored.reason),  # stored before reasons were cut, or by another writer
             updated_at=stored.updated_at,
             pacing=stored.pacing,
             owner=await self._leases.holder(execution_id) or "",

@@ -193,4 +193,5 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(_budget_settings, settings),
         tokens,
         leases=leases,
+        on_restart=metrics.provided.count_restart,
     )

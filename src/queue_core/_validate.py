@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from queue_core.bounds import shown
+
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 EXECUTION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -28,5 +30,5 @@ def require_match(
     value: str, pattern: re.Pattern[str], field: str, *, where: str, what: str
 ) -> str:
     if not pattern.fullmatch(value):
-        raise ValueError(f"{where}: field '{field}' must be {what}, got {value[:64]!r}")
+        raise ValueError(f"{where}: field '{field}' must be {what}, got {shown(value)}")
     return value

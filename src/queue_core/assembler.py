@@ -8,11 +8,11 @@ unless they contradict it. Rules and reasons: docs/adr/0011-every-source-may-be-
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 
+from queue_core.bounds import cut
 from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord
 from queue_core.disposition import Disposition, DispositionStatus
 from queue_core.facts import (
@@ -422,21 +422,19 @@ def invalid_record_disposition(
     campaign_execution_id: str, record: ClaimedRecord, error: str, now: float, from_: str
 ) -> Disposition:
     """The `invalid_record` disposition of a record that fails validation: never dialed, so
-    launched and ended at `now`; `to` is the raw `phone_number` when it is a string."""
-    try:
-        doc = json.loads(record.raw)
-    except ValueError:
-        doc = None
-    phone = doc.get("phone_number") if isinstance(doc, dict) else None
+    launched and ended at `now`; `to` is the raw `phone_number` when it is a string, and
+    `error_message` is `error` cut to MAX_ECHO_CHARS. A record that cannot be read within
+    bounds (`ContactRecord.read`) has neither a record id nor a `to`."""
+    record_id, phone = ContactRecord.salvage(record.raw)
     return Disposition(
         campaign_execution_id=campaign_execution_id,
-        record_id=ContactRecord.best_record_id(record.raw),
+        record_id=record_id,
         status=DispositionStatus.INVALID_RECORD,
-        to=phone[:_MAX_PHONE_LENGTH] if isinstance(phone, str) else "",
+        to=phone[:_MAX_PHONE_LENGTH],
         from_=from_,
         launched_at=now,
         ended_at=now,
-        error_message=error,
+        error_message=cut(error),
     )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_core._validate import E164, EXECUTION_ID, require_match, require_str, sid
-from queue_core.errors import InvalidCampaignExecution
+from queue_core.bounds import MAX_DOCUMENT_CHARS, load_json, shown
+from queue_core.errors import ContractViolation, InvalidCampaignExecution
 
 __all__ = ["CampaignExecution", "PacingMode", "PacingSettings"]
 
@@ -43,7 +44,7 @@ class PacingSettings:
         except ValueError:
             raise InvalidCampaignExecution(
                 f"{where}: field 'pacing.mode' must be progressive, fixed or predictive, "
-                f"got {mode_value!r}"
+                f"got {shown(mode_value)}"
             ) from None
         dial_ratio = _number(doc, "dial_ratio", defaults.dial_ratio, where, low=0.0, high=10.0)
         max_ratio = _number(
@@ -84,13 +85,16 @@ def _number(
     closed_low: bool = False,
 ) -> float:
     value = doc.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidCampaignExecution(f"{where}: field 'pacing.{name}' must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidCampaignExecution(f"{where}: field 'pacing.{name}' must be a number")
+    # Compared as it is: an int too big for a float is out of range, not an OverflowError.
     above_low = value >= low if closed_low else value > low
     if not (above_low and value <= high):
         bracket = "[" if closed_low else "("
         raise InvalidCampaignExecution(
-            f"{where}: field 'pacing.{name}' must be in {bracket}{low}, {high}], got {value}"
+            f"{where}: field 'pacing.{name}' must be in {bracket}{low}, {high}], got {shown(value)}"
         )
     return float(value)
 
@@ -99,7 +103,8 @@ def _integer(doc: Mapping[str, Any], name: str, default: int, where: str) -> int
     value = doc.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
         raise InvalidCampaignExecution(
-            f"{where}: field 'pacing.{name}' must be an integer from 1 to 100000, got {value!r}"
+            f"{where}: field 'pacing.{name}' must be an integer from 1 to 100000, "
+            f"got {shown(value)}"
         )
     return value
 
@@ -115,8 +120,25 @@ class CampaignExecution:
     pacing: PacingSettings = field(default_factory=PacingSettings)
 
     @classmethod
-    def from_document(cls, doc: object, *, key: str) -> CampaignExecution:
-        """Validate a decoded document; raise `InvalidCampaignExecution` naming key and field."""
+    def parse(
+        cls, raw: str | bytes, *, key: str, campaign_execution_id: str | None = None
+    ) -> CampaignExecution:
+        """Read and validate the document's text, at most MAX_DOCUMENT_CHARS characters and
+        MAX_JSON_DEPTH levels of nesting (`queue_core.bounds`); raise
+        `InvalidCampaignExecution` naming the key (and the field), and nothing else."""
+        try:
+            doc = load_json(raw, max_chars=MAX_DOCUMENT_CHARS)
+        except ContractViolation as exc:
+            raise InvalidCampaignExecution(f"{key}: {exc}") from None
+        return cls.from_document(doc, key=key, campaign_execution_id=campaign_execution_id)
+
+    @classmethod
+    def from_document(
+        cls, doc: object, *, key: str, campaign_execution_id: str | None = None
+    ) -> CampaignExecution:
+        """Validate a decoded document; raise `InvalidCampaignExecution` naming key and field.
+        With `campaign_execution_id` (the id its key names), a document that names another
+        execution is invalid too: both ids are in the message."""
         if not isinstance(doc, Mapping):
             raise InvalidCampaignExecution(f"{key}: the document must be a JSON object")
         try:
@@ -150,6 +172,11 @@ class CampaignExecution:
             )
         except ValueError as exc:
             raise InvalidCampaignExecution(str(exc)) from None
+        if campaign_execution_id is not None and execution_id != campaign_execution_id:
+            raise InvalidCampaignExecution(
+                f"{key}: field 'campaign_execution_id' is {execution_id!r}, "
+                f"not {shown(campaign_execution_id, 140)} as its key says"
+            )
         pacing_doc = doc.get("pacing") or {}
         if not isinstance(pacing_doc, Mapping):
             raise InvalidCampaignExecution(f"{key}: field 'pacing' must be an object")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from queue_core._validate import EXECUTION_ID
+from queue_core.bounds import MAX_ID_ECHO_CHARS, cut, shown
 from queue_core.errors import InvalidCommand
 
 __all__ = ["MAX_REASON_LENGTH", "Action", "ControlCommand"]
@@ -34,7 +35,7 @@ class ControlCommand:
         if not EXECUTION_ID.fullmatch(self.campaign_execution_id):
             raise InvalidCommand(
                 "field 'campaign_execution_id' must be 1 to 128 characters of "
-                f"A-Z a-z 0-9 _ . : -, got {self.campaign_execution_id[:140]!r}"
+                f"A-Z a-z 0-9 _ . : -, got {shown(self.campaign_execution_id, 140)}"
             )
         if self.reason is not None and len(self.reason) > MAX_REASON_LENGTH:
             raise InvalidCommand(
@@ -44,7 +45,8 @@ class ControlCommand:
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> ControlCommand:
-        """Parse a stream entry; raise `InvalidCommand` naming the field that is wrong."""
+        """Parse a stream entry; raise `InvalidCommand` naming the field that is wrong.
+        `request_id` is kept cut to MAX_ID_ECHO_CHARS: it is only ever echoed."""
         action = fields.get("action")
         if action is None:
             raise InvalidCommand("field 'action' is required")
@@ -52,7 +54,7 @@ class ControlCommand:
             parsed = Action(action)
         except ValueError:
             raise InvalidCommand(
-                f"field 'action' must be one of start, stop, pause, resume, got {action[:64]!r}"
+                f"field 'action' must be one of start, stop, pause, resume, got {shown(action)}"
             ) from None
         execution_id = fields.get("campaign_execution_id")
         if execution_id is None:
@@ -60,7 +62,7 @@ class ControlCommand:
         return cls(
             action=parsed,
             campaign_execution_id=execution_id,
-            request_id=fields.get("request_id") or None,
+            request_id=cut(fields.get("request_id", ""), MAX_ID_ECHO_CHARS) or None,
             reason=fields.get("reason") or None,
         )
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_core._validate import E164
-from queue_core.errors import InvalidContactRecord
+from queue_core.bounds import MAX_ATTRIBUTES_BYTES, MAX_RECORD_CHARS, load_json, shown
+from queue_core.errors import ContractViolation, InvalidContactRecord
 
 __all__ = ["ClaimedRecord", "ContactAttempt", "ContactRecord", "ContactRef"]
 
@@ -24,14 +25,36 @@ class ContactRecord:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
     @staticmethod
+    def read(raw: str) -> object:
+        """A raw cache entry as JSON, within the bounds of `queue_core.bounds` (a record of
+        at most MAX_RECORD_CHARS characters and MAX_JSON_DEPTH levels); raises
+        `InvalidContactRecord` saying why not."""
+        try:
+            return load_json(raw, max_chars=MAX_RECORD_CHARS)
+        except ContractViolation as exc:
+            raise InvalidContactRecord(f"record: {exc}") from None
+
+    @staticmethod
     def best_record_id(raw: str) -> str:
         """The record id of a raw record, or "" when it has none: for `invalid_record`."""
+        return ContactRecord.salvage(raw)[0]
+
+    @staticmethod
+    def salvage(raw: str) -> tuple[str, str]:
+        """The record id (cut to MAX_RECORD_ID_LENGTH) and the phone number (as it is) of a
+        raw record that fails validation, each "" when it has none or the record cannot be
+        read within bounds: for `invalid_record`."""
         try:
-            doc = json.loads(raw)
-        except ValueError:
-            return ""
-        value = doc.get("record_id") if isinstance(doc, dict) else None
-        return value[:MAX_RECORD_ID_LENGTH] if isinstance(value, str) else ""
+            doc = ContactRecord.read(raw)
+        except InvalidContactRecord:
+            return "", ""
+        if not isinstance(doc, dict):
+            return "", ""
+        record_id, phone = doc.get("record_id"), doc.get("phone_number")
+        return (
+            record_id[:MAX_RECORD_ID_LENGTH] if isinstance(record_id, str) else "",
+            phone if isinstance(phone, str) else "",
+        )
 
     def to_json(self) -> str:
         """The record as the cache holds it (what `parse` reads)."""
@@ -46,11 +69,10 @@ class ContactRecord:
 
     @classmethod
     def parse(cls, raw: str) -> ContactRecord:
-        """Validate one raw cache entry; raise `InvalidContactRecord` naming what is wrong."""
-        try:
-            doc = json.loads(raw)
-        except ValueError as exc:
-            raise InvalidContactRecord(f"record is not JSON: {exc}") from None
+        """Validate one raw cache entry; raise `InvalidContactRecord` naming what is wrong,
+        and nothing else. Its `attributes`, sent to Studio, are at most MAX_ATTRIBUTES_BYTES
+        of compact JSON."""
+        doc = cls.read(raw)
         if not isinstance(doc, dict):
             raise InvalidContactRecord("record must be a JSON object")
         record_id = doc.get("record_id")
@@ -63,12 +85,24 @@ class ContactRecord:
         phone = doc.get("phone_number")
         if not isinstance(phone, str) or not E164.fullmatch(phone):
             raise InvalidContactRecord(
-                f"field 'phone_number' must be an E.164 number, got {str(phone)[:64]!r}"
+                f"field 'phone_number' must be an E.164 number, got {shown(str(phone)[:64])}"
             )
         attributes = doc.get("attributes", {})
         if not isinstance(attributes, dict):
             raise InvalidContactRecord("field 'attributes' must be an object")
+        size = _json_bytes(attributes)
+        if size > MAX_ATTRIBUTES_BYTES:
+            raise InvalidContactRecord(
+                f"field 'attributes' must be at most {MAX_ATTRIBUTES_BYTES} bytes of JSON, "
+                f"got {size}"
+            )
         return cls(record_id=record_id, phone_number=phone, attributes=attributes)
+
+
+def _json_bytes(value: object) -> int:
+    """The length of `value` as compact JSON in UTF-8 (a lone surrogate counted as 3)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True, slots=True)

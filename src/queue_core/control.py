@@ -5,16 +5,23 @@ redelivers the entry, and the redelivered command is an idempotent no-op. An ent
 a valid command is acked, copied to the dead letter stream and announced as `command_rejected`;
 a valid command that the state table refuses (say `pause` on a completed execution) is
 announced as `command_rejected` and acked. Nothing is silently dropped.
+
+One entry never holds up the others: one whose handling fails on an unexpected error (a bug,
+or a value nothing foresaw) is logged with its traceback, dead-lettered and announced like an
+invalid one, and the next entry is handled. Only `StoreUnavailable` leaves entries pending (to
+be read again). Every reason written is cut to MAX_ECHO_CHARS (`queue_core.bounds`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from queue_core.bounds import MAX_ID_ECHO_CHARS, cut
 from queue_core.campaign import CampaignExecution
 from queue_core.commands import Action, ControlCommand
-from queue_core.errors import InvalidCampaignExecution, InvalidCommand
+from queue_core.errors import InvalidCampaignExecution, InvalidCommand, StoreUnavailable
 from queue_core.ports import (
     ActiveCallRegistry,
     CampaignExecutionStore,
@@ -28,6 +35,8 @@ from queue_core.queue_events import QueueEvent, QueueEventType
 from queue_core.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
 
 __all__ = ["ControlCommandHandler", "StateChange"]
+
+log = logging.getLogger(__name__)
 
 _ANNOUNCED = {
     QueueState.RUNNING: QueueEventType.STARTED,
@@ -70,23 +79,34 @@ class ControlCommandHandler:
         """Read and handle up to `count` entries; return how many were handled."""
         entries = await self._stream.read(count, block_ms)
         for entry in entries:
-            await self.handle(entry)
+            try:
+                await self.handle(entry)
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                log.exception("control entry %s could not be handled", entry.entry_id)
+                await self._reject(entry, f"could not be handled: {type(exc).__name__}")
         return len(entries)
 
     async def handle(self, entry: ControlEntry) -> None:
         try:
             command = ControlCommand.from_fields(entry.fields)
         except InvalidCommand as exc:
-            await self._stream.dead_letter(entry, str(exc))
-            await self._announce(
-                QueueEventType.COMMAND_REJECTED,
-                entry.fields.get("campaign_execution_id", "")[:128],
-                request_id=entry.fields.get("request_id"),
-                reason=str(exc),
-            )
+            await self._reject(entry, str(exc))
             return
         await self._apply(command)
         await self._stream.ack(entry.entry_id)
+
+    async def _reject(self, entry: ControlEntry, error: str) -> None:
+        """Dead-letter the entry and announce `command_rejected`, every echo cut."""
+        error = cut(error)
+        await self._stream.dead_letter(entry, error)
+        await self._announce(
+            QueueEventType.COMMAND_REJECTED,
+            entry.fields.get("campaign_execution_id", "")[:MAX_ID_ECHO_CHARS],
+            request_id=cut(entry.fields.get("request_id", ""), MAX_ID_ECHO_CHARS) or None,
+            reason=error,
+        )
 
     async def _apply(self, command: ControlCommand) -> None:
         execution_id = command.campaign_execution_id
@@ -109,14 +129,12 @@ class ControlCommandHandler:
             try:
                 execution = await self._executions.load(execution_id)
             except InvalidCampaignExecution as exc:
+                reason = cut(str(exc))
                 await self._states.save_state(
-                    execution_id, QueueState.FAILED, self._clock.now(), str(exc)
+                    execution_id, QueueState.FAILED, self._clock.now(), reason
                 )
                 await self._announce(
-                    QueueEventType.FAILED,
-                    execution_id,
-                    request_id=command.request_id,
-                    reason=str(exc),
+                    QueueEventType.FAILED, execution_id, command.request_id, reason
                 )
                 return
             if old in TERMINAL_STATES:

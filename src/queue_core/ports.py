@@ -75,6 +75,20 @@ class ControlEntry:
     entry_id: str
     fields: Mapping[str, str]
 
+    def dead_letter_fields(self, error: str) -> dict[str, str]:
+        """The entry's fields as `queue_control_dead_letter` keeps them: all of them, and
+        `error` saying why it was refused. A field of the entry that has the name `error`
+        is kept as `original_error` (and one of that name as `original_original_error`...):
+        nothing the sender wrote is overwritten."""
+        kept = dict(self.fields)
+        moved = {"error": error}
+        name = "error"
+        while name in kept:  # each one moves up a name, into the place of the next
+            value = kept.pop(name)
+            name = f"original_{name}"
+            moved[name] = value
+        return {**kept, **moved}
+
 
 class ControlStream(Protocol):
     """`queue_control_stream`, read as a member of `queue_control_group`.
@@ -94,23 +108,28 @@ class ControlStream(Protocol):
         ...
 
     async def dead_letter(self, entry: ControlEntry, error: str) -> None:
-        """Copy the entry with an `error` field to `queue_control_dead_letter`, then ack it."""
+        """Copy the entry to `queue_control_dead_letter` as `entry.dead_letter_fields(error)`
+        (its fields and `error`, none of its own overwritten), then ack it."""
         ...
 
 
 class CampaignExecutionStore(Protocol):
     async def load(self, campaign_execution_id: str) -> CampaignExecution:
-        """Read and validate `campaign_execution:{id}`.
+        """Read and validate `campaign_execution:{id}` (`CampaignExecution.parse`: within the
+        bounds of `queue_core.bounds`).
 
-        Raises `InvalidCampaignExecution` (naming the key and field) when the document is
-        missing, of another type, or invalid."""
+        Raises `InvalidCampaignExecution` (naming the key and field), and no other error but
+        `StoreUnavailable`, when the document is missing, of another type, too large or too
+        deeply nested, invalid, or names another execution than `campaign_execution_id`."""
         ...
 
 
 class PacingStatsSource(Protocol):
     async def read(self, task_queue_sid: str) -> QueueStats | None:
         """The stats service's latest value for the task queue; None when missing or
-        unparsable. Staleness is the caller's to judge (`QueueStats.is_stale`)."""
+        unparsable (`QueueStats.parse`: too large or too deeply nested included), never an
+        error but `StoreUnavailable`. Staleness is the caller's to judge
+        (`QueueStats.is_stale`)."""
         ...
 
 

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from queue_core.bounds import MAX_ID_ECHO_CHARS, cut
 from queue_core.disposition import iso_utc, parse_iso_utc
 from queue_core.errors import ContractViolation
 
@@ -36,6 +37,8 @@ class QueueEvent:
     reason: str | None = None
 
     def to_fields(self) -> dict[str, str]:
+        """The stream entry; `request_id` and `reason` echo outside text, so they are cut
+        (`queue_core.bounds`: MAX_ID_ECHO_CHARS and MAX_ECHO_CHARS)."""
         fields = {
             "event": self.event.value,
             "campaign_execution_id": self.campaign_execution_id,
@@ -45,9 +48,9 @@ class QueueEvent:
             "active": str(self.active),
         }
         if self.request_id is not None:
-            fields["request_id"] = self.request_id
+            fields["request_id"] = cut(self.request_id, MAX_ID_ECHO_CHARS)
         if self.reason is not None:
-            fields["reason"] = self.reason
+            fields["reason"] = cut(self.reason)
         return fields
 
     @classmethod

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from queue_core.bounds import MAX_STATS_CHARS, load_json
+from queue_core.errors import ContractViolation
+
 __all__ = ["QueueStats"]
+
+# Counts above this are not TaskRouter's: read as unparsable (a pacer fed 10**400 workers
+# would overflow a float).
+_MAX_COUNT = 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +31,14 @@ class QueueStats:
 
     @classmethod
     def parse(cls, raw: str | bytes | None) -> QueueStats | None:
-        """Parse one hash value; None when missing or unparsable (launch nothing, look again)."""
+        """Parse one hash value; None when missing or unparsable (launch nothing, look again),
+        never an error. Unparsable includes more than MAX_STATS_CHARS characters or
+        MAX_JSON_DEPTH levels of nesting (`queue_core.bounds`)."""
         if raw is None:
             return None
         try:
-            doc = json.loads(raw)
-        except ValueError:
+            doc = load_json(raw, max_chars=MAX_STATS_CHARS)
+        except ContractViolation:
             return None
         if not isinstance(doc, dict):
             return None
@@ -39,9 +48,9 @@ class QueueStats:
         by_status = doc.get("tasks_by_status")
         if not isinstance(by_status, dict):
             by_status = {}
-        age = doc.get("longest_task_waiting_age", 0)
-        if isinstance(age, bool) or not isinstance(age, int | float) or age < 0:
-            age = 0
+        age = _seconds(doc.get("longest_task_waiting_age", 0))
+        if age is None or age < 0:
+            age = 0.0
         timestamp = _timestamp(doc.get("timestamp"))
         if "timestamp" in doc and timestamp is None:
             return None
@@ -49,7 +58,7 @@ class QueueStats:
             available_workers=available,
             pending_tasks=_count(by_status.get("pending")) or 0,
             reserved_tasks=_count(by_status.get("reserved")) or 0,
-            longest_task_waiting_age_s=float(age),
+            longest_task_waiting_age_s=age,
             timestamp=timestamp,
         )
 
@@ -58,22 +67,31 @@ class QueueStats:
 
 
 def _count(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
         return None
     return value
 
 
-def _timestamp(value: object) -> float | None:
-    if isinstance(value, bool):
+def _seconds(value: object) -> float | None:
+    """A finite number as a float; None for anything else (an int too big for a float too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def _timestamp(value: object) -> float | None:
     if isinstance(value, int | float):
-        return float(value)
+        return _seconds(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.timestamp()
+        except (ValueError, OverflowError):
             return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.timestamp()
     return None

@@ -6,6 +6,11 @@ one dies), shares the account's launch budget among all live executions of every
 proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
 contacts that never finish, and drains on shutdown. Its runners' periodic reads are made once
 for all of them (`queue_core.shared_reads`, ADR 0010).
+
+Nothing one execution holds stops the others: a stored execution that cannot be run (its
+document invalid, or anything unforeseen) is logged and skipped, and a runner that crashes is
+counted (`on_restart("runner")`) and its execution run again after a capped backoff
+(`queue_core.restarts`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from queue_core.ports import (
     ControlStream,
     ExecutionLeases,
 )
+from queue_core.restarts import RestartBackoff, keep_running
 from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
 from queue_core.shared_reads import SharedPacingStats, StateSweep
 from queue_core.slot_line import SlotLine
@@ -77,7 +83,10 @@ class QueueSupervisor:
         tokens: CallstatusTokens,
         pacer_factory: Callable[[CampaignExecution], Pacer] | None = None,
         leases: ExecutionLeases | None = None,
+        on_restart: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_restart(loop)` counts each restart of a loop (`"runner"`, `"lease renewal"`,
+        `"lease takeover"`) after an unexpected error."""
         # The runners decide every poll interval: the stats of a task queue are read once in
         # that time for all of its executions.
         stats = SharedPacingStats(ports.stats, ports.clock, runner_settings.poll_interval_s)
@@ -103,6 +112,11 @@ class QueueSupervisor:
         # When the reaper next needs to look at an execution's contacts (wall clock): no
         # contact of it can reach the contact timeout before then.
         self._reap_at: dict[str, float] = {}
+        self._restarted = on_restart or (lambda loop: None)
+        # A crashed runner's execution is run again here no sooner than this (monotonic).
+        self._backoffs: dict[str, RestartBackoff] = {}
+        self._not_before: dict[str, float] = {}
+        self._refused: dict[str, str] = {}  # why an execution could not be run, last logged
         self.tracker = ContactTracker(
             ports.calls,
             assembly,
@@ -142,17 +156,27 @@ class QueueSupervisor:
         unknown = [e for e in ids if e not in states]
         if unknown:
             states.update(zip(unknown, await self.ports.states.load_states(unknown), strict=True))
+        now = self.ports.clock.monotonic()
         for execution_id in ids:
             state = states[execution_id]
             if state not in LIVE_STATES:
                 continue
-            execution = await self._document(execution_id)
-            if execution is None:
-                continue
-            if state is QueueState.RUNNING:
-                running[execution_id] = execution.pacing.cps_share
-            if execution_id not in self._tasks and await self._run(execution):
-                started.append(execution_id)
+            try:
+                execution = await self._document(execution_id)
+                if execution is None:
+                    continue
+                if state is QueueState.RUNNING:
+                    running[execution_id] = execution.pacing.cps_share
+                if self._not_before.get(execution_id, -math.inf) > now:
+                    continue  # its runner crashed: wait out the backoff
+                if execution_id not in self._tasks and await self._run(execution):
+                    started.append(execution_id)
+            except StoreUnavailable:
+                raise
+            except Exception:  # one execution never keeps the others from running
+                log.exception(
+                    "cannot run %s", execution_id, extra={"campaign_execution_id": execution_id}
+                )
         self._shares = running
         self._rebalance()
         return started
@@ -164,13 +188,16 @@ class QueueSupervisor:
         try:
             execution = await self._executions.load(execution_id)
         except InvalidCampaignExecution as exc:
-            log.error(
-                "cannot run %s: %s",
-                execution_id,
-                exc,
-                extra={"campaign_execution_id": execution_id},
-            )
+            if self._refused.get(execution_id) != str(exc):  # once, not every sweep
+                self._refused[execution_id] = str(exc)
+                log.error(
+                    "cannot run %s: %s",
+                    execution_id,
+                    exc,
+                    extra={"campaign_execution_id": execution_id},
+                )
             return None
+        self._refused.pop(execution_id, None)
         self._documents[execution_id] = execution
         return execution
 
@@ -227,9 +254,10 @@ class QueueSupervisor:
         )
         runner.on_recorded = self.tracker.adopt
         self.runners[execution_id] = runner
+        began = self.ports.clock.monotonic()
         task = asyncio.create_task(runner.run(), name=f"runner:{execution_id}")
         self._tasks[execution_id] = task
-        task.add_done_callback(lambda _: self._ended(execution_id, runner, task))
+        task.add_done_callback(lambda _: self._ended(execution_id, runner, task, began))
         self._rebalance()
         if self._sweeping is None or self._sweeping.done():
             self._sweeping = asyncio.create_task(self._sweep_states(), name="state sweep")
@@ -258,7 +286,11 @@ class QueueSupervisor:
             await clock.sleep(next_at - clock.monotonic())
 
     def _ended(
-        self, execution_id: str, runner: QueueRunner, task: asyncio.Task[QueueState]
+        self,
+        execution_id: str,
+        runner: QueueRunner,
+        task: asyncio.Task[QueueState],
+        began: float,
     ) -> None:
         if self._tasks.get(execution_id) is task:
             del self._tasks[execution_id]
@@ -266,13 +298,21 @@ class QueueSupervisor:
             del self.runners[execution_id]
         finished = not task.cancelled()
         if finished and task.exception() is not None:
+            now = self.ports.clock.monotonic()
+            backoff = self._backoffs.setdefault(execution_id, RestartBackoff())
+            self._not_before[execution_id] = now + backoff.crashed(now - began)
+            self._restarted("runner")
             log.error(
-                "runner of %s crashed",
+                "runner of %s crashed; run again in %.1fs at the soonest",
                 execution_id,
+                self._not_before[execution_id] - now,
                 exc_info=task.exception(),
                 extra={"campaign_execution_id": execution_id},
             )
-        elif finished and task.result() not in LIVE_STATES:
+        elif finished:
+            self._backoffs.pop(execution_id, None)
+            self._not_before.pop(execution_id, None)
+        if finished and task.exception() is None and task.result() not in LIVE_STATES:
             self._shares.pop(execution_id, None)
             self._documents.pop(execution_id, None)
         replaced = execution_id in self.runners  # a newer runner holds the lease now
@@ -359,9 +399,19 @@ class QueueSupervisor:
         the lease time: an instance that dies is replaced within the lease time. The two run
         apart, so that a long look for free executions never delays a renewal."""
         interval = self._budget_settings.lease_ttl_s / 3
+
+        def every(loop: str, what: str, step: Callable[[], Awaitable[object]]) -> Awaitable[None]:
+            return keep_running(
+                loop,
+                lambda: self._every(stop, interval, what, step),
+                clock=self.ports.clock,
+                stop=stop,
+                restarted=self._restarted,
+            )
+
         await asyncio.gather(
-            self._every(stop, interval, "renewing leases", self.renew_leases),
-            self._every(stop, interval, "looking for free executions", self.resume_stored),
+            every("lease renewal", "renewing leases", self.renew_leases),
+            every("lease takeover", "looking for free executions", self.resume_stored),
         )
 
     async def _every(

@@ -177,12 +177,11 @@ class World:
 
     async def dead_letters(self) -> list[tuple[dict[str, str], str]]:
         if self._fake_control is not None:
-            return [(dict(e.fields), error) for e, error in self._fake_control.dead_letters]
-        out = []
-        for _, fields in await self.redis().xrange(self.keys.queue_control_dead_letter):
-            error = fields.pop("error")
-            out.append((fields, error))
-        return out
+            copies = [dict(fields) for fields in self._fake_control.dead_letter_stream]
+        else:
+            stream = await self.redis().xrange(self.keys.queue_control_dead_letter)
+            copies = [fields for _, fields in stream]
+        return [(fields, fields.pop("error")) for fields in copies]
 
     async def push_records(self, execution_id: str, records: Sequence[object]) -> None:
         raw = [r if isinstance(r, str) else json.dumps(r) for r in records]

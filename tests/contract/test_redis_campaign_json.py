@@ -55,3 +55,24 @@ async def test_a_key_of_another_type_names_its_type(redis_client: Redis, kind: s
 
     with pytest.raises(InvalidCampaignExecution, match=f"{KEY}: holds a {kind}"):
         await RedisCampaignExecutionStore(redis_client).load(CE)
+
+
+async def test_a_redisjson_document_is_read_within_the_same_bounds(
+    json_redis: FakeAsyncRedis,
+) -> None:
+    nested: dict[str, object] = {"n": 1}
+    for _ in range(40):
+        nested = {"n": nested}
+    await json_redis.json().set(KEY, "$", {**DOCUMENT, "notes": nested})
+
+    with pytest.raises(InvalidCampaignExecution, match=f"{KEY}: .*deeper than 32 levels"):
+        await RedisCampaignExecutionStore(json_redis).load(CE)
+
+
+async def test_a_redisjson_document_naming_another_execution_is_invalid(
+    json_redis: FakeAsyncRedis,
+) -> None:
+    await json_redis.json().set(KEY, "$", {**DOCUMENT, "campaign_execution_id": "ce-43"})
+
+    with pytest.raises(InvalidCampaignExecution, match="'ce-43', not 'ce-42'"):
+        await RedisCampaignExecutionStore(json_redis).load(CE)

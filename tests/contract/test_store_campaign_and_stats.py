@@ -81,3 +81,47 @@ async def test_unparsable_stats_read_as_none(world: World) -> None:
     await world.put_stats(WQ, "{broken")
 
     assert await world.stats.read(WQ) is None
+
+
+DEEP = "[" * 2_000 + "]" * 2_000  # past json.loads' recursion limit
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (json.dumps({**DOCUMENT, "notes": "@"}).replace('"@"', DEEP), "deeper than 32 levels"),
+        ("[" * 100_000, "more than 65536"),
+        (json.dumps({**DOCUMENT, "notes": "n" * 70_000}), "more than 65536"),
+    ],
+)
+async def test_a_document_too_deep_or_too_large_is_invalid_and_read_no_further(
+    world: World, document: str, message: str
+) -> None:
+    await world.put_document(CE, document)
+
+    with pytest.raises(InvalidCampaignExecution, match=f"campaign_execution:ce-42: .*{message}"):
+        await world.campaigns.load(CE)
+
+
+async def test_a_document_naming_another_execution_is_invalid_naming_both(world: World) -> None:
+    await world.put_document(CE, json.dumps({**DOCUMENT, "campaign_execution_id": "ce-43"}))
+
+    with pytest.raises(InvalidCampaignExecution, match="'ce-43', not 'ce-42'"):
+        await world.campaigns.load(CE)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"total_available_workers": 4, "x": ' + DEEP + "}",
+        '{"total_available_workers": 4, "pad": "' + "p" * 70_000 + '"}',
+        '{"total_available_workers": 1' + "0" * 400 + "}",
+        '{"total_available_workers": 4, "timestamp": NaN}',
+    ],
+)
+async def test_stats_too_deep_too_large_or_out_of_range_read_as_none(
+    world: World, raw: str
+) -> None:
+    await world.put_stats(WQ, raw)
+
+    assert await world.stats.read(WQ) is None

@@ -71,3 +71,17 @@ async def test_dead_letter_copies_the_entry_with_the_error_and_acks_it(world: Wo
     ]
     other = await world.takeover()
     assert await other.read(10, 10) == []
+
+
+async def test_dead_letter_keeps_an_error_field_of_the_entry_under_another_name(
+    world: World,
+) -> None:
+    control = world.control()
+    bad = {"action": "explode", "error": "theirs", "original_error": "older"}
+    await world.add_command(bad)
+    [entry] = await control.read(1, 10)
+
+    await control.dead_letter(entry, "ours")
+
+    kept = {"action": "explode", "original_error": "theirs", "original_original_error": "older"}
+    assert await world.dead_letters() == [(kept, "ours")]

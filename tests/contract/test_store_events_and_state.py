@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from redis.asyncio import Redis
+
+from queue_adapters.redis import RedisEventPublisher, RedisKeys
+from queue_app import QueueClient
+from queue_core.bounds import MAX_ECHO_CHARS, MAX_ID_ECHO_CHARS
 from queue_core.contacts import ContactRef
 from queue_core.ports import ExecutionStatus, PacingReport
 from queue_core.queue_events import QueueEvent, QueueEventType
@@ -93,3 +99,24 @@ async def test_the_pacing_report_is_kept_beside_state_and_counts(world: World) -
     stored = await world.states.load(CE)
     assert stored is not None
     assert (stored.state, stored.pacing) == (QueueState.PAUSED, report)
+
+
+@pytest.mark.redis
+async def test_echoed_event_fields_reach_the_stream_cut(redis_client: Redis) -> None:
+    event = QueueEvent(QueueEventType.FAILED, CE, NOW, request_id="r" * 100_000, reason="x" * 10**6)
+    await RedisEventPublisher(redis_client).publish(event)
+
+    [(_, fields)] = await redis_client.xrange("queue_event_stream")
+    assert len(fields["request_id"]) == MAX_ID_ECHO_CHARS
+    assert len(fields["reason"]) == MAX_ECHO_CHARS
+
+
+@pytest.mark.redis
+async def test_status_shows_a_long_stored_reason_cut(redis_client: Redis) -> None:
+    state = RedisKeys().execution(CE).state
+    await redis_client.hset(state, mapping={"state": "failed", "reason": "x" * 10**6})
+
+    report = await QueueClient(redis_client).status(CE)
+
+    assert report is not None
+    assert len(report.reason) == MAX_ECHO_CHARS

@@ -470,11 +470,12 @@ class FakeCampaignExecutionStore:
         if doc is None:
             raise InvalidCampaignExecution(f"{key}: no such key")
         if isinstance(doc, str):
-            try:
-                doc = json.loads(doc)
-            except ValueError:
-                raise InvalidCampaignExecution(f"{key}: the value is not JSON") from None
-        return CampaignExecution.from_document(doc, key=key)
+            return CampaignExecution.parse(
+                doc, key=key, campaign_execution_id=campaign_execution_id
+            )
+        return CampaignExecution.from_document(
+            doc, key=key, campaign_execution_id=campaign_execution_id
+        )
 
 
 class FakePacingStatsSource:
@@ -495,6 +496,7 @@ class FakeControlStream:
         self.pending: dict[str, ControlEntry] = {}
         self.acked: list[str] = []
         self.dead_letters: list[tuple[ControlEntry, str]] = []
+        self.dead_letter_stream: list[dict[str, str]] = []  # what the real one copies
 
     def add(self, fields: Mapping[str, str]) -> str:
         entry = ControlEntry(f"{next(self._ids)}-0", dict(fields))
@@ -522,4 +524,5 @@ class FakeControlStream:
 
     async def dead_letter(self, entry: ControlEntry, error: str) -> None:
         self.dead_letters.append((entry, error))
+        self.dead_letter_stream.append(entry.dead_letter_fields(error))
         await self.ack(entry.entry_id)

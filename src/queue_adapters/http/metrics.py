@@ -97,7 +97,17 @@ class QueueMetrics:
             registry=self.registry,
         )
         self.errors = Counter("queue_errors", "Errors by kind", ["kind"], registry=self.registry)
+        self.loop_restarts = Counter(
+            "queue_loop_restarts",
+            "Background loops started again after an unexpected error, by loop",
+            ["loop"],
+            registry=self.registry,
+        )
         self.registry.register(_GaugeCollector(lambda: self.read_gauges()))
+
+    def count_restart(self, loop: str) -> None:
+        """One more restart of `loop` (the control consumer, a runner...) after an error."""
+        self.loop_restarts.labels(loop).inc()
 
     def count_events(self, by_type: Mapping[str, int]) -> None:
         for event_type, count in by_type.items():

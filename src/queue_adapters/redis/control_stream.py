@@ -97,7 +97,7 @@ class RedisControlStream:
     async def dead_letter(self, entry: ControlEntry, error: str) -> None:
         """Copy first, ack second (two slots, so not one script): a crash between them leaves
         the entry pending, so it is dead-lettered again: a duplicate, never a loss."""
-        fields = stream_fields({**entry.fields, "error": error})
+        fields = stream_fields(entry.dead_letter_fields(error))
         with unavailable():
             await self._client.xadd(self._dead_letter, fields)
             await self._client.xack(self._stream, self._group, entry.entry_id)
