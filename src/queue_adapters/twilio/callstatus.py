@@ -7,16 +7,18 @@ beside the report, not checked here: the route checks it with `CallstatusTokens.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from pydantic import StringConstraints, ValidationError
 
 from queue_adapters.twilio._wire import Required, Text, WireModel, describe
-from queue_core.errors import InvalidWebhook
+from queue_core.bounds import load_json
+from queue_core.errors import ContractViolation, InvalidWebhook
 from queue_core.facts import CallStatusReport
 from queue_core.tokens import CallstatusTokens
+
+_MAX_DEPTH = 8
 
 __all__ = ["CallStatusPost", "parse_callstatus", "token_is_valid"]
 
@@ -87,9 +89,9 @@ def _fields(content_type: str | None, raw_body: bytes) -> dict[str, Any]:
     if media == _FORM:
         return _form(text)
     if media == "application/json" or media.endswith("+json"):
-        try:
-            doc = json.loads(text)
-        except (ValueError, RecursionError) as exc:
+        try:  # a flat object: a deeper one is refused before it is parsed (ADR 0012)
+            doc = load_json(text, max_chars=len(text), max_depth=_MAX_DEPTH)
+        except ContractViolation as exc:
             raise InvalidWebhook(f"callstatus: body is not JSON: {exc}") from None
         if not isinstance(doc, dict):
             raise InvalidWebhook("callstatus: body must be a JSON object")

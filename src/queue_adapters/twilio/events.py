@@ -15,7 +15,6 @@ Python's `json` reads, such as UTF-16 or lone surrogates), is read again event b
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -31,7 +30,8 @@ from queue_adapters.twilio._cloudevents import (
     VoiceEventModel,
 )
 from queue_adapters.twilio._wire import describe, unix_seconds
-from queue_core.errors import InvalidWebhook
+from queue_core.bounds import load_json
+from queue_core.errors import ContractViolation, InvalidWebhook
 from queue_core.facts import (
     AmdEvent,
     StudioExecutionEvent,
@@ -52,6 +52,11 @@ _STEP_ENDED = "com.twilio.studio.flow.step.ended"
 _VOICE_KINDS = {f"{_VOICE}{kind.value}": kind for kind in VoiceEventKind}
 _MAX_TYPE_LENGTH = 128
 _MAX_CONTEXT_DEPTH = 32
+# A batch nests about 5 levels (array, event, data, request, parameters) and a step's context
+# a few more. A body that nests deeper than this is refused before `json.loads` recurses into
+# it (ADR 0012); up to it, a deep context is dropped as the one-pass reading drops it (its own
+# parser stops at about 200 levels).
+MAX_BODY_DEPTH = 256
 _M = TypeVar("_M", bound=BaseModel)
 _KNOWN_TYPES = frozenset([*_VOICE_KINDS, _AMD, _EXECUTION_STARTED, _EXECUTION_ENDED, _STEP_ENDED])
 # An event of a known type that fails its model passes as a bare envelope here: the union is
@@ -100,8 +105,8 @@ def _parse_in_one_pass(raw_body: bytes) -> ParsedBatch | None:
 
 def _parse_event_by_event(raw_body: bytes) -> ParsedBatch:
     try:
-        doc = json.loads(raw_body)
-    except (ValueError, RecursionError) as exc:
+        doc = load_json(raw_body, max_chars=len(raw_body), max_depth=MAX_BODY_DEPTH)
+    except ContractViolation as exc:
         raise InvalidWebhook(f"body is not JSON: {exc}") from None
     if isinstance(doc, dict):
         doc = [doc]
@@ -204,9 +209,10 @@ def _context(value: dict[str, Any] | str | None) -> dict[str, Any]:
     whole batch)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
+            decoded = load_json(value, max_chars=len(value), max_depth=_MAX_CONTEXT_DEPTH)
+        except ContractViolation:
             return {}
+        value = decoded if isinstance(decoded, dict) else None
     if not isinstance(value, dict) or _deeper_than(value, _MAX_CONTEXT_DEPTH):
         return {}
     return value

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from queue_adapters.twilio.events import (
+    MAX_BODY_DEPTH,
     ParsedBatch,
     _parse_event_by_event,
     _parse_in_one_pass,
@@ -182,13 +183,21 @@ def test_a_step_without_context_has_an_empty_one() -> None:
 
 @pytest.mark.parametrize("encoded", [False, True], ids=["object", "JSON text"])
 def test_a_step_context_nested_too_deep_to_store_is_dropped(encoded: bool) -> None:
-    deep = '{"a":' * 900 + "1" + "}" * 900
+    deep = '{"a":' * 240 + "1" + "}" * 240
     data = {"execution_sid": EXECUTION, "flow_sid": FLOW, "name": "x", "context": "@"}
     raw = json.dumps([envelope(STEP, "EZ5", data)]).encode()
     raw = raw.replace(b'"@"', json.dumps(deep).encode() if encoded else deep.encode())
     (fact,) = parse_event_batch(raw).facts
     assert isinstance(fact, StudioStepEvent)
     assert fact.context == {}
+
+
+def test_a_body_nested_deeper_than_its_bound_is_refused_before_it_is_parsed() -> None:
+    deep = '{"a":' * 900 + "1" + "}" * 900
+    data = {"execution_sid": EXECUTION, "flow_sid": FLOW, "name": "x", "context": "@"}
+    raw = json.dumps([envelope(STEP, "EZ5", data)]).encode().replace(b'"@"', deep.encode())
+    with pytest.raises(InvalidWebhook, match=f"deeper than {MAX_BODY_DEPTH} levels"):
+        parse_event_batch(raw)
 
 
 def test_unknown_and_deprecated_types_are_counted_and_ignored() -> None:
