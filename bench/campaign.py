@@ -13,7 +13,7 @@ import httpx
 
 from queue_adapters.redis import RedisClient, RedisQueueStateStore
 from queue_app.client import QueueClient
-from queue_core.state import QueueState
+from queue_core.domain.state import QueueState
 from twilio_emulator import DEFAULT_ACCOUNT_SID as ACCOUNT_SID
 from twilio_emulator import DEFAULT_AUTH_TOKEN as AUTH_TOKEN
 

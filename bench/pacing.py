@@ -41,7 +41,7 @@ from bench.processes import Proc
 from bench.stack import Stack, running_stack
 from bench.wire import captured
 from queue_adapters.redis import RedisQueueStateStore
-from queue_core.state import QueueState
+from queue_core.domain.state import QueueState
 
 __all__ = ["run", "scheduled_s"]
 

@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from bench import ceiling
 from bench.campaign import flow_sid, start, wait_launched, wait_state, write_execution
 from bench.stack import Stack, running_stack
-from queue_core.state import QueueState
+from queue_core.domain.state import QueueState
 
 __all__ = ["run"]
 

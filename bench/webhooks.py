@@ -23,7 +23,7 @@ from bench.measures import median
 from bench.processes import ACCOUNT_SID, AUTH_TOKEN, Proc, free_port
 from bench.stack import Stack, running_stack
 from queue_adapters.redis import RedisActiveCallRegistry, RedisContactCache
-from queue_core.contacts import ContactAttempt, ContactRecord, ContactRef
+from queue_core.domain.contacts import ContactAttempt, ContactRecord, ContactRef
 
 __all__ = ["run"]
 

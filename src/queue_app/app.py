@@ -30,11 +30,11 @@ from queue_adapters.twilio import ProvisioningError, eventstreams_destination
 from queue_app.container import Container
 from queue_app.intake import ServiceIntake
 from queue_app.settings import Settings
-from queue_core.errors import StoreUnavailable
-from queue_core.facts import ContactFact
-from queue_core.restarts import keep_running
-from queue_core.supervisor import QueueSupervisor
-from queue_core.tracker import TrackResult
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.domain.facts import ContactFact
+from queue_core.services.restarts import keep_running
+from queue_core.services.supervisor import QueueSupervisor
+from queue_core.services.tracker import TrackResult
 
 __all__ = ["QueueService", "create_app", "resolve"]
 
@@ -171,7 +171,7 @@ class QueueService:
     def _spawn(self, work: Callable[[], Awaitable[None]], name: str) -> None:
         """Run a background loop; if it stops on an unexpected error, log it, count it
         (`queue_loop_restarts_total{loop=name}`) and start it again after a capped backoff
-        (`queue_core.restarts`): no loop dies silently."""
+        (`queue_core.services.restarts`): no loop dies silently."""
         supervised = keep_running(
             name,
             work,

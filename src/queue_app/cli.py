@@ -16,7 +16,7 @@ from queue_app.client import ExecutionReport, QueueClient
 from queue_app.container import redis_keys, twilio_rest
 from queue_app.logs import configure_logging
 from queue_app.settings import Settings, SettingsError
-from queue_core.errors import QueueError, StoreUnavailable
+from queue_core.domain.errors import QueueError, StoreUnavailable
 
 __all__ = ["main"]
 

@@ -20,11 +20,11 @@ from queue_adapters.redis import (
     RedisQueueStateStore,
     connect,
 )
-from queue_core.bounds import cut
-from queue_core.commands import Action, ControlCommand
+from queue_core.domain.bounds import cut
+from queue_core.domain.commands import Action, ControlCommand
+from queue_core.domain.queue_events import QueueEvent
+from queue_core.domain.state import QueueState
 from queue_core.ports import PacingReport
-from queue_core.queue_events import QueueEvent
-from queue_core.state import QueueState
 
 __all__ = ["ExecutionReport", "QueueClient"]
 

@@ -33,11 +33,11 @@ from queue_adapters.twilio import (
 )
 from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.settings import Settings
-from queue_core.budget import SendWindow
-from queue_core.runner import RunnerPorts, RunnerSettings
-from queue_core.send_window import WindowedLauncher
-from queue_core.supervisor import BudgetSettings, QueueSupervisor
-from queue_core.tokens import CallstatusTokens
+from queue_core.domain.budget import SendWindow
+from queue_core.domain.tokens import CallstatusTokens
+from queue_core.services.runner import RunnerPorts, RunnerSettings
+from queue_core.services.send_window import WindowedLauncher
+from queue_core.services.supervisor import BudgetSettings, QueueSupervisor
 
 __all__ = ["Container", "redis_keys", "twilio_rest"]
 

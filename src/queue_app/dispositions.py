@@ -16,7 +16,7 @@ from typing import Any
 from redis.exceptions import ResponseError
 
 from queue_adapters.redis import RedisClient, RedisKeys
-from queue_core.disposition import Disposition
+from queue_core.domain.disposition import Disposition
 
 __all__ = ["DispositionReader"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from queue_adapters.http.metrics import QueueMetrics
-from queue_core.contacts import ClaimedRecord, ContactAttempt
-from queue_core.disposition import Disposition
-from queue_core.launch import LaunchOutcome, LaunchRequest
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
+from queue_core.domain.disposition import Disposition
+from queue_core.domain.launch import LaunchOutcome, LaunchRequest
 from queue_core.ports import CallLauncher, ContactCache
 
 __all__ = ["CountingCache", "CountingLauncher"]

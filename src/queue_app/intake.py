@@ -16,12 +16,12 @@ from queue_adapters.twilio import (
     verify_event_streams_signature,
 )
 from queue_app.settings import Settings
-from queue_core.facts import CallStatusReport, ContactFact
-from queue_core.freshness import fresh_facts
+from queue_core.domain.facts import CallStatusReport, ContactFact
+from queue_core.domain.freshness import fresh_facts
+from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import ActiveCallRegistry, Clock
-from queue_core.token_lifetime import launch_in_flight
-from queue_core.tokens import CallstatusTokens
-from queue_core.tracker import TrackResult
+from queue_core.services.token_lifetime import launch_in_flight
+from queue_core.services.tracker import TrackResult
 
 __all__ = ["ServiceIntake"]
 

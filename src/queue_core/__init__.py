@@ -6,18 +6,17 @@ pacer and the launch budget; the disposition assembler; the ports; and the appli
 services that run a queue on any implementation of the ports.
 """
 
-from queue_core.assembler import (
+from queue_core.domain.assembler import (
     DispositionAssembler,
     invalid_record_disposition,
     launch_failed_disposition,
 )
-from queue_core.budget import LaunchRateController, SendWindow, account_rate, share_rates
-from queue_core.campaign import CampaignExecution, PacingMode, PacingSettings
-from queue_core.commands import Action, ControlCommand
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
-from queue_core.control import ControlCommandHandler
-from queue_core.disposition import SCHEMA_VERSION, Disposition, DispositionStatus
-from queue_core.errors import (
+from queue_core.domain.budget import LaunchRateController, SendWindow, account_rate, share_rates
+from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
+from queue_core.domain.commands import Action, ControlCommand
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
+from queue_core.domain.disposition import SCHEMA_VERSION, Disposition, DispositionStatus
+from queue_core.domain.errors import (
     ContractViolation,
     IllegalTransition,
     InvalidCampaignExecution,
@@ -28,7 +27,7 @@ from queue_core.errors import (
     QueueError,
     StoreUnavailable,
 )
-from queue_core.facts import (
+from queue_core.domain.facts import (
     AmdEvent,
     CallStatusReport,
     ContactFact,
@@ -39,7 +38,7 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
-from queue_core.launch import (
+from queue_core.domain.launch import (
     Ambiguous,
     Launched,
     LaunchOutcome,
@@ -47,7 +46,11 @@ from queue_core.launch import (
     RateLimited,
     Rejected,
 )
-from queue_core.pacer import Pacer, PacingDecision, PacingSnapshot
+from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
+from queue_core.domain.stats import QueueStats
+from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import (
     ActiveCallRegistry,
     AssemblySnapshot,
@@ -66,14 +69,11 @@ from queue_core.ports import (
     PacingStatsSource,
     QueueStateStore,
 )
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
-from queue_core.send_window import WindowedLauncher
-from queue_core.state import QueueState, QueueStateMachine, Trigger
-from queue_core.stats import QueueStats
-from queue_core.supervisor import BudgetSettings, QueueSupervisor
-from queue_core.tokens import CallstatusTokens
-from queue_core.tracker import ContactTracker, TrackResult
+from queue_core.services.control import ControlCommandHandler
+from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
+from queue_core.services.send_window import WindowedLauncher
+from queue_core.services.supervisor import BudgetSettings, QueueSupervisor
+from queue_core.services.tracker import ContactTracker, TrackResult
 
 __all__ = [
     "SCHEMA_VERSION",

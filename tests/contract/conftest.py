@@ -33,10 +33,10 @@ from queue_adapters.redis import (
     RedisQueueStateStore,
     connect,
 )
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.disposition import Disposition, DispositionStatus
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.disposition import Disposition, DispositionStatus
+from queue_core.domain.queue_events import QueueEvent
 from queue_core.ports import ControlStream
-from queue_core.queue_events import QueueEvent
 from tests.fakes.clock import FakeClock
 from tests.fakes.stores import (
     FakeActiveCallRegistry,

@@ -14,8 +14,8 @@ from fakeredis import FakeAsyncRedis
 from redis.asyncio import Redis
 
 from queue_adapters.redis import RedisCampaignExecutionStore
-from queue_core.campaign import CampaignExecution
-from queue_core.errors import InvalidCampaignExecution
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.errors import InvalidCampaignExecution
 from tests.contract.test_store_campaign_and_stats import CE, DOCUMENT
 
 KEY = f"campaign_execution:{CE}"

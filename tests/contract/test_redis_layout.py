@@ -20,10 +20,10 @@ from queue_adapters.redis import (
     RedisKeys,
     RedisOptions,
 )
-from queue_core.contacts import ContactRef
-from queue_core.facts import StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.tracker import ContactTracker
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.facts import StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.services.tracker import ContactTracker
 from tests.contract.conftest import (
     FLOW,
     NOW,

@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queue_adapters.redis import RedisContactCache, RedisControlStream, RedisKeys, RedisOptions
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRef
+from queue_core.domain.errors import StoreUnavailable
 from tests.contract.conftest import FROM, NOW, World, attempt, disposition, record, redis_world
 from tests.support.redis_server import RedisServerProcess
 

@@ -13,15 +13,15 @@ import pytest
 from redis.asyncio import Redis
 
 from queue_adapters.redis import RedisOptions
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.facts import (
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
     StudioExecutionEvent,
     VoiceCallEvent,
     VoiceEventKind,
 )
-from queue_core.tracker import ContactTracker
+from queue_core.services.tracker import ContactTracker
 from tests.contract.conftest import (
     FLOW,
     NOW,

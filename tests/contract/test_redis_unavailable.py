@@ -13,10 +13,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from queue_adapters.redis import RedisControlStream, RedisOptions, connect
-from queue_core.contacts import ContactRef
-from queue_core.errors import StoreUnavailable
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.state import QueueState
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.state import QueueState
 from tests.contract.conftest import NOW, World, attempt, disposition, redis_world
 from tests.support.redis_server import RedisClusterProcesses, RedisServerProcess, free_port
 

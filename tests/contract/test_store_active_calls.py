@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from queue_core.contacts import ContactRef
-from queue_core.facts import StudioExecutionEvent
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.facts import StudioExecutionEvent
 from tests.contract.conftest import FROM, NOW, World, attempt, record
 
 CE = "ce-42"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from queue_adapters.redis import RedisAssemblyStore
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.facts import (
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
     StudioStepEvent,

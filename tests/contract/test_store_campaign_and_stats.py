@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from queue_core.campaign import CampaignExecution, PacingMode
-from queue_core.errors import InvalidCampaignExecution
-from queue_core.stats import QueueStats
+from queue_core.domain.campaign import CampaignExecution, PacingMode
+from queue_core.domain.errors import InvalidCampaignExecution
+from queue_core.domain.stats import QueueStats
 from tests.contract.conftest import World
 
 CE = "ce-42"

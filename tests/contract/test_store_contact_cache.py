@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from queue_core.contacts import ClaimedRecord, ContactRef
-from queue_core.disposition import DispositionStatus
+from queue_core.domain.contacts import ClaimedRecord, ContactRef
+from queue_core.domain.disposition import DispositionStatus
 from tests.contract.conftest import NOW, World, attempt, disposition, record
 
 CE = "ce-42"

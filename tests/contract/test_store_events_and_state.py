@@ -7,11 +7,11 @@ from redis.asyncio import Redis
 
 from queue_adapters.redis import RedisEventPublisher, RedisKeys
 from queue_app import QueueClient
-from queue_core.bounds import MAX_ECHO_CHARS, MAX_ID_ECHO_CHARS
-from queue_core.contacts import ContactRef
+from queue_core.domain.bounds import MAX_ECHO_CHARS, MAX_ID_ECHO_CHARS
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.state import QueueState
 from queue_core.ports import ExecutionStatus, PacingReport
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.state import QueueState
 from tests.contract.conftest import NOW, World, attempt, disposition, record
 
 CE = "ce-42"

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from queue_core.contacts import ContactRef
-from queue_core.errors import LeaseLost
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.errors import LeaseLost
 from tests.contract.conftest import FROM, NOW, World, record
 
 CE = "ce-lease"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from queue_core.contacts import ContactRef
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.state import QueueState
 from queue_core.ports import PacingReport
-from queue_core.state import QueueState
 from tests.contract.conftest import NOW, World, attempt, record
 
 

@@ -3,9 +3,14 @@ executions, by pair and by SID, settles each contact once; a replay changes noth
 
 from __future__ import annotations
 
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.facts import ContactFact, StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
-from queue_core.tracker import ContactTracker
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.facts import (
+    ContactFact,
+    StudioExecutionEvent,
+    VoiceCallEvent,
+    VoiceEventKind,
+)
+from queue_core.services.tracker import ContactTracker
 from tests.contract.conftest import FLOW, NOW, StoppedClock, World, attempt, record
 
 

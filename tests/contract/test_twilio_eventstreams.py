@@ -29,9 +29,9 @@ from queue_adapters.twilio.signatures import (
     verify_event_streams_signature,
     verify_form_signature,
 )
-from queue_core.facts import StudioExecutionEvent, StudioStepEvent, VoiceCallEvent
-from queue_core.launch import Launched, LaunchRequest
-from queue_core.tokens import CallstatusTokens
+from queue_core.domain.facts import StudioExecutionEvent, StudioStepEvent, VoiceCallEvent
+from queue_core.domain.launch import Launched, LaunchRequest
+from queue_core.domain.tokens import CallstatusTokens
 from twilio_emulator import EmulatorConfig, EmulatorHandle, running_emulator
 from twilio_emulator.server import serving
 

@@ -12,10 +12,10 @@ import pytest
 from queue_adapters.system_clock import SystemClock
 from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
-from queue_core.budget import SendWindow, Sent
-from queue_core.errors import StoreUnavailable
-from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
-from queue_core.send_window import WindowedLauncher
+from queue_core.domain.budget import SendWindow, Sent
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.domain.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
+from queue_core.services.send_window import WindowedLauncher
 from twilio_emulator import EmulatorConfig, EmulatorHandle, running_emulator
 
 FLOW = "FW" + "12" * 16

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from queue_core.launch import (
+from queue_core.domain.launch import (
     Ambiguous,
     Launched,
     LaunchOutcome,

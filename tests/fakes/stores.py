@@ -12,12 +12,15 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from queue_core.budget import late_allowance
-from queue_core.campaign import CampaignExecution
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
-from queue_core.disposition import Disposition
-from queue_core.errors import InvalidCampaignExecution, LeaseLost
-from queue_core.facts import ContactFact
+from queue_core.domain.budget import late_allowance
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRef
+from queue_core.domain.disposition import Disposition
+from queue_core.domain.errors import InvalidCampaignExecution, LeaseLost
+from queue_core.domain.facts import ContactFact
+from queue_core.domain.queue_events import QueueEvent
+from queue_core.domain.state import QueueState
+from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
     AssemblySnapshot,
     Clock,
@@ -30,9 +33,6 @@ from queue_core.ports import (
     LaunchSlot,
     PacingReport,
 )
-from queue_core.queue_events import QueueEvent
-from queue_core.state import QueueState
-from queue_core.stats import QueueStats
 
 
 @dataclass

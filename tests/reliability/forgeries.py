@@ -8,7 +8,7 @@ from typing import Any
 
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from queue_core.tokens import CallstatusTokens
+from queue_core.domain.tokens import CallstatusTokens
 from tests.reliability.hostile_stack import EXECUTION, HostileStack
 from tests.reliability.signed_events import InFlight, execution_ended, signed_batch, voice_event
 from tests.system.campaign import phone

@@ -26,7 +26,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from queue_core.tokens import CallstatusTokens
+from queue_core.domain.tokens import CallstatusTokens
 from tests.reliability.forgeries import launch_of
 from tests.reliability.hostile_stack import EXECUTION, MAX_BODY_BYTES, HostileStack, hostile_stack
 from tests.reliability.signed_events import InFlight

@@ -30,9 +30,9 @@ from queue_adapters.http.openapi import (
     EVENTSTREAMS_MEDIA_TYPES,
     OPENAPI_DOCUMENT,
 )
-from queue_core.errors import InvalidWebhook, StoreUnavailable
-from queue_core.facts import CallStatusReport, ContactFact
-from queue_core.tracker import TrackResult
+from queue_core.domain.errors import InvalidWebhook, StoreUnavailable
+from queue_core.domain.facts import CallStatusReport, ContactFact
+from queue_core.services.tracker import TrackResult
 
 __all__ = ["HttpEndpoints", "WebhookIntake", "build_app", "build_routes"]
 

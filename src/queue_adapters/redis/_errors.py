@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from redis import exceptions as redis_errors
 
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.errors import StoreUnavailable
 
 __all__ = ["unavailable"]
 

@@ -14,7 +14,7 @@ from queue_adapters.redis._wire import decode_ref, encode_ref
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
-from queue_core.contacts import ContactRef
+from queue_core.domain.contacts import ContactRef
 
 __all__ = ["cross_slot", "holder", "index_keys", "lookup", "release"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from redis.typing import EncodableT, FieldT
 
-from queue_core.contacts import ContactRef
+from queue_core.domain.contacts import ContactRef
 
 __all__ = ["decode_ref", "encode_ref", "stream_fields", "text"]
 

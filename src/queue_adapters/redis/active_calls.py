@@ -19,11 +19,11 @@ from queue_adapters.redis._wire import decode_ref, encode_ref, text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.errors import LeaseLost
-from queue_core.facts import ContactFact
-from queue_core.facts import decode as decode_fact
-from queue_core.facts import encode as encode_fact
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.errors import LeaseLost
+from queue_core.domain.facts import ContactFact
+from queue_core.domain.facts import decode as decode_fact
+from queue_core.domain.facts import encode as encode_fact
 
 __all__ = ["RedisActiveCallRegistry"]
 

@@ -16,8 +16,8 @@ from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.facts import ContactFact, decode, encode
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.facts import ContactFact, decode, encode
 from queue_core.ports import AssemblySnapshot, Correlation, FactsByContact, FactsByPair, FactsBySid
 
 __all__ = ["RedisAssemblyStore"]

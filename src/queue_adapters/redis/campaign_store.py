@@ -15,8 +15,8 @@ from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._wire import text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
-from queue_core.campaign import CampaignExecution
-from queue_core.errors import InvalidCampaignExecution
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.errors import InvalidCampaignExecution
 
 __all__ = ["RedisCampaignExecutionStore"]
 

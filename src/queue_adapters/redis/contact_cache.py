@@ -18,10 +18,10 @@ from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.disposition_outbox import DispositionOutbox
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
-from queue_core._batches import batched
-from queue_core.contacts import ClaimedRecord, ContactAttempt
-from queue_core.disposition import Disposition
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
+from queue_core.domain.disposition import Disposition
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.services.batches import batched
 
 __all__ = ["RedisContactCache"]
 

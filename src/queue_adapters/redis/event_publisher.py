@@ -7,7 +7,7 @@ from queue_adapters.redis._wire import stream_fields, text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
-from queue_core.queue_events import QueueEvent
+from queue_core.domain.queue_events import QueueEvent
 
 __all__ = ["RedisEventPublisher"]
 

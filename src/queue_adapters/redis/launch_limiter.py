@@ -10,7 +10,7 @@ from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
-from queue_core.budget import late_allowance
+from queue_core.domain.budget import late_allowance
 from queue_core.ports import LaunchSlot
 
 __all__ = ["DEFAULT_GUARD_S", "DEFAULT_HORIZON_S", "RedisLaunchLimiter"]

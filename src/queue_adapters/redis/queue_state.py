@@ -9,8 +9,8 @@ from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._wire import text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
+from queue_core.domain.state import QueueState
 from queue_core.ports import ExecutionStatus, PacingReport
-from queue_core.state import QueueState
 
 __all__ = ["RedisQueueStateStore"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
-from queue_core.stats import QueueStats
+from queue_core.domain.stats import QueueStats
 
 __all__ = ["RedisPacingStatsSource"]
 

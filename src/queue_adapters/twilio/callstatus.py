@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl
 from pydantic import StringConstraints, ValidationError
 
 from queue_adapters.twilio._wire import Required, Text, WireModel, describe
-from queue_core.bounds import load_json
-from queue_core.errors import ContractViolation, InvalidWebhook
-from queue_core.facts import CallStatusReport
-from queue_core.tokens import CallstatusTokens
+from queue_core.domain.bounds import load_json
+from queue_core.domain.errors import ContractViolation, InvalidWebhook
+from queue_core.domain.facts import CallStatusReport
+from queue_core.domain.tokens import CallstatusTokens
 
 _MAX_DEPTH = 8
 

@@ -1,7 +1,7 @@
 """Event Streams webhook bodies -> domain facts.
 
 A body is a JSON array of CloudEvents 1.0 (a single object is accepted too). The contract's
-event types become `queue_core.facts` values; other types (including the deprecated
+event types become `queue_core.domain.facts` values; other types (including the deprecated
 `com.twilio.voice.webhook.status-callback.*` names) are counted and ignored. Anything
 malformed raises `InvalidWebhook` naming the event (its index in the array) and the field.
 
@@ -30,9 +30,9 @@ from queue_adapters.twilio._cloudevents import (
     VoiceEventModel,
 )
 from queue_adapters.twilio._wire import describe, unix_seconds
-from queue_core.bounds import load_json
-from queue_core.errors import ContractViolation, InvalidWebhook
-from queue_core.facts import (
+from queue_core.domain.bounds import load_json
+from queue_core.domain.errors import ContractViolation, InvalidWebhook
+from queue_core.domain.facts import (
     AmdEvent,
     StudioExecutionEvent,
     StudioStepEvent,

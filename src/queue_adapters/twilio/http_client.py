@@ -26,7 +26,7 @@ from twilio.http import AsyncHttpClient  # type: ignore[import-untyped]
 from twilio.http.response import Response  # type: ignore[import-untyped]
 
 from queue_adapters.twilio._egress import EnvironmentProxies, basic_authorization, tls_context
-from queue_core.send_window import about_to_send
+from queue_core.services.send_window import about_to_send
 
 __all__ = ["AiohttpAsyncHttpClient", "LastResponse", "TransportFailure", "rewrite_twilio_url"]
 

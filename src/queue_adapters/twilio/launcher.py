@@ -20,8 +20,8 @@ from twilio.base.exceptions import TwilioException  # type: ignore[import-untype
 
 from queue_adapters.twilio.http_client import LastResponse, TransportFailure
 from queue_adapters.twilio.rest import TwilioRest
-from queue_core.errors import StoreUnavailable
-from queue_core.launch import (
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.domain.launch import (
     Ambiguous,
     Launched,
     LaunchOutcome,

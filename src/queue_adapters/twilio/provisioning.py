@@ -11,7 +11,7 @@ from twilio.base.exceptions import TwilioException  # type: ignore[import-untype
 from queue_adapters.twilio.http_client import TransportFailure
 from queue_adapters.twilio.provisioning_report import CONTRACT_EVENT_TYPES, ProvisioningReport
 from queue_adapters.twilio.rest import TwilioRest
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.errors import StoreUnavailable
 
 __all__ = ["EventStreamsProvisioner", "ProvisioningError"]
 

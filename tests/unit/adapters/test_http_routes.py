@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 
 from queue_adapters.http import HttpEndpoints, build_app
 from queue_adapters.http.forwarded import ForwardedOrigin
-from queue_core.facts import AmdEvent, CallStatusReport, ContactFact
-from queue_core.tracker import TrackResult
+from queue_core.domain.facts import AmdEvent, CallStatusReport, ContactFact
+from queue_core.services.tracker import TrackResult
 
 REPORT = CallStatusReport("FN" + "1" * 32, "ce-1", "r-1")
 AMD = AmdEvent("EZ1", "CA1", "+14155550100", "+15005550006", "human", at=1.0)

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from queue_adapters.twilio.callstatus import CallStatusPost, parse_callstatus, token_is_valid
-from queue_core.errors import InvalidWebhook
-from queue_core.facts import CallStatusReport
-from queue_core.tokens import CallstatusTokens
+from queue_core.domain.errors import InvalidWebhook
+from queue_core.domain.facts import CallStatusReport
+from queue_core.domain.tokens import CallstatusTokens
 from tests.support.hostile_json import odd_text, raw_values, spliced_anywhere
 
 TOKENS = CallstatusTokens(b"secret")

@@ -24,8 +24,8 @@ from queue_adapters.twilio.events import (
     _parse_in_one_pass,
     parse_event_batch,
 )
-from queue_core.errors import InvalidWebhook
-from queue_core.facts import (
+from queue_core.domain.errors import InvalidWebhook
+from queue_core.domain.facts import (
     AmdEvent,
     StudioExecutionEvent,
     StudioStepEvent,

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_adapters.twilio.rest import open_twilio_rest
-from queue_core.errors import StoreUnavailable
-from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.domain.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
 from tests.unit.adapters.scripted_twilio import (
     Answer,
     Hangup,

@@ -15,7 +15,7 @@ from queue_adapters.twilio.provisioning_report import (
     eventstreams_destination,
 )
 from queue_adapters.twilio.rest import open_twilio_rest
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.errors import StoreUnavailable
 from tests.unit.adapters.scripted_twilio import Answer, refused_url, scripted_twilio
 
 ProvisionerFor = Callable[[Answer], Awaitable[EventStreamsProvisioner]]

@@ -7,8 +7,8 @@ import pytest
 from queue_app.container import Container
 from queue_app.instrumented import CountingLauncher
 from queue_app.settings import Settings
-from queue_core.budget import SendWindow
-from queue_core.send_window import WindowedLauncher
+from queue_core.domain.budget import SendWindow
+from queue_core.services.send_window import WindowedLauncher
 
 
 def settings(**overrides: object) -> Settings:

@@ -20,7 +20,7 @@ def test_json_lines_carry_the_execution_id_and_no_secret(
     )
     try:
         adapter = logging.LoggerAdapter(
-            logging.getLogger("queue_core.runner"), {"campaign_execution_id": "ce-7"}
+            logging.getLogger("queue_core.services.runner"), {"campaign_execution_id": "ce-7"}
         )
         adapter.warning("lease on %s lost", "ce-7")
         logging.getLogger("queue_app").info("settings: %s", settings)

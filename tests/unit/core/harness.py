@@ -8,17 +8,17 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from queue_core.facts import (
+from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
     StudioExecutionEvent,
     VoiceCallEvent,
     VoiceEventKind,
 )
+from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import LaunchLimiter
-from queue_core.runner import RunnerPorts, RunnerSettings
-from queue_core.supervisor import BudgetSettings, QueueSupervisor
-from queue_core.tokens import CallstatusTokens
+from queue_core.services.runner import RunnerPorts, RunnerSettings
+from queue_core.services.supervisor import BudgetSettings, QueueSupervisor
 from tests.fakes import (
     FakeActiveCallRegistry,
     FakeAssemblyStore,

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_core.assembler import (
+from queue_core.domain.assembler import (
     DispositionAssembler,
     invalid_record_disposition,
     launch_failed_disposition,
     normalize_call_status,
 )
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
-from queue_core.disposition import Disposition, DispositionStatus, parse_iso_utc
-from queue_core.facts import (
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
+from queue_core.domain.disposition import Disposition, DispositionStatus, parse_iso_utc
+from queue_core.domain.facts import (
     AmdEvent,
     CallStatusReport,
     ContactFact,
@@ -28,7 +28,7 @@ from queue_core.facts import (
     VoiceCallEvent,
     VoiceEventKind,
 )
-from queue_core.launch import Rejected
+from queue_core.domain.launch import Rejected
 
 EXECUTION = "ce-42"
 FLOW = "FW0123456789abcdef0123456789abcdef"

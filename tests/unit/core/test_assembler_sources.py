@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_core.assembler import DispositionAssembler
-from queue_core.contacts import ContactAttempt
-from queue_core.disposition import Disposition, DispositionStatus
-from queue_core.facts import ContactFact, ContactTimedOut, SettleGraceElapsed
+from queue_core.domain.assembler import DispositionAssembler
+from queue_core.domain.contacts import ContactAttempt
+from queue_core.domain.disposition import Disposition, DispositionStatus
+from queue_core.domain.facts import ContactFact, ContactTimedOut, SettleGraceElapsed
 from tests.unit.core.test_assembler import (
     CALL,
     ERRORS,

@@ -9,11 +9,11 @@ import logging
 
 import pytest
 
-from queue_core.bounds import MAX_ATTRIBUTES_BYTES, MAX_ECHO_CHARS, MAX_ID_ECHO_CHARS
-from queue_core.campaign import CampaignExecution
-from queue_core.disposition import DispositionStatus
-from queue_core.queue_events import QueueEventType
-from queue_core.state import QueueState
+from queue_core.domain.bounds import MAX_ATTRIBUTES_BYTES, MAX_ECHO_CHARS, MAX_ID_ECHO_CHARS
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.disposition import DispositionStatus
+from queue_core.domain.queue_events import QueueEventType
+from queue_core.domain.state import QueueState
 from tests.fakes import FakeCampaignExecutionStore
 from tests.unit.core.harness import QUEUE, execution_document, make_queue, records
 from tests.unit.core.test_runner import assert_one_disposition_per_record, events, finish, start

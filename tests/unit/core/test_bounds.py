@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from queue_core.assembler import invalid_record_disposition
-from queue_core.bounds import (
+from queue_core.domain.assembler import invalid_record_disposition
+from queue_core.domain.bounds import (
     MAX_ATTRIBUTES_BYTES,
     MAX_DOCUMENT_CHARS,
     MAX_ECHO_CHARS,
@@ -21,18 +21,18 @@ from queue_core.bounds import (
     cut,
     load_json,
 )
-from queue_core.campaign import CampaignExecution
-from queue_core.commands import ControlCommand
-from queue_core.contacts import ClaimedRecord, ContactRecord
-from queue_core.disposition import DispositionStatus
-from queue_core.errors import (
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.commands import ControlCommand
+from queue_core.domain.contacts import ClaimedRecord, ContactRecord
+from queue_core.domain.disposition import DispositionStatus
+from queue_core.domain.errors import (
     ContractViolation,
     InvalidCampaignExecution,
     InvalidCommand,
     InvalidContactRecord,
 )
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.stats import QueueStats
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.stats import QueueStats
 
 KEY = "campaign_execution:ce-42"
 DOCUMENT = {

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from queue_core.budget import (
+from queue_core.domain.budget import (
     LATE_FLOOR_S,
     MIN_RATE_FRACTION,
     STUDIO_EXECUTIONS_PER_SECOND,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_core.facts import AmdEvent, ContactFact
-from queue_core.freshness import fresh_facts
+from queue_core.domain.facts import AmdEvent, ContactFact
+from queue_core.domain.freshness import fresh_facts
 
 NOW = 1_800_000_000.0
 WINDOW = 16_200.0

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_core.campaign import PacingMode, PacingSettings
-from queue_core.pacer import (
+from queue_core.domain.campaign import PacingMode, PacingSettings
+from queue_core.domain.pacer import (
     ABANDON_WINDOW_S,
     CONNECT_RULE_S,
     RESCALE_EVERY_S,
     Pacer,
     PacingSnapshot,
 )
-from queue_core.state import QueueState
-from queue_core.stats import QueueStats
+from queue_core.domain.state import QueueState
+from queue_core.domain.stats import QueueStats
 
 RUNNING = QueueState.RUNNING
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from queue_core.campaign import CampaignExecution
-from queue_core.pacer import Pacer, PacingDecision, PacingSnapshot
-from queue_core.restarts import RestartBackoff, keep_running
-from queue_core.state import QueueState
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
+from queue_core.domain.state import QueueState
+from queue_core.services.restarts import RestartBackoff, keep_running
 from tests.fakes import FakeClock
 from tests.unit.core.harness import Queue, execution_document, make_queue, records
 

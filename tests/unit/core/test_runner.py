@@ -6,9 +6,9 @@ import json
 import math
 from collections import Counter
 
-from queue_core.disposition import DispositionStatus
-from queue_core.queue_events import QueueEventType
-from queue_core.state import QueueState
+from queue_core.domain.disposition import DispositionStatus
+from queue_core.domain.queue_events import QueueEventType
+from queue_core.domain.state import QueueState
 from tests.support.windows import max_in_any_window
 from tests.unit.core.harness import Queue, execution_document, make_queue, records
 

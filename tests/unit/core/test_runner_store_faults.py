@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from queue_core.contacts import ContactRef
-from queue_core.errors import StoreUnavailable
-from queue_core.launch import Ambiguous, LaunchOutcome, LaunchRequest
-from queue_core.state import QueueState
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.errors import StoreUnavailable
+from queue_core.domain.launch import Ambiguous, LaunchOutcome, LaunchRequest
+from queue_core.domain.state import QueueState
 from tests.unit.core.harness import FROM, make_queue, records
 from tests.unit.core.test_runner import ID, assert_one_disposition_per_record, finish, start
 

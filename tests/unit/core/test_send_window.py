@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_core.budget import WINDOW_GUARD_S, SendWindow, Sent
-from queue_core.launch import Launched, LaunchOutcome, LaunchRequest
-from queue_core.send_window import WindowedLauncher, about_to_send
+from queue_core.domain.budget import WINDOW_GUARD_S, SendWindow, Sent
+from queue_core.domain.launch import Launched, LaunchOutcome, LaunchRequest
+from queue_core.services.send_window import WindowedLauncher, about_to_send
 from tests.fakes.clock import FakeClock
 from tests.support.windows import max_in_any_window
 

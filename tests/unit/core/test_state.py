@@ -7,8 +7,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from queue_core.errors import IllegalTransition
-from queue_core.state import (
+from queue_core.domain.errors import IllegalTransition
+from queue_core.domain.state import (
     LIVE_STATES,
     TERMINAL_STATES,
     QueueState,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from queue_core.state import QueueState
+from queue_core.domain.state import QueueState
 from tests.fakes import FakeExecutionLeases
 from tests.unit.core.harness import execution_document, make_queue, records
 

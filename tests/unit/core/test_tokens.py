@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.facts import CallStatusReport, StudioExecutionEvent
-from queue_core.token_lifetime import launch_in_flight
-from queue_core.tokens import CallstatusTokens
-from queue_core.tracker import ContactTracker
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.facts import CallStatusReport, StudioExecutionEvent
+from queue_core.domain.tokens import CallstatusTokens
+from queue_core.services.token_lifetime import launch_in_flight
+from queue_core.services.tracker import ContactTracker
 from tests.fakes import (
     FakeActiveCallRegistry,
     FakeAssemblyStore,

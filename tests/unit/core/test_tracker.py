@@ -6,9 +6,9 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.disposition import DispositionStatus
-from queue_core.facts import (
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.disposition import DispositionStatus
+from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
     StudioExecutionEvent,
@@ -16,7 +16,7 @@ from queue_core.facts import (
     VoiceEventKind,
 )
 from queue_core.ports import AssemblySnapshot, Correlation, FactsByContact, FactsByPair, FactsBySid
-from queue_core.tracker import ContactTracker
+from queue_core.services.tracker import ContactTracker
 from tests.fakes import (
     FakeActiveCallRegistry,
     FakeAssemblyStore,

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.disposition import DispositionStatus
-from queue_core.facts import (
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.disposition import DispositionStatus
+from queue_core.domain.facts import (
     CallStatusReport,
     StudioExecutionEvent,
     VoiceCallEvent,
     VoiceEventKind,
 )
-from queue_core.tracker import ContactTracker
+from queue_core.services.tracker import ContactTracker
 from tests.fakes import (
     FakeActiveCallRegistry,
     FakeAssemblyStore,

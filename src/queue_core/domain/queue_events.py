@@ -6,9 +6,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from queue_core.bounds import MAX_ID_ECHO_CHARS, cut
-from queue_core.disposition import iso_utc, parse_iso_utc
-from queue_core.errors import ContractViolation
+from queue_core.domain.bounds import MAX_ID_ECHO_CHARS, cut
+from queue_core.domain.disposition import iso_utc, parse_iso_utc
+from queue_core.domain.errors import ContractViolation
 
 __all__ = ["QueueEvent", "QueueEventType"]
 
@@ -38,7 +38,7 @@ class QueueEvent:
 
     def to_fields(self) -> dict[str, str]:
         """The stream entry; `request_id` and `reason` echo outside text, so they are cut
-        (`queue_core.bounds`: MAX_ID_ECHO_CHARS and MAX_ECHO_CHARS)."""
+        (`queue_core.domain.bounds`: MAX_ID_ECHO_CHARS and MAX_ECHO_CHARS)."""
         fields = {
             "event": self.event.value,
             "campaign_execution_id": self.campaign_execution_id,

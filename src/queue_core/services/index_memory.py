@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from queue_core.contacts import ContactRef
+from queue_core.domain.contacts import ContactRef
 
 __all__ = ["IndexKey", "IndexMemory"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.errors import StoreUnavailable
 from queue_core.ports import Clock
 
 __all__ = ["StoreRetry"]

@@ -11,8 +11,8 @@ record and Studio execution.
 
 from __future__ import annotations
 
-from queue_core.contacts import ContactRef
-from queue_core.facts import CallStatusReport
+from queue_core.domain.contacts import ContactRef
+from queue_core.domain.facts import CallStatusReport
 from queue_core.ports import ActiveCallRegistry
 
 __all__ = ["launch_in_flight"]

@@ -6,9 +6,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from queue_core._validate import EXECUTION_ID
-from queue_core.bounds import MAX_ID_ECHO_CHARS, cut, shown
-from queue_core.errors import InvalidCommand
+from queue_core.domain._validate import EXECUTION_ID
+from queue_core.domain.bounds import MAX_ID_ECHO_CHARS, cut, shown
+from queue_core.domain.errors import InvalidCommand
 
 __all__ = ["MAX_REASON_LENGTH", "Action", "ControlCommand"]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
 from queue_core.ports import ActiveCallRegistry, Clock, EventPublisher, QueueStateStore
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.state import QueueState, QueueStateMachine, Trigger
 
 __all__ = ["StoredState"]
 

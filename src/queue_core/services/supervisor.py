@@ -5,12 +5,12 @@ instance at a time drives an execution, and another takes over within the lease 
 one dies), shares the account's launch budget among all live executions of every instance in
 proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
 contacts that never finish, and drains on shutdown. Its runners' periodic reads are made once
-for all of them (`queue_core.shared_reads`, ADR 0010).
+for all of them (`queue_core.services.shared_reads`, ADR 0010).
 
 Nothing one execution holds stops the others: a stored execution that cannot be run (its
 document invalid, or anything unforeseen) is logged and skipped, and a runner that crashes is
 counted (`on_restart("runner")`) and its execution run again after a capped backoff
-(`queue_core.restarts`).
+(`queue_core.services.restarts`).
 """
 
 from __future__ import annotations
@@ -22,30 +22,30 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from queue_core._batches import batched
-from queue_core.budget import (
+from queue_core.domain.budget import (
     STUDIO_EXECUTIONS_PER_SECOND,
     LaunchRateController,
     account_rate,
     share_rates,
 )
-from queue_core.campaign import CampaignExecution
-from queue_core.control import ControlCommandHandler, StateChange
-from queue_core.errors import InvalidCampaignExecution, StoreUnavailable
-from queue_core.pacer import Pacer
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.errors import InvalidCampaignExecution, StoreUnavailable
+from queue_core.domain.pacer import Pacer
+from queue_core.domain.state import LIVE_STATES, QueueState
+from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import (
     AssemblyStore,
     CampaignExecutionStore,
     ControlStream,
     ExecutionLeases,
 )
-from queue_core.restarts import RestartBackoff, keep_running
-from queue_core.runner import QueueRunner, RunnerPorts, RunnerSettings
-from queue_core.shared_reads import SharedPacingStats, StateSweep
-from queue_core.slot_line import SlotLine
-from queue_core.state import LIVE_STATES, QueueState
-from queue_core.tokens import CallstatusTokens
-from queue_core.tracker import ContactTracker
+from queue_core.services.batches import batched
+from queue_core.services.control import ControlCommandHandler, StateChange
+from queue_core.services.restarts import RestartBackoff, keep_running
+from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
+from queue_core.services.shared_reads import SharedPacingStats, StateSweep
+from queue_core.services.slot_line import SlotLine
+from queue_core.services.tracker import ContactTracker
 
 __all__ = ["BudgetSettings", "QueueSupervisor"]
 
@@ -65,7 +65,7 @@ class BudgetSettings:
 
     @property
     def account_rate(self) -> float:
-        """Launches/s this service may use (`queue_core.budget.account_rate`)."""
+        """Launches/s this service may use (`queue_core.domain.budget.account_rate`)."""
         return account_rate(self.account_cps, self.cps_share, self.studio_executions_per_s)
 
 

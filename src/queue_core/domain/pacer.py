@@ -16,9 +16,9 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from queue_core.campaign import PacingMode, PacingSettings
-from queue_core.state import QueueState, QueueStateMachine
-from queue_core.stats import QueueStats
+from queue_core.domain.campaign import PacingMode, PacingSettings
+from queue_core.domain.state import QueueState, QueueStateMachine
+from queue_core.domain.stats import QueueStats
 
 __all__ = [
     "ABANDON_WINDOW_S",

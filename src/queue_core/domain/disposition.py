@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from queue_core.errors import ContractViolation
+from queue_core.domain.errors import ContractViolation
 
 __all__ = ["SCHEMA_VERSION", "Disposition", "DispositionStatus", "iso_utc", "parse_iso_utc"]
 

@@ -25,17 +25,14 @@ from collections import deque
 from dataclasses import dataclass
 from functools import partial
 
-from queue_core._account_slots import AccountSlots
-from queue_core._pacing_report import PacingReports
-from queue_core._reconcile import OnRecorded, Reconciler
-from queue_core._store_retry import StoreRetry
-from queue_core._stored_state import StoredState
-from queue_core.budget import LaunchRateController
-from queue_core.campaign import CampaignExecution
-from queue_core.contacts import ClaimedRecord, ContactRecord, ContactRef
-from queue_core.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
-from queue_core.launch import Ambiguous, Launched, LaunchRequest, RateLimited
-from queue_core.pacer import Pacer, PacingSnapshot
+from queue_core.domain.budget import LaunchRateController
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.contacts import ClaimedRecord, ContactRecord, ContactRef
+from queue_core.domain.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
+from queue_core.domain.launch import Ambiguous, Launched, LaunchRequest, RateLimited
+from queue_core.domain.pacer import Pacer, PacingSnapshot
+from queue_core.domain.state import TERMINAL_STATES, QueueState, Trigger
+from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import (
     ActiveCallRegistry,
     CallLauncher,
@@ -46,9 +43,12 @@ from queue_core.ports import (
     PacingStatsSource,
     QueueStateStore,
 )
-from queue_core.slot_line import SlotLine
-from queue_core.state import TERMINAL_STATES, QueueState, Trigger
-from queue_core.tokens import CallstatusTokens
+from queue_core.services.account_slots import AccountSlots
+from queue_core.services.pacing_report import PacingReports
+from queue_core.services.reconciler import OnRecorded, Reconciler
+from queue_core.services.slot_line import SlotLine
+from queue_core.services.store_retry import StoreRetry
+from queue_core.services.stored_state import StoredState
 
 __all__ = ["QueueRunner", "RunnerPorts", "RunnerSettings"]
 

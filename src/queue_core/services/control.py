@@ -9,7 +9,7 @@ announced as `command_rejected` and acked. Nothing is silently dropped.
 One entry never holds up the others: one whose handling fails on an unexpected error (a bug,
 or a value nothing foresaw) is logged with its traceback, dead-lettered and announced like an
 invalid one, and the next entry is handled. Only `StoreUnavailable` leaves entries pending (to
-be read again). Every reason written is cut to MAX_ECHO_CHARS (`queue_core.bounds`).
+be read again). Every reason written is cut to MAX_ECHO_CHARS (`queue_core.domain.bounds`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from queue_core.bounds import MAX_ID_ECHO_CHARS, cut
-from queue_core.campaign import CampaignExecution
-from queue_core.commands import Action, ControlCommand
-from queue_core.errors import InvalidCampaignExecution, InvalidCommand, StoreUnavailable
+from queue_core.domain.bounds import MAX_ID_ECHO_CHARS, cut
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.commands import Action, ControlCommand
+from queue_core.domain.errors import InvalidCampaignExecution, InvalidCommand, StoreUnavailable
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
 from queue_core.ports import (
     ActiveCallRegistry,
     CampaignExecutionStore,
@@ -31,8 +33,6 @@ from queue_core.ports import (
     EventPublisher,
     QueueStateStore,
 )
-from queue_core.queue_events import QueueEvent, QueueEventType
-from queue_core.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
 
 __all__ = ["ControlCommandHandler", "StateChange"]
 

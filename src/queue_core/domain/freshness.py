@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from queue_core.facts import ContactFact
+from queue_core.domain.facts import ContactFact
 
 __all__ = ["fresh_facts"]
 

@@ -15,11 +15,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from queue_core._index_memory import IndexKey, IndexMemory
-from queue_core.assembler import DispositionAssembler
-from queue_core.contacts import ContactAttempt, ContactRef
-from queue_core.disposition import Disposition
-from queue_core.facts import (
+from queue_core.domain.assembler import DispositionAssembler
+from queue_core.domain.contacts import ContactAttempt, ContactRef
+from queue_core.domain.disposition import Disposition
+from queue_core.domain.facts import (
     AmdEvent,
     CallStatusReport,
     ContactFact,
@@ -36,6 +35,7 @@ from queue_core.ports import (
     Clock,
     ContactCache,
 )
+from queue_core.services.index_memory import IndexKey, IndexMemory
 
 __all__ = ["ContactTracker", "TrackResult"]
 

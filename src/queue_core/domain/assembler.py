@@ -12,10 +12,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 
-from queue_core.bounds import cut
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord
-from queue_core.disposition import Disposition, DispositionStatus
-from queue_core.facts import (
+from queue_core.domain.bounds import cut
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord
+from queue_core.domain.disposition import Disposition, DispositionStatus
+from queue_core.domain.facts import (
     TERMINAL_CALL_STATUSES,
     AmdEvent,
     CallStatusReport,
@@ -28,7 +28,7 @@ from queue_core.facts import (
     VoiceEventKind,
     encode,
 )
-from queue_core.launch import Rejected
+from queue_core.domain.launch import Rejected
 
 __all__ = [
     "DispositionAssembler",

@@ -21,15 +21,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from queue_core._store_retry import StoreRetry
-from queue_core.assembler import invalid_record_disposition, launch_failed_disposition
-from queue_core.campaign import CampaignExecution
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
-from queue_core.errors import InvalidContactRecord, StoreUnavailable
-from queue_core.facts import ContactFact
-from queue_core.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, Rejected
+from queue_core.domain.assembler import invalid_record_disposition, launch_failed_disposition
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
+from queue_core.domain.errors import InvalidContactRecord, StoreUnavailable
+from queue_core.domain.facts import ContactFact
+from queue_core.domain.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, Rejected
+from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import ActiveCallRegistry, CallLauncher, Clock, ContactCache
-from queue_core.tokens import CallstatusTokens
+from queue_core.services.store_retry import StoreRetry
 
 __all__ = ["OnRecorded", "Reconciler"]
 

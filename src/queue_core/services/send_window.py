@@ -16,8 +16,8 @@ import asyncio
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from queue_core.budget import SendWindow, Sent
-from queue_core.launch import LaunchOutcome, LaunchRequest
+from queue_core.domain.budget import SendWindow, Sent
+from queue_core.domain.launch import LaunchOutcome, LaunchRequest
 from queue_core.ports import CallLauncher, Clock
 
 __all__ = ["WindowedLauncher", "about_to_send"]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from queue_core._batches import batched
+from queue_core.domain.stats import QueueStats
 from queue_core.ports import Clock, PacingStatsSource, QueueStateStore
-from queue_core.runner import STATE_READ_S, QueueRunner
-from queue_core.stats import QueueStats
+from queue_core.services.batches import batched
+from queue_core.services.runner import STATE_READ_S, QueueRunner
 
 __all__ = ["STATES_PER_REQUEST", "STATE_SWEEP_S", "SharedPacingStats", "StateSweep"]
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from queue_core.bounds import shown
+from queue_core.domain.bounds import shown
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 EXECUTION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from queue_core.bounds import MAX_STATS_CHARS, load_json
-from queue_core.errors import ContractViolation
+from queue_core.domain.bounds import MAX_STATS_CHARS, load_json
+from queue_core.domain.errors import ContractViolation
 
 __all__ = ["QueueStats"]
 
@@ -33,7 +33,7 @@ class QueueStats:
     def parse(cls, raw: str | bytes | None) -> QueueStats | None:
         """Parse one hash value; None when missing or unparsable (launch nothing, look again),
         never an error. Unparsable includes more than MAX_STATS_CHARS characters or
-        MAX_JSON_DEPTH levels of nesting (`queue_core.bounds`)."""
+        MAX_JSON_DEPTH levels of nesting (`queue_core.domain.bounds`)."""
         if raw is None:
             return None
         try:

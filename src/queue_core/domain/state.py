@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 
-from queue_core.errors import IllegalTransition
+from queue_core.domain.errors import IllegalTransition
 
 __all__ = ["LIVE_STATES", "TERMINAL_STATES", "QueueState", "QueueStateMachine", "Trigger"]
 

@@ -25,7 +25,7 @@ import re
 from itertools import accumulate
 from typing import NoReturn
 
-from queue_core.errors import ContractViolation
+from queue_core.domain.errors import ContractViolation
 
 __all__ = [
     "MAX_ATTRIBUTES_BYTES",

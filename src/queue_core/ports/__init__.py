@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from queue_core.campaign import CampaignExecution
-from queue_core.contacts import ClaimedRecord, ContactAttempt, ContactRef
-from queue_core.disposition import Disposition
-from queue_core.facts import ContactFact
-from queue_core.launch import LaunchOutcome, LaunchRequest
-from queue_core.queue_events import QueueEvent
-from queue_core.state import QueueState
-from queue_core.stats import QueueStats
+from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRef
+from queue_core.domain.disposition import Disposition
+from queue_core.domain.facts import ContactFact
+from queue_core.domain.launch import LaunchOutcome, LaunchRequest
+from queue_core.domain.queue_events import QueueEvent
+from queue_core.domain.state import QueueState
+from queue_core.domain.stats import QueueStats
 
 # What `AssemblyStore.add_many` and `correlate_and_add` take: facts per contact, per
 # (to, from) pair and per execution SID.
@@ -116,7 +116,7 @@ class ControlStream(Protocol):
 class CampaignExecutionStore(Protocol):
     async def load(self, campaign_execution_id: str) -> CampaignExecution:
         """Read and validate `campaign_execution:{id}` (`CampaignExecution.parse`: within the
-        bounds of `queue_core.bounds`).
+        bounds of `queue_core.domain.bounds`).
 
         Raises `InvalidCampaignExecution` (naming the key and field), and no other error but
         `StoreUnavailable`, when the document is missing, of another type, too large or too

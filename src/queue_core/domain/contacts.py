@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from queue_core._validate import E164
-from queue_core.bounds import MAX_ATTRIBUTES_BYTES, MAX_RECORD_CHARS, load_json, shown
-from queue_core.errors import ContractViolation, InvalidContactRecord
+from queue_core.domain._validate import E164
+from queue_core.domain.bounds import MAX_ATTRIBUTES_BYTES, MAX_RECORD_CHARS, load_json, shown
+from queue_core.domain.errors import ContractViolation, InvalidContactRecord
 
 __all__ = ["ClaimedRecord", "ContactAttempt", "ContactRecord", "ContactRef"]
 
@@ -26,7 +26,7 @@ class ContactRecord:
 
     @staticmethod
     def read(raw: str) -> object:
-        """A raw cache entry as JSON, within the bounds of `queue_core.bounds` (a record of
+        """A raw cache entry as JSON, within the bounds of `queue_core.domain.bounds` (a record of
         at most MAX_RECORD_CHARS characters and MAX_JSON_DEPTH levels); raises
         `InvalidContactRecord` saying why not."""
         try:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from queue_core._validate import E164, EXECUTION_ID, require_match, require_str, sid
-from queue_core.bounds import MAX_DOCUMENT_CHARS, load_json, shown
-from queue_core.errors import ContractViolation, InvalidCampaignExecution
+from queue_core.domain._validate import E164, EXECUTION_ID, require_match, require_str, sid
+from queue_core.domain.bounds import MAX_DOCUMENT_CHARS, load_json, shown
+from queue_core.domain.errors import ContractViolation, InvalidCampaignExecution
 
 __all__ = ["CampaignExecution", "PacingMode", "PacingSettings"]
 
@@ -124,7 +124,7 @@ class CampaignExecution:
         cls, raw: str | bytes, *, key: str, campaign_execution_id: str | None = None
     ) -> CampaignExecution:
         """Read and validate the document's text, at most MAX_DOCUMENT_CHARS characters and
-        MAX_JSON_DEPTH levels of nesting (`queue_core.bounds`); raise
+        MAX_JSON_DEPTH levels of nesting (`queue_core.domain.bounds`); raise
         `InvalidCampaignExecution` naming the key (and the field), and nothing else."""
         try:
             doc = load_json(raw, max_chars=MAX_DOCUMENT_CHARS)

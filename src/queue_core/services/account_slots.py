@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from queue_core.budget import late_allowance
-from queue_core.errors import StoreUnavailable
+from queue_core.domain.budget import late_allowance
+from queue_core.domain.errors import StoreUnavailable
 from queue_core.ports import Clock
-from queue_core.slot_line import SlotLine
+from queue_core.services.slot_line import SlotLine
 
 __all__ = ["AccountSlots"]
 
