@@ -1,0 +1,50 @@
+"""The dispositions of records that were never dialed: `invalid_record` and `launch_failed`."""
+
+from __future__ import annotations
+
+from queue_core.domain.bounds import cut
+from queue_core.domain.contacts import ClaimedRecord, ContactRecord
+from queue_core.domain.disposition import Disposition, DispositionStatus
+from queue_core.domain.launch import Rejected
+
+__all__ = ["invalid_record_disposition", "launch_failed_disposition"]
+
+_MAX_PHONE_LENGTH = 64
+
+
+def invalid_record_disposition(
+    campaign_execution_id: str, record: ClaimedRecord, error: str, now: float, from_: str
+) -> Disposition:
+    """The `invalid_record` disposition of a record that fails validation: never dialed, so
+    launched and ended at `now`; `to` is the raw `phone_number` when it is a string, and
+    `error_message` is `error` cut to MAX_ECHO_CHARS. A record that cannot be read within
+    bounds (`ContactRecord.read`) has neither a record id nor a `to`."""
+    record_id, phone = ContactRecord.salvage(record.raw)
+    return Disposition(
+        campaign_execution_id=campaign_execution_id,
+        record_id=record_id,
+        status=DispositionStatus.INVALID_RECORD,
+        to=phone[:_MAX_PHONE_LENGTH],
+        from_=from_,
+        launched_at=now,
+        ended_at=now,
+        error_message=cut(error),
+    )
+
+
+def launch_failed_disposition(
+    campaign_execution_id: str, record: ContactRecord, from_: str, rejected: Rejected, now: float
+) -> Disposition:
+    """The `launch_failed` disposition of a launch Twilio refused (no execution, no call), with
+    Twilio's error code and message; launched and ended at `now`."""
+    return Disposition(
+        campaign_execution_id=campaign_execution_id,
+        record_id=record.record_id,
+        status=DispositionStatus.LAUNCH_FAILED,
+        to=record.phone_number,
+        from_=from_,
+        launched_at=now,
+        ended_at=now,
+        error_code=rejected.error_code,
+        error_message=rejected.error_message,
+    )
