@@ -19,14 +19,12 @@ from queue_core.domain.assembler import DispositionAssembler
 from queue_core.domain.contacts import ContactAttempt, ContactRef
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.facts import (
-    AmdEvent,
     CallStatusReport,
     ContactFact,
     ContactTimedOut,
     SettleGraceElapsed,
     StudioExecutionEvent,
     StudioStepEvent,
-    VoiceCallEvent,
 )
 from queue_core.ports import (
     ActiveCallRegistry,
@@ -35,6 +33,7 @@ from queue_core.ports import (
     Clock,
     ContactCache,
 )
+from queue_core.services.correlation import Batch, index_key
 from queue_core.services.index_memory import IndexKey, IndexMemory
 
 __all__ = ["ContactTracker", "TrackResult"]
@@ -114,72 +113,56 @@ class ContactTracker:
         """`record`, and the facts sent to a remembered contact that has no recorded launch
         (to correlate again, through the indexes)."""
         now = self._clock.monotonic()
-        by_contact: dict[ContactRef, list[ContactFact]] = defaultdict(list)
-        keys_of: dict[ContactRef, set[IndexKey]] = defaultdict(set)
-        by_pair: dict[tuple[str, str], list[ContactFact]] = defaultdict(list)
-        by_sid: dict[str, list[ContactFact]] = defaultdict(list)
-        known: set[IndexKey] = set()
-        unmatched = 0
+        batch = Batch()
         for fact in facts:
-            key = _index_key(fact)
-            ref = self._known.get(key, now) if trust_known else None
-            if ref is not None:
-                by_contact[ref].append(fact)
-                keys_of[ref].add(key)
-                known.add(key)
-            elif key[0] == "pair":
-                by_pair[key[1], key[2]].append(fact)
-            elif key[0] == "sid":
-                by_sid[key[1]].append(fact)
-            else:
-                unmatched += 1
-        if not (by_contact or by_pair or by_sid):
-            return TrackResult(0, unmatched, ()), []
-        # One request: the index keys not remembered are looked up, and every contact named
-        # gets the facts of the batch (remembered ones first, as the store merges them).
+            key = index_key(fact)
+            batch.add(fact, key, self._known.get(key, now) if trust_known else None)
+        if not batch.asks_store:
+            return TrackResult(0, batch.unmatched, ()), []
+        snapshots = await self._correlate(batch)
+        return await self._fold_batch(batch, snapshots, now)
+
+    async def _correlate(self, batch: Batch) -> dict[ContactRef, AssemblySnapshot | None]:
+        """One request: the index keys not remembered are looked up, and every contact named
+        gets the facts of the batch (remembered ones first, as the store merges them). Facts
+        of SIDs no contact holds yet are parked. The snapshots of the contacts facts went to."""
         found = await self._assembly.correlate_and_add(
-            [(ref, tuple(added)) for ref, added in by_contact.items()],
-            list(by_pair.items()),
-            list(by_sid.items()),
+            [(ref, tuple(added)) for ref, added in batch.by_contact.items()],
+            list(batch.by_pair.items()),
+            list(batch.by_sid.items()),
         )
-        snapshots = dict(found.snapshots)
-        for ((to, from_), added), ref in zip(by_pair.items(), found.by_pair, strict=True):
-            if ref is None:
-                unmatched += len(added)
-            else:
-                by_contact[ref].extend(added)
-                keys_of[ref].add(("pair", to, from_))
+        for ((to, from_), added), ref in zip(batch.by_pair.items(), found.by_pair, strict=True):
+            batch.found(ref, added, ("pair", to, from_))
         to_park: dict[str, list[ContactFact]] = {}
-        for (sid, added), ref in zip(by_sid.items(), found.by_sid, strict=True):
+        for (sid, added), ref in zip(batch.by_sid.items(), found.by_sid, strict=True):
             if ref is not None:
-                by_contact[ref].extend(added)
-                keys_of[ref].add(("sid", sid))
+                batch.found(ref, added, ("sid", sid))
                 continue
             to_park[sid] = [fact for fact in added if self._parks(fact)]
-            unmatched += len(added) - len(to_park[sid])
-        snapshots |= await self._park(
-            {sid: f for sid, f in to_park.items() if f}, by_contact, keys_of
-        )
-        # Folding is pure and most folds lead nowhere: only the contacts that settle, first
-        # show an answer, or have no recorded launch go back to the store.
+            batch.unmatched += len(added) - len(to_park[sid])
+        parked = {sid: f for sid, f in to_park.items() if f}
+        return dict(found.snapshots) | await self._park(parked, batch.by_contact, batch.keys_of)
+
+    async def _fold_batch(
+        self, batch: Batch, snapshots: dict[ContactRef, AssemblySnapshot | None], now: float
+    ) -> tuple[TrackResult, list[ContactFact]]:
+        """Fold every contact of the batch. Folding is pure and most folds lead nowhere: only
+        the contacts that settle, first show an answer, start a grace, or have no recorded
+        launch go back to the store."""
         pending: list[Awaitable[Disposition | None]] = []
         unrecorded: list[Awaitable[int]] = []
         doubtful: list[ContactFact] = []
         matched = 0
-        for ref, added in by_contact.items():
+        for ref, added in batch.by_contact.items():
             snapshot = snapshots.get(ref)
             if snapshot is None:
-                if keys_of[ref] & known:
-                    self._known.forget(ref, keys_of[ref])
+                if batch.keys_of[ref] & batch.known:
+                    self._known.forget(ref, batch.keys_of[ref])
                     doubtful += added
                 else:
                     unrecorded.append(self._unrecorded(ref, added))
                 continue
-            # The contact's own indexes name it as long as it has a recorded launch: the next
-            # batches skip the lookup of both, whichever of them this one named.
-            attempt = snapshot.attempt
-            own = {("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)}
-            self._known.store(ref, keys_of[ref] | own, now)
+            self._remember(snapshot, batch.keys_of[ref], now)
             matched += len(added)
             step = self._folded(snapshot)
             if step is not None:
@@ -187,8 +170,16 @@ class ContactTracker:
         outcomes = await _all([*pending, *unrecorded])
         settled = tuple(d for d in outcomes[: len(pending)] if isinstance(d, Disposition))
         matched += sum(n for n in outcomes[len(pending) :] if isinstance(n, int))
-        unmatched += sum(len(f) for f in by_contact.values()) - matched - len(doubtful)
+        total = sum(len(f) for f in batch.by_contact.values())
+        unmatched = batch.unmatched + total - matched - len(doubtful)
         return TrackResult(matched, unmatched, settled), doubtful
+
+    def _remember(self, snapshot: AssemblySnapshot, keys: set[IndexKey], now: float) -> None:
+        """The contact's own indexes name it as long as it has a recorded launch: the next
+        batches skip the lookup of both, whichever of them this one named."""
+        attempt = snapshot.attempt
+        own: set[IndexKey] = {("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)}
+        self._known.store(snapshot.attempt.ref, keys | own, now)
 
     async def _park(
         self,
@@ -229,11 +220,12 @@ class ContactTracker:
         between settle and release). Let it go now, or the number stays blocked until the TTL.
         `release` drops only indexes that still point at this contact."""
         indexes: dict[tuple[str, str, str], None] = {}
-        for key in map(_index_key, facts):
-            if key[0] == "pair":
-                indexes[key[1], key[2], ""] = None
-            elif key[0] == "sid":
-                indexes["", "", key[1]] = None
+        for key in map(index_key, facts):
+            match key:
+                case ("pair", to, from_):
+                    indexes[to, from_, ""] = None
+                case ("sid", sid):
+                    indexes["", "", sid] = None
         for to, from_, sid in indexes:
             await self._calls.release(ref, to, from_, sid)
 
@@ -324,15 +316,6 @@ class ContactTracker:
     async def _launch_pending(self, ref: ContactRef) -> bool:
         launching = await self._calls.launching(ref.campaign_execution_id)
         return any(pending == ref for pending, _ in launching)
-
-
-def _index_key(fact: ContactFact) -> IndexKey:
-    """The global index that correlates a fact to its contact."""
-    if isinstance(fact, VoiceCallEvent | AmdEvent):
-        return ("pair", fact.to, fact.from_)
-    if isinstance(fact, StudioExecutionEvent | StudioStepEvent | CallStatusReport):
-        return ("sid", fact.execution_sid)
-    return ("none",)
 
 
 async def _all(steps: Sequence[Awaitable[_T]]) -> list[_T]:
