@@ -36,7 +36,11 @@ def _records(flat: list[str | bytes]) -> list[ClaimedRecord]:
 
 
 class RedisContactCache:
-    """The `ContactCache` port; also `relay_outbox` for dispositions left by a crash."""
+    """The `ContactCache` port; also `relay_outbox` for dispositions left by a crash.
+
+    `settle` removes the contact's execution SID from `active_calls:{<id>}` (SREM), deletes its
+    facts hash, increments `dispositions` in the execution's state hash and XADDs the
+    disposition to `call_dispositions` (through the outbox on a cluster)."""
 
     def __init__(
         self,
