@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 
 from queue_adapters.redis import _indexes
+from queue_adapters.redis._batches import batched
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import encode_ref, text
@@ -21,7 +22,6 @@ from queue_adapters.redis.options import RedisOptions
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.errors import StoreUnavailable
-from queue_core.services.batches import batched
 
 __all__ = ["RedisContactCache"]
 
