@@ -9,7 +9,7 @@ __all__ = ["Clock"]
 
 class Clock(Protocol):
     """Two clocks and a way to wait on them. `now` and `monotonic` are plain methods, not
-    coroutines; they never fail. A fake clock advances only when something sleeps."""
+    coroutines; they never fail."""
 
     def now(self) -> float:
         """Wall-clock unix seconds: timestamps of events and dispositions. May jump (the
