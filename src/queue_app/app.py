@@ -1,11 +1,11 @@
 """The packaged Starlette app: `create_app()` for `uvicorn --factory queue_app.app:create_app`.
 
-The lifespan opens Redis and the Twilio client and starts the contact-timeout reaper and the
-disposition outbox relay; then, in the background, it provisions Event Streams (retrying, with
-a capped and jittered backoff, until it works, whether Twilio is unreachable or refuses), and
-only then resumes the executions that were running and runs the control consumer, so that no
-call is placed before its events have somewhere to go; until then `/readyz` answers 503 and
-says why.
+The lifespan opens Redis and the Twilio client and starts the contact-timeout reaper, the
+state sweep (`queue_app.shared_reads`) and the disposition outbox relay; then, in the
+background, it provisions Event Streams (retrying, with a capped and jittered backoff, until
+it works, whether Twilio is unreachable or refuses), and only then resumes the executions
+that were running and runs the control consumer, so that no call is placed before its events
+have somewhere to go; until then `/readyz` answers 503 and says why.
 `QueueService.drain` is the first SIGTERM: stop launching, put claims back, answer webhooks
 while calls in flight finish.
 """
@@ -109,7 +109,9 @@ class QueueService:
         if opened is not None:
             await opened
         self.supervisor = supervisor = await resolve(self.container.supervisor)
+        sweep = await resolve(self.container.state_sweep)
         self._spawn(self._launching, "launching")
+        self._spawn(lambda: sweep.run(supervisor.runners, self.stop), "state sweep")
         self._spawn(lambda: supervisor.run_reaper(self.stop), "contact-timeout reaper")
         self._spawn(self._relay_outbox, "outbox relay")
         # What start-up made (modules, the container, the clients) lives as long as the

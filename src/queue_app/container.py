@@ -33,6 +33,7 @@ from queue_adapters.twilio import (
 )
 from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.settings import Settings
+from queue_app.shared_reads import SharedPacingStats, StateSweep
 from queue_core.domain.budget import SendWindow
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.services.runner import RunnerPorts, RunnerSettings
@@ -138,8 +139,17 @@ class Container(containers.DeclarativeContainer):
     cache = providers.Singleton(CountingCache, redis_cache, metrics)
     calls = providers.Singleton(RedisActiveCallRegistry, redis, keys=keys, options=options)
     assembly = providers.Singleton(RedisAssemblyStore, redis, keys=keys, options=options)
-    stats = providers.Singleton(RedisPacingStatsSource, redis, keys=keys)
+    # The runners decide every poll interval: the stats of a task queue are read once in that
+    # time for all of its executions (ADR 0010).
+    stats = providers.Singleton(
+        SharedPacingStats,
+        providers.Singleton(RedisPacingStatsSource, redis, keys=keys),
+        clock,
+        providers.Callable(lambda s: s.poll_interval_s, settings),
+    )
     states = providers.Singleton(RedisQueueStateStore, redis, keys=keys)
+    # Reads the stored state of every runner of this instance in one request (ADR 0010).
+    state_sweep = providers.Singleton(StateSweep, states, clock)
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)

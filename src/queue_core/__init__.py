@@ -1,16 +1,14 @@
-"""The queue service's domain: pure logic and the ports it needs. Standard library only.
+"""The queue service's core: the rules of the queue, the ports it needs and the services that
+drive them (ADR 0016). Standard library only.
 
-What other services import: the contract's types (`ControlCommand`, `CampaignExecution`,
-`ContactRecord`, `Disposition`, `QueueEvent`) with their stream-entry and document forms; the
-pacer and the launch budget; the disposition assembler; the ports; and the application
-services that run a queue on any implementation of the ports.
+What other services may build on is what `__all__` lists, as `docs/library.md` documents it
+(a test holds the two equal): the contract's types with their stream-entry and document
+forms; the pacer and the launch budget; the errors; the ports (`queue_core.ports`) and the
+values they carry. The services that run a queue (`queue_core.services`) and the rules they
+apply (`queue_core.domain`) are importable by their module paths, with no promise of
+stability: the packaged service (`queue_app.create_app`) is what runs them.
 """
 
-from queue_core.domain.assembler import (
-    DispositionAssembler,
-    invalid_record_disposition,
-    launch_failed_disposition,
-)
 from queue_core.domain.budget import LaunchRateController, SendWindow, account_rate, share_rates
 from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.domain.commands import Action, ControlCommand
@@ -18,26 +16,14 @@ from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRec
 from queue_core.domain.disposition import SCHEMA_VERSION, Disposition, DispositionStatus
 from queue_core.domain.errors import (
     ContractViolation,
-    IllegalTransition,
     InvalidCampaignExecution,
     InvalidCommand,
     InvalidContactRecord,
-    InvalidWebhook,
     LeaseLost,
     QueueError,
     StoreUnavailable,
 )
-from queue_core.domain.facts import (
-    AmdEvent,
-    CallStatusReport,
-    ContactFact,
-    ContactTimedOut,
-    SettleGraceElapsed,
-    StudioExecutionEvent,
-    StudioStepEvent,
-    VoiceCallEvent,
-    VoiceEventKind,
-)
+from queue_core.domain.facts import ContactFact
 from queue_core.domain.launch import (
     Ambiguous,
     Launched,
@@ -48,9 +34,8 @@ from queue_core.domain.launch import (
 )
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
-from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
+from queue_core.domain.state import QueueState
 from queue_core.domain.stats import QueueStats
-from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import (
     ActiveCallRegistry,
     AssemblySnapshot,
@@ -61,32 +46,29 @@ from queue_core.ports import (
     ContactCache,
     ControlEntry,
     ControlStream,
+    Correlation,
     EventPublisher,
     ExecutionLeases,
     ExecutionStatus,
+    FactsByContact,
+    FactsByPair,
+    FactsBySid,
     LaunchLimiter,
     LaunchSlot,
+    PacingReport,
     PacingStatsSource,
     QueueStateStore,
 )
-from queue_core.services.control import ControlCommandHandler
-from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
 from queue_core.services.send_window import WindowedLauncher
-from queue_core.services.supervisor import BudgetSettings, QueueSupervisor
-from queue_core.services.tracker import ContactTracker, TrackResult
 
 __all__ = [
     "SCHEMA_VERSION",
     "Action",
     "ActiveCallRegistry",
     "Ambiguous",
-    "AmdEvent",
     "AssemblySnapshot",
     "AssemblyStore",
-    "BudgetSettings",
     "CallLauncher",
-    "CallStatusReport",
-    "CallstatusTokens",
     "CampaignExecution",
     "CampaignExecutionStore",
     "ClaimedRecord",
@@ -96,24 +78,22 @@ __all__ = [
     "ContactFact",
     "ContactRecord",
     "ContactRef",
-    "ContactTimedOut",
-    "ContactTracker",
     "ContractViolation",
     "ControlCommand",
-    "ControlCommandHandler",
     "ControlEntry",
     "ControlStream",
+    "Correlation",
     "Disposition",
-    "DispositionAssembler",
     "DispositionStatus",
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
-    "IllegalTransition",
+    "FactsByContact",
+    "FactsByPair",
+    "FactsBySid",
     "InvalidCampaignExecution",
     "InvalidCommand",
     "InvalidContactRecord",
-    "InvalidWebhook",
     "LaunchLimiter",
     "LaunchOutcome",
     "LaunchRateController",
@@ -124,34 +104,21 @@ __all__ = [
     "Pacer",
     "PacingDecision",
     "PacingMode",
+    "PacingReport",
     "PacingSettings",
     "PacingSnapshot",
     "PacingStatsSource",
     "QueueError",
     "QueueEvent",
     "QueueEventType",
-    "QueueRunner",
     "QueueState",
-    "QueueStateMachine",
     "QueueStateStore",
     "QueueStats",
-    "QueueSupervisor",
     "RateLimited",
     "Rejected",
-    "RunnerPorts",
-    "RunnerSettings",
     "SendWindow",
-    "SettleGraceElapsed",
     "StoreUnavailable",
-    "StudioExecutionEvent",
-    "StudioStepEvent",
-    "TrackResult",
-    "Trigger",
-    "VoiceCallEvent",
-    "VoiceEventKind",
     "WindowedLauncher",
     "account_rate",
-    "invalid_record_disposition",
-    "launch_failed_disposition",
     "share_rates",
 ]

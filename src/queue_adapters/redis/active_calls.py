@@ -35,7 +35,13 @@ _HELD_ELSEWHERE = 0
 
 
 class RedisActiveCallRegistry:
-    """The `ActiveCallRegistry` port on one Redis server or cluster."""
+    """The `ActiveCallRegistry` port on one Redis server or cluster.
+
+    The contacts in flight of an execution are the set `active_calls:{<id>}` of their
+    execution SIDs: `record_launch` adds the SID (SADD) in the script that stores the attempt
+    and counts the launch, `count` is its SCARD, and the settle script removes it. `holders`
+    is one pipeline of GETs on one server, one per node of a cluster (`_indexes.lookup`).
+    """
 
     def __init__(
         self,

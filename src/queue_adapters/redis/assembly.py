@@ -44,7 +44,9 @@ _TEMPLATED = ("attempts", "launching", "answered", "facts_prefix")
 
 class RedisAssemblyStore:
     """The `AssemblyStore` port. Facts expire `contact_timeout_s + ttl_margin_s` after the last
-    add; the order of the returned facts is unspecified.
+    add; the order of the returned facts is unspecified. `add_many` is one script per
+    execution, run concurrently. `correlate_and_add` is one script on one server (lookups and
+    adds together); on a cluster, one pipeline of index GETs per node, then `add_many`.
 
     A fact whose key this process already saw stored for the contact is not sent again (the
     first delivery stored wins, so sending it would change nothing): the script returns the

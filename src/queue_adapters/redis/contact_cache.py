@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 
 from queue_adapters.redis import _indexes
+from queue_adapters.redis._batches import batched
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import encode_ref, text
@@ -21,7 +22,6 @@ from queue_adapters.redis.options import RedisOptions
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.errors import StoreUnavailable
-from queue_core.services.batches import batched
 
 __all__ = ["RedisContactCache"]
 
@@ -36,7 +36,11 @@ def _records(flat: list[str | bytes]) -> list[ClaimedRecord]:
 
 
 class RedisContactCache:
-    """The `ContactCache` port; also `relay_outbox` for dispositions left by a crash."""
+    """The `ContactCache` port; also `relay_outbox` for dispositions left by a crash.
+
+    `settle` removes the contact's execution SID from `active_calls:{<id>}` (SREM), deletes its
+    facts hash, increments `dispositions` in the execution's state hash and XADDs the
+    disposition to `call_dispositions` (through the outbox on a cluster)."""
 
     def __init__(
         self,

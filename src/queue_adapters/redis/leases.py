@@ -27,7 +27,9 @@ def _ttl_ms(ttl_s: float) -> int:
 
 class RedisExecutionLeases:
     """The `ExecutionLeases` port on one Redis server or cluster. A lease expires on the
-    store's clock (PEXPIRE), so instances with skewed clocks agree on who holds it."""
+    store's clock (PEXPIRE), so instances with skewed clocks agree on who holds it.
+    `renew_many` is one pipeline of renew scripts on one server, and the renewals run
+    concurrently on a cluster."""
 
     def __init__(self, client: RedisClient, *, keys: RedisKeys | None = None) -> None:
         self._client = client

@@ -7,9 +7,9 @@ is never launched unless the execution is running: on pause or stop it goes back
 of the cache, and so does a rate-limited one.
 
 The stored state is read when a command here changed it (`state_changed`), at most
-`STATE_READ_S` before a launch, and every `IDLE_STATE_READ_S` otherwise. Under a supervisor,
-that read is made for every runner of the instance in one request (`wants_state`,
-`state_read`); a runner reads its own only when that falls behind (ADR 0010).
+`STATE_READ_S` before a launch, and every `IDLE_STATE_READ_S` otherwise. A state sweep may
+make that read for every runner of the instance in one request (`wants_state`, `state_read`;
+`queue_app.shared_reads`); a runner reads its own only when that falls behind (ADR 0010).
 
 The runner owns the loop and its claims; the rest it hands to parts of its own: the stored
 state (`_stored_state`), the account's slots (`_account_slots`), sending and reconciling
@@ -183,7 +183,7 @@ class QueueRunner:
 
     def wants_state(self, now: float, ahead_s: float) -> bool:
         """Whether the stored state, read now, falls due before `now + ahead_s` (the next
-        read for all runners at once: the supervisor reads it then and hands it over with
+        read for all runners at once: a state sweep reads it then and hands it over with
         `state_read`). A launch is never more than `ahead_s` away from such a read once it
         is soon. False when a command here changed it: this runner reads that one itself."""
         return self._stored.wanted(now, ahead_s, self._state_read_every(now))
@@ -476,8 +476,8 @@ class QueueRunner:
                 ready = max(0.0, self.budget.delay(now))
             if len(self._pending) >= self._lookahead() and not self._deferred:
                 # Nothing to claim or decide before then: sleep until it (a contact that ends,
-                # a command, a changed state or a new budget wakes it). The supervisor reads
-                # the stored state for all its runners; this runner reads its own when that
+                # a command, a changed state or a new budget wakes it). A state sweep reads
+                # the stored state for all the runners; this runner reads its own when that
                 # falls well behind.
                 overdue = self._stored.read_at + 2 * self._state_read_every(now) - now
                 delay = min(ready, max(0.0, overdue))

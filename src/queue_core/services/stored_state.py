@@ -1,8 +1,8 @@
 """What one runner knows of its execution's stored state, and how it moves it.
 
 The runner launches only on a state read recently enough (`read_at`), and reads it again
-before launching anything more when a command here changed it (`dirty`). Under a supervisor
-the state is also read for it, with others', in one request (ADR 0010): such a read is
+before launching anything more when a command here changed it (`dirty`). A state sweep may
+also read it for the runner, with others', in one request (ADR 0010): such a read is
 applied only if this runner did not read, move or hear of a command since it was asked for
 (`version`), for it may predate that.
 """
@@ -90,7 +90,7 @@ class StoredState:
         """Move the stored state by `trigger`, if the state machine allows it from the stored
         state (not the one read a moment ago: a command may have come since), and announce
         `completed` and `stopped`. Raises `StoreUnavailable`."""
-        # A state the supervisor reads for this runner meanwhile may predate the move.
+        # A state a sweep reads for this runner meanwhile may predate the move.
         self.version += 1
         try:
             await self._move(trigger)

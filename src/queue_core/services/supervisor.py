@@ -4,8 +4,9 @@ It turns control commands into runners, holds a lease on every execution it runs
 instance at a time drives an execution, and another takes over within the lease time when
 one dies), shares the account's launch budget among all live executions of every instance in
 proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
-contacts that never finish, and drains on shutdown. Its runners' periodic reads are made once
-for all of them (`queue_core.services.shared_reads`, ADR 0010).
+contacts that never finish, and drains on shutdown. Each runner reads its own stored state
+and pacing stats; the composition root may make those reads once for all of them
+(`queue_app.shared_reads`, ADR 0010, ADR 0020).
 
 Nothing one execution holds stops the others: a stored execution that cannot be run (its
 document invalid, or anything unforeseen) is logged and skipped, and a runner that crashes is
@@ -20,7 +21,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from queue_core.domain.budget import (
     STUDIO_EXECUTIONS_PER_SECOND,
@@ -39,11 +40,9 @@ from queue_core.ports import (
     ControlStream,
     ExecutionLeases,
 )
-from queue_core.services.batches import batched
 from queue_core.services.control import ControlCommandHandler, StateChange
 from queue_core.services.restarts import RestartBackoff, keep_running
 from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
-from queue_core.services.shared_reads import SharedPacingStats, StateSweep
 from queue_core.services.slot_line import SlotLine
 from queue_core.services.tracker import ContactTracker
 
@@ -87,10 +86,7 @@ class QueueSupervisor:
     ) -> None:
         """`on_restart(loop)` counts each restart of a loop (`"runner"`, `"lease renewal"`,
         `"lease takeover"`) after an unexpected error."""
-        # The runners decide every poll interval: the stats of a task queue are read once in
-        # that time for all of its executions.
-        stats = SharedPacingStats(ports.stats, ports.clock, runner_settings.poll_interval_s)
-        self.ports = ports = replace(ports, stats=stats)
+        self.ports = ports
         self._executions = executions
         self._runner_settings = runner_settings
         self._budget_settings = budget_settings
@@ -106,9 +102,7 @@ class QueueSupervisor:
         self._shares: dict[str, float] = {}
         self._documents: dict[str, CampaignExecution] = {}
         self._closing = False
-        self._states = StateSweep(ports.states, ports.clock)
         self._slots = None if ports.limiter is None else SlotLine(ports.limiter, ports.clock)
-        self._sweeping: asyncio.Task[None] | None = None
         # When the reaper next needs to look at an execution's contacts (wall clock): no
         # contact of it can reach the contact timeout before then.
         self._reap_at: dict[str, float] = {}
@@ -259,31 +253,7 @@ class QueueSupervisor:
         self._tasks[execution_id] = task
         task.add_done_callback(lambda _: self._ended(execution_id, runner, task, began))
         self._rebalance()
-        if self._sweeping is None or self._sweeping.done():
-            self._sweeping = asyncio.create_task(self._sweep_states(), name="state sweep")
         return True
-
-    async def _sweep_states(self) -> None:
-        """While runners run here: every `STATE_SWEEP_S`, read the stored state of each one
-        that falls due before the next sweep, all in one request (drift-corrected; a late
-        sweep is not made up for)."""
-        clock = self.ports.clock
-        failing = False
-        next_at = clock.monotonic()
-        while self.runners and not self._closing:
-            try:
-                await self._states.sweep(self.runners)
-                failing = False
-            except StoreUnavailable as exc:
-                if not failing:  # meanwhile each runner reads its own state when it falls due
-                    log.warning("state sweep: store unavailable: %s", exc)
-                failing = True
-            except Exception:
-                if not failing:  # the same: the runners read their own, and the sweep goes on
-                    log.exception("state sweep failed")
-                failing = True
-            next_at = max(next_at + self._states.every_s, clock.monotonic())
-            await clock.sleep(next_at - clock.monotonic())
 
     def _ended(
         self,
@@ -350,7 +320,8 @@ class QueueSupervisor:
             if runner.lease_token is not None
         ]
         kept: list[bool] = []
-        for part in batched(held, RENEWALS_PER_REQUEST):
+        for first in range(0, len(held), RENEWALS_PER_REQUEST):
+            part = held[first : first + RENEWALS_PER_REQUEST]
             kept += await self._leases.renew_many(
                 [(execution_id, token) for execution_id, _, token in part],
                 self._owner,
@@ -466,6 +437,3 @@ class QueueSupervisor:
             for task in late:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._sweeping is not None:
-            self._sweeping.cancel()
-            await asyncio.gather(self._sweeping, return_exceptions=True)

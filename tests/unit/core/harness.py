@@ -1,4 +1,8 @@
-"""A whole queue on the fakes with a virtual clock, and a simulated Twilio that plays calls out."""
+"""A whole queue on the fakes with a virtual clock, and a simulated Twilio that plays calls out.
+
+Each instance is composed as `queue_app` composes the service: its supervisor, with the
+pacing stats read once for all its runners and their stored states swept together
+(`queue_app.shared_reads`)."""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import asyncio
 import json
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from queue_app.shared_reads import SharedPacingStats, StateSweep
 from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
@@ -150,9 +155,12 @@ class Instance:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self) -> None:
+        supervisor = self.supervisor
+        sweep = StateSweep(supervisor.ports.states, supervisor.ports.clock)
         self.tasks += [
-            asyncio.create_task(self.supervisor.run_control(self.stop, block_ms=100)),
-            asyncio.create_task(self.supervisor.run_leases(self.stop)),
+            asyncio.create_task(supervisor.run_control(self.stop, block_ms=100)),
+            asyncio.create_task(supervisor.run_leases(self.stop)),
+            asyncio.create_task(sweep.run(supervisor.runners, self.stop)),
         ]
 
     async def crash(self) -> None:
@@ -246,17 +254,19 @@ def make_queue(
     leases = FakeExecutionLeases(backend, clock)
 
     def build(owner: str) -> QueueSupervisor:
+        settings = RunnerSettings(
+            owner=owner,
+            callstatus_url="http://queue.test/callstatus",
+            expect_voice_events=expect_voice_events,
+            reconcile_after_s=20.0,
+        )
+        stats = SharedPacingStats(ports.stats, clock, settings.poll_interval_s)
         return QueueSupervisor(
-            ports,
+            replace(ports, stats=stats),
             control,
             FakeCampaignExecutionStore(backend),
             FakeAssemblyStore(backend),
-            RunnerSettings(
-                owner=owner,
-                callstatus_url="http://queue.test/callstatus",
-                expect_voice_events=expect_voice_events,
-                reconcile_after_s=20.0,
-            ),
+            settings,
             BudgetSettings(account_cps=account_cps, cps_share=1.0),
             CallstatusTokens(b"test-secret"),
             leases=leases,

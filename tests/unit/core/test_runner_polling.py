@@ -10,10 +10,10 @@ from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
+from queue_app.shared_reads import STATE_SWEEP_S
 from queue_core.domain.state import QueueState
 from queue_core.ports import LaunchSlot
 from queue_core.services.runner import STATE_READ_S
-from queue_core.services.shared_reads import STATE_SWEEP_S
 from tests.fakes import FakeClock, FakeLaunchLimiter
 from tests.unit.core.harness import Queue, execution_document, make_queue, records
 

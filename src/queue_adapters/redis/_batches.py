@@ -1,6 +1,6 @@
-"""Many reads or writes sent as a few requests of bounded size.
+"""Many Redis commands sent as a few pipelines of bounded size.
 
-A request of a thousand commands holds the event loop for tens of milliseconds while it is
+A pipeline of a thousand commands holds the event loop for tens of milliseconds while it is
 written and its reply parsed; every launch slot due meanwhile would be late. Callers send at
 most a batch's worth at once and let the loop run between batches.
 """

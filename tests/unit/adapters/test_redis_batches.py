@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_core.services.batches import batched
+from queue_adapters.redis._batches import batched
 
 
 @given(st.lists(st.integers(), max_size=300), st.integers(min_value=1, max_value=50))

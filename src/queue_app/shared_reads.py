@@ -1,23 +1,31 @@
 """What the runners of one instance read together instead of each on its own (ADR 0010).
 
 stored states    one request per sweep for every runner whose state falls due before the
-                 next sweep (`StateSweep`); a runner reads its own only when it must and
-                 the sweep has not (a command here, a sweep that failed or fell behind)
+                 next sweep (`StateSweep`, a loop of its own beside the supervisor's); a
+                 runner reads its own only when it must and the sweep has not (a command
+                 here, a sweep that failed or fell behind)
 pacing stats     one read per task queue per `max_age_s`, shared by its executions
-                 (`SharedPacingStats`)
+                 (`SharedPacingStats`, a `PacingStatsSource` around the store's)
+
+Both only make the service cheaper: without them every runner reads its own state and
+stats, as often, with the same guarantees. So they are composed here, around the core's
+supervisor and ports, rather than in it (ADR 0020).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 
+from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import Clock, PacingStatsSource, QueueStateStore
-from queue_core.services.batches import batched
 from queue_core.services.runner import STATE_READ_S, QueueRunner
 
 __all__ = ["STATES_PER_REQUEST", "STATE_SWEEP_S", "SharedPacingStats", "StateSweep"]
+
+log = logging.getLogger(__name__)
 
 # Shorter than the read interval near a launch: a launch is never further than this from the
 # last sweep before it.
@@ -49,11 +57,35 @@ class StateSweep:
             for execution_id, runner in runners.items()
             if runner.wants_state(now, ahead)
         ]
-        for part in batched(due, STATES_PER_REQUEST):
+        for first in range(0, len(due), STATES_PER_REQUEST):
+            part = due[first : first + STATES_PER_REQUEST]
             states = await self._states.load_states([execution_id for execution_id, _, _ in part])
             for (_, runner, version), state in zip(part, states, strict=True):
                 runner.state_read(state, now, version)
         return len(due)
+
+    async def run(self, runners: Mapping[str, QueueRunner], stop: asyncio.Event) -> None:
+        """Until `stop` is set: every `every_s`, sweep the runners `runners` holds then (the
+        supervisor's, as they come and go), drift-corrected; a late sweep is not made up for.
+        A sweep that fails is logged once until one works again: meanwhile each runner reads
+        its own state when it falls due."""
+        clock = self._clock
+        failing = False
+        next_at = clock.monotonic()
+        while not stop.is_set():
+            try:
+                await self.sweep(runners)
+                failing = False
+            except StoreUnavailable as exc:
+                if not failing:
+                    log.warning("state sweep: store unavailable: %s", exc)
+                failing = True
+            except Exception:
+                if not failing:
+                    log.exception("state sweep failed")
+                failing = True
+            next_at = max(next_at + self.every_s, clock.monotonic())
+            await clock.sleep(next_at - clock.monotonic())
 
 
 class SharedPacingStats:
