@@ -1,6 +1,8 @@
 """Redis adapters of the storage ports (redis-py asyncio; one server or a Redis Cluster).
 
 The key layout is drawn in `keys`; ADR 0004 explains it and the exactly-once publishing.
+How a contact's steps run, one script each on one server or one script per slot on a
+cluster, is chosen once, in `_contact_steps` (ADR 0009, 0019).
 """
 
 from queue_adapters.redis.active_calls import RedisActiveCallRegistry

@@ -1,27 +1,20 @@
-"""The global (To, From) and execution SID indexes, which several adapters read or let go:
-lookups in one request (one per node of a cluster) and compare-and-delete releases."""
+"""The global (To, From) and execution SID indexes, which several adapters read: their keys,
+and lookups in one request (one per node of a cluster). Writing and letting go of them are
+steps of a contact (`_contact_steps`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from functools import lru_cache
 
 from redis.asyncio import RedisCluster
 
-from queue_adapters.redis._scripts import Scripts
-from queue_adapters.redis._wire import decode_ref, encode_ref
+from queue_adapters.redis._wire import decode_ref
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
-from queue_adapters.redis.options import RedisOptions
-from queue_core.domain.contacts import ContactRef
+from queue_core.domain.contacts import ContactAttempt, ContactRef
 
-__all__ = ["cross_slot", "holder", "index_keys", "lookup", "release"]
-
-
-def cross_slot(client: RedisClient, options: RedisOptions) -> bool:
-    """Whether one script may touch keys of several slots: one server that allows it."""
-    return options.cross_slot_scripts and not isinstance(client, RedisCluster)
+__all__ = ["holder", "index_keys", "lookup", "of_attempt"]
 
 
 @lru_cache(maxsize=4096)
@@ -38,6 +31,12 @@ def index_keys(
     return out + [keys.execution_sid(sid) for sid in execution_sids]
 
 
+def of_attempt(keys: RedisKeys, attempt: ContactAttempt) -> list[str]:
+    """The index keys of a launch: its pair, then its SID when it has one."""
+    sids = [attempt.execution_sid] if attempt.execution_sid else []
+    return index_keys(keys, [(attempt.to, attempt.from_)], sids)
+
+
 async def lookup(client: RedisClient, keys: list[str]) -> list[ContactRef | None]:
     """The contact each index key names, in one MGET (a pipeline per node of a cluster, since
     every index key has a slot of its own). Not atomic across the keys of a cluster."""
@@ -48,13 +47,3 @@ async def lookup(client: RedisClient, keys: list[str]) -> list[ContactRef | None
     else:
         values = await client.mget(keys)
     return [holder(value) for value in values]
-
-
-async def release(scripts: Scripts, keys: list[str], ref: ContactRef, *, one_script: bool) -> None:
-    """Delete each index key that still points at `ref`: in one script when `one_script`,
-    else one script per key, sent together (no order is needed between them)."""
-    value = encode_ref(ref)
-    if one_script:
-        await scripts.run("compare_delete", keys, [value])
-        return
-    await asyncio.gather(*(scripts.run("compare_delete", [key], [value]) for key in keys))

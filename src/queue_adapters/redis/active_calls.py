@@ -1,11 +1,9 @@
 """`ActiveCallRegistry` on Redis: `active_calls:{<id>}`, launch records and the global indexes.
 
-The (To, From) and execution SID indexes live in their own slots. On a cluster they are kept
-right by order, never by one script with the execution's keys: the pair index is written before
-the launch is marked, the SID index after the launch is recorded, and both are removed (only
-while they still point at this contact) after the contact is settled. On one server each of
-these steps is one script, in the same order (ADR 0009). A reservation fenced by a lease token
-that is no longer current lets its pair go again and raises `LeaseLost`.
+The (To, From) and execution SID indexes live in their own slots. Reserving, recording a launch
+and letting the indexes go are steps of a contact (`_contact_steps`): one script each on one
+server, one script per slot, in order, on a cluster (ADR 0004, 0009, 0019). A reservation
+fenced by a lease token that is no longer current lets its pair go again and raises `LeaseLost`.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from queue_adapters.redis import _indexes
+from queue_adapters.redis._contact_steps import Reserved, contact_steps
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import decode_ref, encode_ref, text
@@ -27,11 +26,7 @@ from queue_core.domain.facts import encode as encode_fact
 
 __all__ = ["RedisActiveCallRegistry"]
 
-# What mark_launching.lua (and reserve.lua) answer when the lease token given is not the
-# current one; reserve.lua answers _HELD_ELSEWHERE when another contact holds the pair.
-_LEASE_LOST = 2
-_LEASE_LOST_AFTER_LAUNCHING = 3
-_HELD_ELSEWHERE = 0
+_LEASE_LOST = (Reserved.LEASE_LOST, Reserved.LEASE_LOST_AFTER_LAUNCHING)
 
 
 class RedisActiveCallRegistry:
@@ -55,61 +50,26 @@ class RedisActiveCallRegistry:
         self._keys = keys or RedisKeys()
         self._ttl_ms = options.contact_ttl_s * 1000
         self._scripts = Scripts(client)
-        self._one_script = _indexes.cross_slot(client, options)
+        self._steps = contact_steps(client, self._keys, options)
 
     async def reserve(
         self, ref: ContactRef, to: str, from_: str, now: float, lease_token: int | None = None
     ) -> bool:
-        k = self._keys.execution(ref.campaign_execution_id)
-        pair = self._keys.pair(to, from_)
-        token = "" if lease_token is None else lease_token
-        claim = [k.claims, k.launching, k.attempts, k.lease]
         with unavailable():
-            if self._one_script:
-                marked = await self._scripts.run(
-                    "reserve",
-                    [pair, *claim],
-                    [encode_ref(ref), self._ttl_ms, ref.claim_id, now, token],
-                )
-                if marked == _HELD_ELSEWHERE:
-                    return False
-            else:
-                if not await self._hold(pair, ref):
-                    return False
-                marked = await self._scripts.run(
-                    "mark_launching", claim, [ref.claim_id, now, token]
-                )
-                if marked == _LEASE_LOST:
-                    # The pair must not stay held for a contact this instance will never launch.
-                    await self._scripts.run("compare_delete", [pair], [encode_ref(ref)])
-        if marked in (_LEASE_LOST, _LEASE_LOST_AFTER_LAUNCHING):
+            reserved = await self._steps.reserve(ref, self._keys.pair(to, from_), now, lease_token)
+        if reserved is Reserved.HELD_ELSEWHERE:
+            return False
+        if reserved in _LEASE_LOST:
+            lease = self._keys.execution(ref.campaign_execution_id).lease
             raise LeaseLost(
-                f"{k.lease}: token {lease_token} is no longer the current lease of "
+                f"{lease}: token {lease_token} is no longer the current lease of "
                 f"{ref.campaign_execution_id!r}"
             )
         return True
 
     async def record_launch(self, attempt: ContactAttempt) -> list[ContactFact]:
-        ref = attempt.ref
-        k = self._keys.execution(ref.campaign_execution_id)
-        sid = attempt.execution_sid
-        claim = [k.claims, k.launching, k.attempts, k.active_calls, k.state, k.facts(ref.claim_id)]
-        index = [self._keys.execution_sid(sid), self._keys.parked(sid)]
-        record: list[str | int | float] = [ref.claim_id, attempt.to_json(), sid]
         with unavailable():
-            if self._one_script:
-                recorded = await self._scripts.run(
-                    "record_and_index", [*claim, *index], [*record, encode_ref(ref), self._ttl_ms]
-                )
-                early = recorded[1:]
-            else:
-                recorded = await self._scripts.run("record_launch", claim, record)
-                if not recorded[0]:
-                    return []
-                answer = await self._scripts.run(
-                    "index_sid", index, [encode_ref(ref), self._ttl_ms]
-                )
-                early = [*recorded[1:], *answer[1:]]
+            early = await self._steps.record_launch(attempt)
         return [decode_fact(text(raw)) for raw in early]
 
     async def park(self, execution_sid: str, facts: Sequence[ContactFact]) -> ContactRef | None:
@@ -123,11 +83,6 @@ class RedisActiveCallRegistry:
                 args,
             )
         return decode_ref(holder) if holder else None
-
-    async def _hold(self, index_key: str, ref: ContactRef) -> bool:
-        """Point a global index at `ref` unless another contact holds it."""
-        held = await self._scripts.run("hold_index", [index_key], [encode_ref(ref), self._ttl_ms])
-        return bool(held)
 
     async def attempt(self, ref: ContactRef) -> ContactAttempt | None:
         k = self._keys.execution(ref.campaign_execution_id)
@@ -157,7 +112,7 @@ class RedisActiveCallRegistry:
             self._keys, [(to, from_)], [execution_sid] if execution_sid else []
         )
         with unavailable():
-            await _indexes.release(self._scripts, index_keys, ref, one_script=self._one_script)
+            await self._steps.release(ref, index_keys)
 
     async def count(self, campaign_execution_id: str) -> int:
         with unavailable():

@@ -1,33 +1,30 @@
 """`ContactCache` on Redis: claims, returns and settles records of `campaign_cache:{<id>}`.
 
-Each method is one Lua script in the execution's slot. `settle` is one script on one server,
-which publishes and lets the indexes go too (ADR 0009); on a cluster it then publishes through
-the `DispositionOutbox` (ADR 0004) and lets the indexes go.
+Each method is one Lua script in the execution's slot, except `settle`, a step of a contact
+(`_contact_steps`): on one server one script, which publishes and lets the indexes go too
+(ADR 0009); on a cluster it then publishes through the `DispositionOutbox` (ADR 0004) and lets
+the indexes go.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
-from queue_adapters.redis import _indexes
 from queue_adapters.redis._batches import batched
+from queue_adapters.redis._contact_steps import contact_steps
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
-from queue_adapters.redis._wire import encode_ref, text
+from queue_adapters.redis._wire import text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.disposition_outbox import DispositionOutbox
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
 from queue_core.domain.disposition import Disposition
-from queue_core.domain.errors import StoreUnavailable
 
 __all__ = ["RedisContactCache"]
 
 _OUTBOXES_PER_REQUEST = 500  # outboxes looked at in one request by `with_outbox`
-
-_log = logging.getLogger(__name__)
 
 
 def _records(flat: list[str | bytes]) -> list[ClaimedRecord]:
@@ -54,8 +51,7 @@ class RedisContactCache:
         self._keys = keys or RedisKeys()
         self._scripts = Scripts(client)
         self._outbox = DispositionOutbox(client, self._keys, options)
-        self._maxlen = options.stream_maxlen or 0
-        self._one_script = _indexes.cross_slot(client, options)
+        self._steps = contact_steps(client, self._keys, options)
 
     async def claim(
         self, campaign_execution_id: str, owner: str, count: int, now: float
@@ -92,39 +88,9 @@ class RedisContactCache:
         is settled (True) once the first script ran; a failure to publish afterwards is not
         raised (the entry waits in the outbox for `relay_outbox`), a failure to let the indexes
         go is (the claim stays settled: a retry returns False and lets them go)."""
-        k = self._keys.execution(campaign_execution_id)
         fields = disposition.to_fields()
-        pairs: list[str | int | float] = []
-        for name, value in fields.items():
-            pairs += [name, value]
-        claim = [*k.claim_keys, k.answered, k.active_calls, k.state]
-        indexes = [] if release is None else self._index_keys(release)
-        if self._one_script:
-            ref = "" if release is None else encode_ref(release.ref)
-            keys = [*claim, k.facts(claim_id), self._keys.call_dispositions, *indexes]
-            with unavailable():
-                entry_id = await self._scripts.run(
-                    "settle_publish", keys, [claim_id, self._maxlen, ref, *pairs]
-                )
-            return entry_id is not None
         with unavailable():
-            entry_id = await self._scripts.run(
-                "settle", [*claim, k.outbox, k.facts(claim_id)], [claim_id, *pairs]
-            )
-        if entry_id is not None:
-            try:
-                await self._outbox.publish(campaign_execution_id, text(entry_id), fields)
-            except StoreUnavailable as exc:
-                # Settled and durable in the outbox: relay_outbox publishes it later.
-                _log.warning("disposition of claim %s left in the outbox: %s", claim_id, exc)
-        if release is not None:
-            with unavailable():
-                await _indexes.release(self._scripts, indexes, release.ref, one_script=False)
-        return entry_id is not None
-
-    def _index_keys(self, attempt: ContactAttempt) -> list[str]:
-        sids = [attempt.execution_sid] if attempt.execution_sid else []
-        return _indexes.index_keys(self._keys, [(attempt.to, attempt.from_)], sids)
+            return await self._steps.settle(campaign_execution_id, claim_id, fields, release)
 
     async def relay_outbox(self, campaign_execution_id: str) -> int:
         """Publish the execution's dispositions that were settled but not published (a crash or
