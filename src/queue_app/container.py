@@ -139,7 +139,7 @@ class Container(containers.DeclarativeContainer):
     calls = providers.Singleton(RedisActiveCallRegistry, redis, keys=keys, options=options)
     assembly = providers.Singleton(RedisAssemblyStore, redis, keys=keys, options=options)
     stats = providers.Singleton(RedisPacingStatsSource, redis, keys=keys)
-    states = providers.Singleton(RedisQueueStateStore, redis, keys=keys)
+    states = providers.Singleton(RedisQueueStateStore, redis, keys=keys, options=options)
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
