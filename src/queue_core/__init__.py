@@ -48,7 +48,7 @@ from queue_core.domain.launch import (
 )
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
-from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
+from queue_core.domain.state import QueueState, QueueStateMachine, Transition, Trigger
 from queue_core.domain.stats import QueueStats
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import (
@@ -146,6 +146,7 @@ __all__ = [
     "StudioExecutionEvent",
     "StudioStepEvent",
     "TrackResult",
+    "Transition",
     "Trigger",
     "VoiceCallEvent",
     "VoiceEventKind",

@@ -68,6 +68,7 @@ PINNED = {
         "LaunchSlot",
         "PacingStatsSource",
         "QueueStateStore",
+        "Transition",
         # errors
         "QueueError",
         "ContractViolation",

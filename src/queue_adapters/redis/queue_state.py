@@ -102,7 +102,9 @@ class RedisQueueStateStore:
             secrets.token_hex(8),
         ]
         with unavailable():
-            if move.stores:  # first: a retry after a failure here finds the state as it was
+            if move.stores and expected is QueueState.IDLE:
+                # The first state stored: listed first, so that a failure in between leaves
+                # the state as it was for the retry (later ones find it listed already).
                 await self._client.sadd(self._keys.executions, campaign_execution_id)
             pending = await self._scripts.run("transition", [k.state, k.active_calls], args)
         if pending is None:
