@@ -58,9 +58,8 @@ class StateTransitions:
     def _judge(old: QueueState, trigger: Trigger, reason: str) -> tuple[Transition | None, str]:
         """The move to make (None: nothing to store or announce) and the reason it gives."""
         if not QueueStateMachine.allows(old, trigger):
-            return QueueStateMachine.refusal(old, trigger), QueueStateMachine.refusal_reason(
-                old, trigger
-            )
+            why = QueueStateMachine.refusal_reason(old, trigger)
+            return QueueStateMachine.refusal(old, trigger), why
         if QueueStateMachine.is_noop(old, trigger):
             return None, reason
         return QueueStateMachine.transition(old, trigger), reason
