@@ -225,7 +225,8 @@ class QueueService:
 
     async def _relay_outbox(self) -> None:
         """Publish dispositions that were settled but not published (a crash or an outage
-        between the two steps), of every stored execution: its instance may be gone."""
+        between the two steps), and events of state transitions likewise (ADR 0018), of
+        every stored execution: its instance may be gone."""
         cache = await resolve(self.container.redis_cache)
         states = await resolve(self.container.states)
         while not self.stop.is_set():
@@ -233,8 +234,11 @@ class QueueService:
             try:
                 # One request finds the outboxes in use (a settle on a single server leaves
                 # none, ADR 0009): a thousand executions are not read one by one every time.
-                for execution_id in await cache.with_outbox(await states.executions()):
+                executions = await states.executions()
+                for execution_id in await cache.with_outbox(executions):
                     await cache.relay_outbox(execution_id)
+                for execution_id in await states.with_events(executions):
+                    await states.relay_events(execution_id)
             except StoreUnavailable as exc:
                 log.warning("outbox relay: %s", exc)
 

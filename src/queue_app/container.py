@@ -147,7 +147,7 @@ class Container(containers.DeclarativeContainer):
         clock,
         providers.Callable(lambda s: s.poll_interval_s, settings),
     )
-    states = providers.Singleton(RedisQueueStateStore, redis, keys=keys)
+    states = providers.Singleton(RedisQueueStateStore, redis, keys=keys, options=options)
     # Reads the stored state of every runner of this instance in one request (ADR 0010).
     state_sweep = providers.Singleton(StateSweep, states, clock)
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)

@@ -34,7 +34,7 @@ from queue_core.domain.launch import (
 )
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
-from queue_core.domain.state import QueueState
+from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
     ActiveCallRegistry,
@@ -118,6 +118,7 @@ __all__ = [
     "Rejected",
     "SendWindow",
     "StoreUnavailable",
+    "Transition",
     "WindowedLauncher",
     "account_rate",
     "share_rates",

@@ -36,6 +36,7 @@ from queue_adapters.redis import (
 from queue_core.domain.contacts import ContactAttempt, ContactRef
 from queue_core.domain.disposition import Disposition, DispositionStatus
 from queue_core.domain.queue_events import QueueEvent
+from queue_core.domain.state import QueueState
 from queue_core.ports import ControlStream
 from tests.fakes.clock import FakeClock
 from tests.fakes.stores import (
@@ -203,6 +204,23 @@ class World:
         else:
             await self.redis().set(self.keys.campaign_execution(execution_id), document)
 
+    async def put_state(
+        self,
+        execution_id: str,
+        state: QueueState,
+        now: float = NOW,
+        reason: str = "",
+        request_id: str = "",
+    ) -> None:
+        """Seed a stored state, counts kept (what a test finds already there)."""
+        if not self.real:
+            self.fake().put_state(execution_id, state, now, reason, request_id)
+            return
+        fields = {"state": state.value, "updated_at": repr(now)}
+        fields |= {"reason": reason, "request_id": request_id}
+        await self.redis().hset(self.keys.execution(execution_id).state, mapping=fields)
+        await self.redis().sadd(self.keys.executions, execution_id)
+
     async def put_stats(self, task_queue_sid: str, raw: str) -> None:
         if not self.real:
             self.fake().stats[task_queue_sid] = raw
@@ -249,7 +267,7 @@ def redis_world(kind: str, client: RedisClient, options: RedisOptions = OPTIONS)
         calls=RedisActiveCallRegistry(client, options=options),
         assembly=RedisAssemblyStore(client, options=options),
         events=RedisEventPublisher(client, options=options),
-        states=RedisQueueStateStore(client),
+        states=RedisQueueStateStore(client, options=options),
         campaigns=RedisCampaignExecutionStore(client),
         stats=RedisPacingStatsSource(client),
         leases=RedisExecutionLeases(client),

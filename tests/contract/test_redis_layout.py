@@ -1,4 +1,4 @@
-"""The key layout: one slot per execution, markers in the slot of `call_dispositions`, custom
+"""The key layout: one slot per execution, markers in the slot of their stream, custom
 names honoured end to end on a cluster (no CROSSSLOT anywhere) and by the one-server scripts."""
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from queue_adapters.redis import (
     RedisEventPublisher,
     RedisKeys,
     RedisOptions,
+    RedisQueueStateStore,
 )
 from queue_core.domain.contacts import ContactRef
 from queue_core.domain.facts import StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
 from queue_core.services.tracker import ContactTracker
 from tests.contract.conftest import (
     FLOW,
@@ -58,6 +60,13 @@ def test_published_markers_share_the_slot_of_call_dispositions(
     assert slot(keys.published(execution_id, "1700000000000-0")) == slot(stream)
 
 
+@given(EXECUTION_IDS, st.sampled_from(["queue_event_stream", "ev{tag}x", "a:b"]))
+def test_event_markers_share_the_slot_of_queue_event_stream(execution_id: str, stream: str) -> None:
+    keys = RedisKeys(queue_event_stream=stream)
+
+    assert slot(keys.published_event(execution_id, "0a1b2c3d4e5f6a7b")) == slot(stream)
+
+
 def test_the_contract_names_are_the_defaults() -> None:
     keys = RedisKeys()
 
@@ -69,11 +78,17 @@ def test_the_contract_names_are_the_defaults() -> None:
         "queue_control_group",
     )
     assert keys.published("ce-42", "1-0") == "queue:published:{call_dispositions}:ce-42:1-0"
+    assert keys.published_event("ce-42", "e1") == "queue:published:{queue_event_stream}:ce-42:e1"
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"prefix": "q{x}:"}, {"campaign_cache_prefix": "cache{"}, {"call_dispositions": "d}x"}],
+    [
+        {"prefix": "q{x}:"},
+        {"campaign_cache_prefix": "cache{"},
+        {"call_dispositions": "d}x"},
+        {"queue_event_stream": "e}x"},
+    ],
 )
 def test_names_that_would_break_the_slots_are_refused(change: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="not"):
@@ -105,6 +120,12 @@ async def test_custom_names_work_end_to_end_on_a_cluster(cluster_client: RedisCl
     assert await cluster_client.xlen("dispositions{out}") == 3
     assert await cluster_client.scard("flight:{ce-1}") == 0
     assert await cluster_client.hget("svc:state:{ce-1}", "dispositions") == "3"
+    states = RedisQueueStateStore(cluster_client, keys=keys, options=options)
+    start = QueueStateMachine.transition(QueueState.IDLE, Trigger.START)
+    assert await states.transition("ce-1", QueueState.IDLE, start, NOW)
+    [(_, started)] = await cluster_client.xrange("events")
+    assert (started["event"], started["dispositions"]) == ("started", "3")
+    assert await states.executions() == ["ce-1"]
 
 
 @pytest.mark.redis

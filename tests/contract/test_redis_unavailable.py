@@ -16,7 +16,8 @@ from queue_adapters.redis import RedisControlStream, RedisOptions, connect
 from queue_core.domain.contacts import ContactRef
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
-from queue_core.domain.state import QueueState
+from queue_core.domain.state import QueueState, QueueStateMachine
+from queue_core.domain.state import Trigger as T
 from tests.contract.conftest import NOW, World, attempt, disposition, redis_world
 from tests.support.redis_server import RedisClusterProcesses, RedisServerProcess, free_port
 
@@ -39,7 +40,11 @@ CALLS: dict[str, Callable[[World], Awaitable[Any]]] = {
         [(REF, [])], [(("+14155550001", "+1500"), [])], [("FN1", [])]
     ),
     "publish": lambda w: w.events.publish(QueueEvent(QueueEventType.STARTED, "ce-1", NOW)),
-    "save_state": lambda w: w.states.save_state("ce-1", QueueState.RUNNING, NOW),
+    "transition": lambda w: w.states.transition(
+        "ce-1", QueueState.IDLE, QueueStateMachine.transition(QueueState.IDLE, T.START), NOW
+    ),
+    "relay_events": lambda w: w.states.relay_events("ce-1"),
+    "with_events": lambda w: w.states.with_events(["ce-1"]),
     "load": lambda w: w.campaigns.load("ce-1"),
     "stats": lambda w: w.stats.read("WQ1"),
     "control": lambda w: RedisControlStream(w.redis(), "c").read(1, 0),

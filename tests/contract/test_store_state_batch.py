@@ -11,9 +11,9 @@ from tests.contract.conftest import NOW, World, attempt, record
 async def test_load_states_answers_in_the_order_asked_idle_for_one_never_started(
     world: World,
 ) -> None:
-    await world.states.save_state("ce-a", QueueState.RUNNING, NOW)
-    await world.states.save_state("ce-b", QueueState.PAUSED, NOW)
-    await world.states.save_state("ce-c", QueueState.STOPPED, NOW, reason="ops")
+    await world.put_state("ce-a", QueueState.RUNNING, NOW)
+    await world.put_state("ce-b", QueueState.PAUSED, NOW)
+    await world.put_state("ce-c", QueueState.STOPPED, NOW, reason="ops")
 
     states = await world.states.load_states(["ce-c", "ce-none", "ce-a", "ce-b", "ce-a"])
 
@@ -32,7 +32,7 @@ async def test_load_states_agrees_with_load_whatever_else_the_hash_holds(world: 
     await world.push_records("ce-counts", [record(1)])
     [claim] = await world.cache.claim("ce-counts", "owner-a", 1, NOW)
     await world.calls.record_launch(attempt(ContactRef("ce-counts", claim.claim_id), 1))
-    await world.states.save_state("ce-paced", QueueState.DRAINING, NOW)
+    await world.put_state("ce-paced", QueueState.DRAINING, NOW)
     await world.states.save_pacing("ce-paced", PacingReport(1.0, 2.0, 1.0, "fixed", NOW))
     ids = ["ce-counts", "ce-paced"]
 

@@ -19,7 +19,7 @@ from queue_core.domain.disposition import Disposition
 from queue_core.domain.errors import InvalidCampaignExecution, LeaseLost
 from queue_core.domain.facts import ContactFact
 from queue_core.domain.queue_events import QueueEvent
-from queue_core.domain.state import QueueState
+from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
     AssemblySnapshot,
@@ -99,6 +99,20 @@ class InMemoryBackend:
             del self.by_pair[(to, from_)]
         if execution_sid and self.by_sid.get(execution_sid) == ref:
             del self.by_sid[execution_sid]
+
+    def put_state(
+        self,
+        execution_id: str,
+        state: QueueState,
+        now: float = 0.0,
+        reason: str = "",
+        request_id: str = "",
+    ) -> None:
+        """Seed a stored state, counts kept (what a test finds already there)."""
+        status = self._status(execution_id)
+        self.states[execution_id] = dataclasses.replace(
+            status, state=state, updated_at=now, reason=reason, request_id=request_id
+        )
 
     def _status(self, execution_id: str) -> ExecutionStatus:
         return self.states.setdefault(execution_id, ExecutionStatus(execution_id, QueueState.IDLE))
@@ -433,28 +447,46 @@ class FakeQueueStateStore:
         stored = [self.backend.states.get(e) for e in campaign_execution_ids]
         return [QueueState.IDLE if s is None else s.state for s in stored]
 
-    async def save_state(
+    async def transition(
         self,
         campaign_execution_id: str,
-        state: QueueState,
+        expected: QueueState,
+        move: Transition,
         now: float,
         reason: str = "",
         request_id: str = "",
-    ) -> None:
-        status = self.backend._status(campaign_execution_id)
-        self.backend.states[campaign_execution_id] = dataclasses.replace(
-            status, state=state, updated_at=now, reason=reason, request_id=request_id
-        )
+    ) -> bool:
+        before = self.backend.states.get(campaign_execution_id)
+        if (QueueState.IDLE if before is None else before.state) is not expected:
+            return False
+        after = before or ExecutionStatus(campaign_execution_id, QueueState.IDLE)
+        if move.keeps_cause:
+            reason, request_id = after.reason, after.request_id
+        if move.stores:
+            after = dataclasses.replace(
+                after, state=move.new, updated_at=now, reason=reason, request_id=request_id
+            )
+            if move.resets_counts:
+                after = dataclasses.replace(after, launched=0, dispositions=0)
+            self.backend.states[campaign_execution_id] = after
+        if move.announces is not None:
+            self.backend.events.append(
+                QueueEvent(
+                    move.announces,
+                    campaign_execution_id,
+                    now,
+                    launched=after.launched,
+                    dispositions=after.dispositions,
+                    active=len(self.backend.active.get(campaign_execution_id, ())),
+                    request_id=request_id or None,
+                    reason=reason or None,
+                )
+            )
+        return True
 
     async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
         status = self.backend._status(campaign_execution_id)
         self.backend.states[campaign_execution_id] = dataclasses.replace(status, pacing=report)
-
-    async def reset_counts(self, campaign_execution_id: str) -> None:
-        status = self.backend._status(campaign_execution_id)
-        self.backend.states[campaign_execution_id] = dataclasses.replace(
-            status, launched=0, dispositions=0
-        )
 
     async def executions(self) -> list[str]:
         return sorted(self.backend.states)

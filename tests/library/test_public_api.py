@@ -74,6 +74,7 @@ PINNED = {
         "LaunchSlot",
         "PacingStatsSource",
         "QueueStateStore",
+        "Transition",
         # errors
         "QueueError",
         "ContractViolation",

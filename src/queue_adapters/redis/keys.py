@@ -26,7 +26,9 @@ is one Lua script on one node, in a cluster too.
     queue:facts:{<id>}:<claim>    HASH    fact key -> encoded fact (TTL: contact timeout + margin)
     queue:outbox:{<id>}           STREAM  settled dispositions not yet published (claim_id + fields;
                                           a cluster's settle, none on one server: ADR 0009)
-    queue:state:{<id>}            HASH    state, owner, updated_at, reason, launched, dispositions
+    queue:state:{<id>}            HASH    state, owner, updated_at, reason, request_id, launched,
+                                          dispositions, the pacing report, and `events`: the
+                                          events of its transitions not yet published (ADR 0018)
     queue:lease:{<id>}            HASH    owner, token of the instance driving it (PEXPIRE ttl)
     queue:lease_seq:{<id>}        STRING  fencing token counter (INCR), never reset
 
@@ -50,6 +52,8 @@ contacts they name, whose keys that script makes from `RedisKeys.around_executio
                                   STRING  published marker: the stream entry id (TTL); its tag
                                           is the stream's, so XADD + marker are one script
                                           (written by publishing an outbox entry only)
+    queue:published:{queue_event_stream}:<id>:<event id>
+                                  STRING  likewise for an event of a state transition (TTL)
 
 The account's launch budget: one schedule shared by every instance, with its own hash tag.
 
@@ -126,8 +130,9 @@ class RedisKeys:
             if "{" in getattr(self, name) or "}" in getattr(self, name):
                 raise ValueError(f"{name}: braces are not allowed, the key adds its own hash tag")
         # The published markers reuse the stream's hash tag inside braces of their own.
-        if "}" in slot_tag(self.call_dispositions):
-            raise ValueError("call_dispositions: a key whose hash tag holds '}' is not supported")
+        for stream in ("call_dispositions", "queue_event_stream"):
+            if "}" in slot_tag(getattr(self, stream)):
+                raise ValueError(f"{stream}: a key whose hash tag holds '}}' is not supported")
 
     def campaign_execution(self, execution_id: str) -> str:
         return f"{self.campaign_execution_prefix}{execution_id}"
@@ -200,3 +205,8 @@ class RedisKeys:
         """The dedupe marker of one outbox entry, in the slot of `call_dispositions`."""
         tag = slot_tag(self.call_dispositions)
         return f"{self.prefix}published:{{{tag}}}:{execution_id}:{outbox_entry_id}"
+
+    def published_event(self, execution_id: str, event_id: str) -> str:
+        """The dedupe marker of one transition's event, in the slot of `queue_event_stream`."""
+        tag = slot_tag(self.queue_event_stream)
+        return f"{self.prefix}published:{{{tag}}}:{execution_id}:{event_id}"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from queue_core.domain.state import QueueState
+from queue_core.domain.state import QueueState, Transition
 
 __all__ = ["ExecutionStatus", "PacingReport", "QueueStateStore"]
 
@@ -49,24 +49,31 @@ class QueueStateStore(Protocol):
         across executions: each is its state at some moment of the request."""
         ...
 
-    async def save_state(
+    async def transition(
         self,
         campaign_execution_id: str,
-        state: QueueState,
+        expected: QueueState,
+        move: Transition,
         now: float,
         reason: str = "",
         request_id: str = "",
-    ) -> None:
-        """Store the state, with the reason and request id of the command that changed it
-        (echoed on the event that ends the change, such as `stopped`); counts untouched."""
+    ) -> bool:
+        """Carry `move` out, in one atomic step, if the stored state is `expected` (IDLE:
+        nothing stored, or counts only), and return True; else change nothing, return False.
+
+        The step: store `move.new` at `now` with the reason and request id of what caused it
+        (unless `move.keeps_cause`: those stored stay); zero the counts when
+        `move.resets_counts`; nothing of that when not `move.stores`. And when
+        `move.announces`, the event: at `now`, with the reason and request id (the stored
+        ones when `move.keeps_cause`; None when empty) and the counts and calls in flight
+        right after the step. The events of one execution reach `queue_event_stream` in the
+        order of its transitions, each once; one the step stored but could not publish yet
+        (the stream unreachable, a crash) is published before the execution's next one.
+        Raises `StoreUnavailable` when the step may not have happened."""
         ...
 
     async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
         """Store the runner's latest pacing report (state and counts untouched)."""
-        ...
-
-    async def reset_counts(self, campaign_execution_id: str) -> None:
-        """Zero the counts: a new `start` after an ended run."""
         ...
 
     async def executions(self) -> list[str]:

@@ -1,10 +1,12 @@
 """The control command handler: one `queue_control_stream` entry at a time.
 
-Order of effects: validate, store the new state, announce it, then ack. A crash before the ack
-redelivers the entry, and the redelivered command is an idempotent no-op. An entry that is not
-a valid command is acked, copied to the dead letter stream and announced as `command_rejected`;
-a valid command that the state table refuses (say `pause` on a completed execution) is
-announced as `command_rejected` and acked. Nothing is silently dropped.
+Order of effects: validate, apply the command to the stored state through the table (the
+store keeps the new state and announces it in one step, on the condition that the state is
+still the one the command was judged on: `StateTransitions`), then ack. A crash before the
+ack redelivers the entry, and the redelivered command is an idempotent no-op. An entry that
+is not a valid command is acked, copied to the dead letter stream and announced as
+`command_rejected`; a valid command that the state table refuses (say `pause` on a completed
+execution) is announced as `command_rejected` and acked. Nothing is silently dropped.
 
 One entry never holds up the others: one whose handling fails on an unexpected error (a bug,
 or a value nothing foresaw) is logged with its traceback, dead-lettered and announced like an
@@ -23,7 +25,7 @@ from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.commands import Action, ControlCommand
 from queue_core.domain.errors import InvalidCampaignExecution, InvalidCommand, StoreUnavailable
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
-from queue_core.domain.state import TERMINAL_STATES, QueueState, QueueStateMachine, Trigger
+from queue_core.domain.state import QueueState, Trigger
 from queue_core.ports import (
     ActiveCallRegistry,
     CampaignExecutionStore,
@@ -33,15 +35,11 @@ from queue_core.ports import (
     EventPublisher,
     QueueStateStore,
 )
+from queue_core.services.transitions import StateTransitions
 
 __all__ = ["ControlCommandHandler", "StateChange"]
 
 log = logging.getLogger(__name__)
-
-_ANNOUNCED = {
-    QueueState.RUNNING: QueueEventType.STARTED,
-    QueueState.PAUSED: QueueEventType.PAUSED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +72,7 @@ class ControlCommandHandler:
         self._calls = calls
         self._clock = clock
         self._on_change = on_change
+        self._transitions = StateTransitions(states, clock)
 
     async def poll(self, count: int = 16, block_ms: int = 1000) -> int:
         """Read and handle up to `count` entries; return how many were handled."""
@@ -109,46 +108,20 @@ class ControlCommandHandler:
         )
 
     async def _apply(self, command: ControlCommand) -> None:
+        """Apply the command through the table: the store announces what it sets off."""
         execution_id = command.campaign_execution_id
-        status = await self._states.load(execution_id)
-        old = QueueState.IDLE if status is None else status.state
-        trigger = Trigger(command.action.value)
-        if not QueueStateMachine.allows(old, trigger):
-            await self._announce(
-                QueueEventType.COMMAND_REJECTED,
-                execution_id,
-                request_id=command.request_id,
-                reason=f"cannot {command.action.value} an execution that is {old.value}",
-            )
-            return
-        if QueueStateMachine.is_noop(old, trigger):
-            return
-        new = QueueStateMachine.next(old, trigger)
+        trigger, reason = Trigger(command.action.value), command.reason or ""
         execution = None
         if command.action is Action.START:
             try:
                 execution = await self._executions.load(execution_id)
             except InvalidCampaignExecution as exc:
-                reason = cut(str(exc))
-                await self._states.save_state(
-                    execution_id, QueueState.FAILED, self._clock.now(), reason
-                )
-                await self._announce(
-                    QueueEventType.FAILED, execution_id, command.request_id, reason
-                )
-                return
-            if old in TERMINAL_STATES:
-                await self._states.reset_counts(execution_id)
-        await self._states.save_state(
-            execution_id, new, self._clock.now(), command.reason or "", command.request_id or ""
+                trigger, reason = Trigger.INVALID_DOCUMENT, cut(str(exc))
+        applied = await self._transitions.apply(
+            execution_id, trigger, reason, command.request_id or ""
         )
-        if command.action is Action.RESUME:
-            await self._announce(
-                QueueEventType.RESUMED, execution_id, command.request_id, command.reason
-            )
-        elif new in _ANNOUNCED and command.action is not Action.STOP:
-            await self._announce(_ANNOUNCED[new], execution_id, command.request_id, command.reason)
-        await self._on_change(StateChange(command, old, new, execution))
+        if applied.moved and trigger is not Trigger.INVALID_DOCUMENT:
+            await self._on_change(StateChange(command, applied.old, applied.new, execution))
 
     async def _announce(
         self,

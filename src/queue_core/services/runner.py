@@ -126,7 +126,7 @@ class QueueRunner:
         self._deferred: list[ClaimedRecord] = []
         self._launches: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
-        self._stored = StoredState(self._id, ports.states, ports.events, ports.calls, ports.clock)
+        self._stored = StoredState(self._id, ports.states, ports.clock)
         self._cache_maybe_empty = False
         self._next_decision = -math.inf
         self._store_failures = 0

@@ -11,35 +11,21 @@ from __future__ import annotations
 
 import math
 
-from queue_core.domain.queue_events import QueueEvent, QueueEventType
-from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
-from queue_core.ports import ActiveCallRegistry, Clock, EventPublisher, QueueStateStore
+from queue_core.domain.state import QueueState, Trigger
+from queue_core.ports import Clock, QueueStateStore
+from queue_core.services.transitions import StateTransitions
 
 __all__ = ["StoredState"]
-
-# The states a move announces, and how.
-_EVENTS = {
-    QueueState.COMPLETED: QueueEventType.COMPLETED,
-    QueueState.STOPPED: QueueEventType.STOPPED,
-}
 
 
 class StoredState:
     """One runner's copy of its execution's stored state (module docstring)."""
 
-    def __init__(
-        self,
-        execution_id: str,
-        states: QueueStateStore,
-        events: EventPublisher,
-        calls: ActiveCallRegistry,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, execution_id: str, states: QueueStateStore, clock: Clock) -> None:
         self._id = execution_id
         self._states = states
-        self._events = events
-        self._calls = calls
         self._clock = clock
+        self._transitions = StateTransitions(states, clock)
         self.state = QueueState.IDLE
         self.dirty = True  # a command here changed it since it was last read
         self.read_at = -math.inf  # on `clock.monotonic()`
@@ -87,38 +73,13 @@ class StoredState:
             await self.read()
 
     async def move(self, trigger: Trigger) -> None:
-        """Move the stored state by `trigger`, if the state machine allows it from the stored
-        state (not the one read a moment ago: a command may have come since), and announce
-        `completed` and `stopped`. Raises `StoreUnavailable`."""
+        """Apply `trigger` to the stored state through the table, on the condition that the
+        state is still the one it was judged on (not the one read a moment ago: a command may
+        have come since); the store announces what the move sets off (`completed`,
+        `stopped`). Raises `StoreUnavailable`."""
         # A state a sweep reads for this runner meanwhile may predate the move.
         self.version += 1
         try:
-            await self._move(trigger)
+            self.state = (await self._transitions.apply(self._id, trigger)).new
         finally:
             self.version += 1
-
-    async def _move(self, trigger: Trigger) -> None:
-        before = await self._states.load(self._id)
-        self.state = QueueState.IDLE if before is None else before.state
-        if not QueueStateMachine.allows(self.state, trigger):
-            return
-        new = QueueStateMachine.next(self.state, trigger)
-        # `stopped` answers the stop command: it echoes that command's request id and reason.
-        reason = before.reason if before and new is QueueState.STOPPED else ""
-        request_id = before.request_id if before and new is QueueState.STOPPED else ""
-        await self._states.save_state(self._id, new, self._clock.now(), reason, request_id)
-        self.state = new
-        if new in _EVENTS:
-            status = await self._states.load(self._id)
-            await self._events.publish(
-                QueueEvent(
-                    event=_EVENTS[new],
-                    campaign_execution_id=self._id,
-                    at=self._clock.now(),
-                    launched=status.launched if status else 0,
-                    dispositions=status.dispositions if status else 0,
-                    active=await self._calls.count(self._id),
-                    request_id=request_id or None,
-                    reason=reason or None,
-                )
-            )

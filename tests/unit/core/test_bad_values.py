@@ -199,13 +199,12 @@ async def test_a_restarted_instance_skips_a_poisoned_running_execution_and_runs_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     queue = make_queue()
-    states = queue.ports.states
     for execution_id, document in [(OTHER, poisoned_document(OTHER)), (ID, None)]:
         queue.backend.documents[execution_id] = document or execution_document(
             execution_id, mode="fixed"
         )
         queue.backend.push_records(execution_id, records(3, prefix=execution_id))
-        await states.save_state(execution_id, QueueState.RUNNING, queue.clock.now())
+        queue.backend.put_state(execution_id, QueueState.RUNNING, queue.clock.now())
 
     assert await queue.supervisor.resume_stored() == [ID]
     assert await queue.supervisor.resume_stored() == []  # and logged once, not every sweep

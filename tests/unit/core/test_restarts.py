@@ -110,7 +110,7 @@ async def test_a_crashed_runner_is_counted_and_its_execution_run_again_after_a_b
     supervisor._pacer_factory = lambda execution: PacerCrashingOnce(execution, crashes)
     queue.backend.documents[ID] = execution_document(ID, mode="fixed", max_concurrent_calls=5)
     queue.backend.push_records(ID, records(5))
-    await queue.ports.states.save_state(ID, QueueState.RUNNING, queue.clock.now())
+    queue.backend.put_state(ID, QueueState.RUNNING, queue.clock.now())
 
     async def scenario() -> None:
         assert await supervisor.resume_stored() == [ID]

@@ -11,9 +11,10 @@ from itertools import pairwise
 from typing import Any
 
 from queue_app.shared_reads import STATE_SWEEP_S
-from queue_core.domain.state import QueueState
+from queue_core.domain.state import QueueState, Trigger
 from queue_core.ports import LaunchSlot
 from queue_core.services.runner import STATE_READ_S
+from queue_core.services.transitions import StateTransitions
 from tests.fakes import FakeClock, FakeLaunchLimiter
 from tests.unit.core.harness import Queue, execution_document, make_queue, records
 
@@ -100,8 +101,9 @@ async def test_a_pause_stored_by_another_instance_stops_the_next_launch_of_every
     async def scenario() -> None:
         await queue.clock.sleep(25.05)
         # What another instance's command handler stores; this instance is not told.
+        elsewhere = StateTransitions(queue.ports.states, queue.clock)
         for execution_id in ids:
-            await queue.ports.states.save_state(execution_id, QueueState.PAUSED, 0.0)
+            await elsewhere.apply(execution_id, Trigger.PAUSE)
         paused_at.append(queue.clock.monotonic())
         await queue.clock.sleep(15)
         runners = queue.supervisor.runners

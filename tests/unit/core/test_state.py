@@ -1,4 +1,5 @@
-"""The queue state machine: the table, its no-ops, and a rule-based model of the contract."""
+"""The queue state machine: the table, its no-ops, what each move sets off, and a rule-based
+model of the contract."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from queue_core.domain.errors import IllegalTransition
+from queue_core.domain.queue_events import QueueEventType
 from queue_core.domain.state import (
     LIVE_STATES,
     TERMINAL_STATES,
     QueueState,
     QueueStateMachine,
+    Transition,
     Trigger,
 )
 
-S, T = QueueState, Trigger
+S, T, E = QueueState, Trigger, QueueEventType
 COMMANDS = (T.START, T.STOP, T.PAUSE, T.RESUME)
 
 
@@ -39,6 +42,76 @@ def test_an_illegal_move_raises_the_one_named_error() -> None:
 
 def test_only_running_launches() -> None:
     assert [s for s in QueueState if QueueStateMachine.launches(s)] == [S.RUNNING]
+
+
+ENTRIES = [(s, t) for s in QueueState for t in Trigger if QueueStateMachine.allows(s, t)]
+
+
+def test_each_move_announces_the_contracts_event_for_it() -> None:
+    announced = {
+        (s, t): QueueStateMachine.transition(s, t).announces
+        for s, t in ENTRIES
+        if not QueueStateMachine.is_noop(s, t)
+    }
+    moves = {key: QueueStateMachine.next(*key) for key in announced}
+
+    for (state, trigger), event in announced.items():
+        new = moves[(state, trigger)]
+        if new is S.RUNNING:
+            assert event is (E.RESUMED if state is S.PAUSED else E.STARTED)
+        elif new in (S.STOPPING, S.DRAINING):
+            assert event is None  # `stopped` and `completed` come when the calls are done
+        else:
+            assert event is E(new.value)  # paused, completed, stopped, failed
+
+
+def test_only_a_start_after_an_ended_run_resets_the_counts() -> None:
+    resets = {(s, t) for s, t in ENTRIES if QueueStateMachine.transition(s, t).resets_counts}
+
+    assert resets == {(state, T.START) for state in TERMINAL_STATES}
+
+
+def test_only_stopped_keeps_the_cause_of_the_stop_it_answers() -> None:
+    kept = {(s, t) for s, t in ENTRIES if QueueStateMachine.transition(s, t).keeps_cause}
+
+    assert kept == {(S.STOPPING, T.DRAINED)}
+    assert all(QueueStateMachine.transition(s, t).stores for s, t in ENTRIES)
+
+
+def test_a_noop_is_an_entry_back_to_its_state_that_sets_nothing_off() -> None:
+    for state, trigger in ENTRIES:
+        entry = QueueStateMachine.transition(state, trigger)
+        assert QueueStateMachine.is_noop(state, trigger) == (entry == Transition(state))
+    # A start with an unusable document on a failed execution fails it again, announced.
+    assert QueueStateMachine.next(S.FAILED, T.INVALID_DOCUMENT) is S.FAILED
+    assert not QueueStateMachine.is_noop(S.FAILED, T.INVALID_DOCUMENT)
+
+
+def test_a_refused_command_is_announced_and_stores_nothing_a_refused_fact_is_silent() -> None:
+    for state in QueueState:
+        for trigger in Trigger:
+            if QueueStateMachine.allows(state, trigger):
+                continue
+            refusal = QueueStateMachine.refusal(state, trigger)
+            if trigger in (T.CACHE_EMPTY, T.DRAINED, T.FATAL):
+                assert refusal is None
+            else:
+                assert refusal == Transition(state, E.COMMAND_REJECTED, stores=False)
+    assert (
+        QueueStateMachine.refusal_reason(S.STOPPING, T.INVALID_DOCUMENT)
+        == "cannot start an execution that is stopping"
+    )
+
+
+def test_a_start_with_an_unusable_document_is_judged_as_a_start() -> None:
+    for state in QueueState:
+        allowed = QueueStateMachine.allows(state, T.START)
+        assert QueueStateMachine.allows(state, T.INVALID_DOCUMENT) == allowed
+        if allowed and QueueStateMachine.is_noop(state, T.START):
+            assert QueueStateMachine.is_noop(state, T.INVALID_DOCUMENT)
+        elif allowed:
+            failed = QueueStateMachine.transition(state, T.INVALID_DOCUMENT)
+            assert failed == Transition(S.FAILED, E.FAILED)
 
 
 class QueueModel(RuleBasedStateMachine):

@@ -32,7 +32,7 @@ async def test_two_sweeps_for_free_executions_at_once_make_one_runner() -> None:
     supervisor._leases = AnsweringLater(queue.backend, queue.clock)
     queue.backend.documents[ID] = execution_document(ID, mode="fixed", max_concurrent_calls=1)
     queue.backend.push_records(ID, records(5))
-    await queue.ports.states.save_state(ID, QueueState.RUNNING, queue.clock.now())
+    queue.backend.put_state(ID, QueueState.RUNNING, queue.clock.now())
 
     await asyncio.gather(supervisor.resume_stored(), supervisor.resume_stored())
 
