@@ -12,6 +12,7 @@ from queue_core.domain.assembler import (
     launch_failed_disposition,
 )
 from queue_core.domain.budget import LaunchRateController, SendWindow, account_rate, share_rates
+from queue_core.domain.calling_window import CallingWindow
 from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.domain.commands import Action, ControlCommand
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
@@ -48,6 +49,7 @@ from queue_core.domain.launch import (
 )
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.retry import RetryPolicy
 from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
 from queue_core.domain.stats import QueueStats
 from queue_core.domain.tokens import CallstatusTokens
@@ -59,6 +61,7 @@ from queue_core.ports import (
     CampaignExecutionStore,
     Clock,
     ContactCache,
+    ContactZones,
     ControlEntry,
     ControlStream,
     EventPublisher,
@@ -86,6 +89,7 @@ __all__ = [
     "BudgetSettings",
     "CallLauncher",
     "CallStatusReport",
+    "CallingWindow",
     "CallstatusTokens",
     "CampaignExecution",
     "CampaignExecutionStore",
@@ -98,6 +102,7 @@ __all__ = [
     "ContactRef",
     "ContactTimedOut",
     "ContactTracker",
+    "ContactZones",
     "ContractViolation",
     "ControlCommand",
     "ControlCommandHandler",
@@ -138,6 +143,7 @@ __all__ = [
     "QueueSupervisor",
     "RateLimited",
     "Rejected",
+    "RetryPolicy",
     "RunnerPorts",
     "RunnerSettings",
     "SendWindow",

@@ -20,6 +20,7 @@ from queue_core.domain.launch import LaunchOutcome, LaunchRequest
 from queue_core.domain.queue_events import QueueEvent
 from queue_core.domain.state import QueueState
 from queue_core.domain.stats import QueueStats
+from queue_core.ports.zones import ContactZones
 
 # What `AssemblyStore.add_many` and `correlate_and_add` take: facts per contact, per
 # (to, from) pair and per execution SID.
@@ -35,6 +36,7 @@ __all__ = [
     "CampaignExecutionStore",
     "Clock",
     "ContactCache",
+    "ContactZones",
     "ControlEntry",
     "ControlStream",
     "Correlation",
