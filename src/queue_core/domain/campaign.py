@@ -27,8 +27,9 @@ _FLOW_SID = sid("FW")
 _TASK_QUEUE_SID = sid("WQ")
 MAX_DNC_SETS = 32
 MAX_KEY_NAME_LENGTH = 256
-# A Redis key name as this service accepts one from a document: printable, no space.
-_KEY_NAME = re.compile(rf"^[^\s\x00-\x1f\x7f]{{1,{MAX_KEY_NAME_LENGTH}}}$")
+# A Redis key name as this service accepts one from a document: no space, no control
+# character, and no lone surrogate (it could not be sent as UTF-8).
+_KEY_NAME = re.compile(rf"^[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_KEY_NAME_LENGTH}}}$")
 
 
 class PacingMode(enum.StrEnum):

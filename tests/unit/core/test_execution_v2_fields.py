@@ -100,6 +100,8 @@ def test_the_contracts_example_reads_and_writes_back() -> None:
         ("dnc_sets", [""], "dnc_sets"),
         ("dnc_sets", ["dnc national"], "dnc_sets"),
         ("dnc_sets", ["dnc:\n"], "dnc_sets"),
+        ("dnc_sets", ["dnc:\ud800"], "dnc_sets"),
+        ("dnc_sets", ["dnc:\x85"], "dnc_sets"),
         ("dnc_sets", ["k" * 257], "dnc_sets"),
         ("dnc_sets", [f"dnc:{n}" for n in range(MAX_DNC_SETS + 1)], "dnc_sets"),
     ],
