@@ -1,1 +1,1 @@
-"""Adapters: thin translators between the core ports and Redis, Twilio and HTTP."""
+"""Adapters: thin translators between the core ports and Redis, Twilio, HTTP and phone data."""

@@ -10,6 +10,7 @@ stability: the packaged service (`queue_app.create_app`) is what runs them.
 """
 
 from queue_core.domain.budget import LaunchRateController, SendWindow, account_rate, share_rates
+from queue_core.domain.calling_window import CallingWindow
 from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.domain.commands import Action, ControlCommand
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
@@ -34,6 +35,7 @@ from queue_core.domain.launch import (
 )
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
+from queue_core.domain.retry import RetryPolicy
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
@@ -44,6 +46,7 @@ from queue_core.ports import (
     CampaignExecutionStore,
     Clock,
     ContactCache,
+    ContactZones,
     ControlEntry,
     ControlStream,
     Correlation,
@@ -69,6 +72,7 @@ __all__ = [
     "AssemblySnapshot",
     "AssemblyStore",
     "CallLauncher",
+    "CallingWindow",
     "CampaignExecution",
     "CampaignExecutionStore",
     "ClaimedRecord",
@@ -78,6 +82,7 @@ __all__ = [
     "ContactFact",
     "ContactRecord",
     "ContactRef",
+    "ContactZones",
     "ContractViolation",
     "ControlCommand",
     "ControlEntry",
@@ -116,6 +121,7 @@ __all__ = [
     "QueueStats",
     "RateLimited",
     "Rejected",
+    "RetryPolicy",
     "SendWindow",
     "StoreUnavailable",
     "Transition",

@@ -15,6 +15,7 @@ from tests.fakes.stores import (
     FakeQueueStateStore,
     InMemoryBackend,
 )
+from tests.fakes.zones import FakeContactZones
 
 __all__ = [
     "FakeActiveCallRegistry",
@@ -23,6 +24,7 @@ __all__ = [
     "FakeCampaignExecutionStore",
     "FakeClock",
     "FakeContactCache",
+    "FakeContactZones",
     "FakeControlStream",
     "FakeEventPublisher",
     "FakeExecutionLeases",

@@ -21,6 +21,7 @@ PACKAGES = [
     "queue_adapters.redis",
     "queue_adapters.twilio",
     "queue_adapters.http",
+    "queue_adapters.zones",
     "twilio_emulator",
 ]
 

@@ -10,6 +10,7 @@ from typing import Any
 from queue_core.domain._validate import E164
 from queue_core.domain.bounds import MAX_ATTRIBUTES_BYTES, MAX_RECORD_CHARS, load_json, shown
 from queue_core.domain.errors import ContractViolation, InvalidContactRecord
+from queue_core.domain.time_zones import time_zone
 
 __all__ = ["ClaimedRecord", "ContactAttempt", "ContactRecord", "ContactRef"]
 
@@ -18,11 +19,13 @@ MAX_RECORD_ID_LENGTH = 256
 
 @dataclass(frozen=True, slots=True)
 class ContactRecord:
-    """A valid `campaign_cache:{id}` record."""
+    """A valid `campaign_cache:{id}` record. `timezone`, when the record names one, is an IANA
+    zone that overrides the zones of the number."""
 
     record_id: str
     phone_number: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str | None = None
 
     @staticmethod
     def read(raw: str) -> object:
@@ -57,15 +60,15 @@ class ContactRecord:
         )
 
     def to_json(self) -> str:
-        """The record as the cache holds it (what `parse` reads)."""
-        return json.dumps(
-            {
-                "record_id": self.record_id,
-                "phone_number": self.phone_number,
-                "attributes": dict(self.attributes),
-            },
-            separators=(",", ":"),
-        )
+        """The record as the cache holds it (what `parse` reads); `timezone` only when set."""
+        doc = {
+            "record_id": self.record_id,
+            "phone_number": self.phone_number,
+            "attributes": dict(self.attributes),
+        }
+        if self.timezone is not None:
+            doc["timezone"] = self.timezone
+        return json.dumps(doc, separators=(",", ":"))
 
     @classmethod
     def parse(cls, raw: str) -> ContactRecord:
@@ -87,16 +90,38 @@ class ContactRecord:
             raise InvalidContactRecord(
                 f"field 'phone_number' must be an E.164 number, got {shown(str(phone)[:64])}"
             )
-        attributes = doc.get("attributes", {})
-        if not isinstance(attributes, dict):
-            raise InvalidContactRecord("field 'attributes' must be an object")
-        size = _json_bytes(attributes)
-        if size > MAX_ATTRIBUTES_BYTES:
-            raise InvalidContactRecord(
-                f"field 'attributes' must be at most {MAX_ATTRIBUTES_BYTES} bytes of JSON, "
-                f"got {size}"
-            )
-        return cls(record_id=record_id, phone_number=phone, attributes=attributes)
+        return cls(
+            record_id=record_id,
+            phone_number=phone,
+            attributes=_attributes(doc),
+            timezone=_timezone(doc),
+        )
+
+
+def _attributes(doc: Mapping[str, Any]) -> dict[str, Any]:
+    attributes = doc.get("attributes", {})
+    if not isinstance(attributes, dict):
+        raise InvalidContactRecord("field 'attributes' must be an object")
+    size = _json_bytes(attributes)
+    if size > MAX_ATTRIBUTES_BYTES:
+        raise InvalidContactRecord(
+            f"field 'attributes' must be at most {MAX_ATTRIBUTES_BYTES} bytes of JSON, got {size}"
+        )
+    return attributes
+
+
+def _timezone(doc: Mapping[str, Any]) -> str | None:
+    """The record's own zone: absent or null means none; anything else must be a zone."""
+    name = doc.get("timezone")
+    if name is None:
+        return None
+    try:
+        time_zone(name)
+    except ValueError as exc:
+        raise InvalidContactRecord(
+            f"field 'timezone' must be an IANA time zone name: {exc}"
+        ) from None
+    return str(name)
 
 
 def _json_bytes(value: object) -> int:

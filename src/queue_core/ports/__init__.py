@@ -14,6 +14,7 @@
     leases          `ExecutionLeases`: which instance drives an execution
     launch_limiter  `LaunchLimiter` (`LaunchSlot`): the account's schedule of launch slots
     launcher        `CallLauncher`: creating the Studio executions that place the calls
+    zones           `ContactZones`: the time zones of a phone number (not a coroutine)
 
 What holds for every port, unless its docstring says otherwise:
 
@@ -52,6 +53,7 @@ from queue_core.ports.launcher import CallLauncher
 from queue_core.ports.leases import ExecutionLeases
 from queue_core.ports.state import ExecutionStatus, PacingReport, QueueStateStore
 from queue_core.ports.stats import PacingStatsSource
+from queue_core.ports.zones import ContactZones
 
 __all__ = [
     "ActiveCallRegistry",
@@ -61,6 +63,7 @@ __all__ = [
     "CampaignExecutionStore",
     "Clock",
     "ContactCache",
+    "ContactZones",
     "ControlEntry",
     "ControlStream",
     "Correlation",
