@@ -1,0 +1,37 @@
+"""The `queue-service` command line: one module per group of commands.
+
+_service   serve, provision, start, stop, pause, resume
+_status    status (a table, --json, --watch)
+_demo      demo
+"""
+
+from __future__ import annotations
+
+import click
+
+from queue_app import __version__
+from queue_app.cli._demo import demo
+from queue_app.cli._service import control_commands, provision, serve
+from queue_app.cli._status import status
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="queue-service")
+def main() -> None:
+    """Queue service of the outbound dialer: paces, launches and tracks contacts on Twilio.
+
+    Every command but demo reads its settings from the environment (QUEUE_REDIS_URL, ...; see
+    the README's settings table and each command's --help).
+    """
+
+
+for _command in (
+    serve,
+    provision,
+    *control_commands(),
+    status,
+    demo,
+):
+    main.add_command(_command)

@@ -1,0 +1,58 @@
+"""The live commands as an operator runs them, real processes: `status --watch` keeps going
+until Ctrl-C, which ends it with exit 0; `--version`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+
+from tests.support.redis_server import RedisServerProcess
+from tests.system.processes import queue_service
+
+pytestmark = pytest.mark.slow
+
+
+def _start(redis_url: str, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUEUE_", "TWILIO_"))}
+    return subprocess.Popen(
+        [queue_service(), *args],
+        env={**env, "QUEUE_REDIS_URL": redis_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _interrupt(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    return process.returncode, out, err
+
+
+def test_status_watch_refreshes_until_ctrl_c(
+    redis_server: RedisServerProcess, store: redis.Redis
+) -> None:
+    process = _start(redis_server.url, "status", "--watch", "--interval", "0.2")
+    try:
+        time.sleep(3.0)
+    finally:
+        code, out, err = _interrupt(process)
+
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert out.count("no execution has been started") >= 2
+
+
+def test_version_prints_the_package_version() -> None:
+    done = subprocess.run(
+        [queue_service(), "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
+
+    version = importlib.metadata.version("dialer-queue-service")
+    assert (done.returncode, done.stdout) == (0, f"queue-service, version {version}\n")
