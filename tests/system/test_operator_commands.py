@@ -1,5 +1,5 @@
-"""The live commands as an operator runs them, real processes: `status --watch` keeps going
-until Ctrl-C, which ends it with exit 0; `--version`."""
+"""The live commands as an operator runs them, real processes: `status --watch` and
+`events --follow` keep going until Ctrl-C, which ends them with exit 0; `--version`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from tests.support.redis_server import RedisServerProcess
-from tests.system.processes import queue_service
+from tests.system.processes import queue_service, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +33,24 @@ def _interrupt(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=15)
     return process.returncode, out, err
+
+
+def test_events_follow_prints_new_events_until_ctrl_c(
+    redis_server: RedisServerProcess, store: redis.Redis
+) -> None:
+    store.xadd("queue_event_stream", {"event": "started", "campaign_execution_id": "ce-1"})
+    process = _start(redis_server.url, "events", "--follow")
+    try:
+        wait_for(lambda: store.client_list(_type="normal")[1:], "the follower to connect")
+        time.sleep(0.5)
+        store.xadd("queue_event_stream", {"event": "paused", "campaign_execution_id": "ce-1"})
+        time.sleep(1.5)
+    finally:
+        code, out, err = _interrupt(process)
+
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert [line.split()[1] for line in out.splitlines()] == ["started", "paused"]
 
 
 def test_status_watch_refreshes_until_ctrl_c(

@@ -2,6 +2,7 @@
 
 _service   serve, provision, start, stop, pause, resume
 _status    status (a table, --json, --watch)
+_streams   events, dispositions, dead-letters
 _demo      demo
 """
 
@@ -13,6 +14,7 @@ from queue_app import __version__
 from queue_app.cli._demo import demo
 from queue_app.cli._service import control_commands, provision, serve
 from queue_app.cli._status import status
+from queue_app.cli._streams import dead_letters, dispositions, events
 
 __all__ = ["main"]
 
@@ -32,6 +34,9 @@ for _command in (
     provision,
     *control_commands(),
     status,
+    events,
+    dispositions,
+    dead_letters,
     demo,
 ):
     main.add_command(_command)

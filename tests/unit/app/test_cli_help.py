@@ -37,6 +37,9 @@ def test_every_option_of_every_command_has_a_help_text(name: str) -> None:
         ("provision", ["TWILIO_ACCOUNT_SID", "QUEUE_PUBLIC_BASE_URL"]),
         ("status", ["QUEUE_REDIS_URL"]),
         ("start", ["QUEUE_REDIS_URL"]),
+        ("events", ["QUEUE_REDIS_URL"]),
+        ("dispositions", ["QUEUE_REDIS_URL"]),
+        ("dead-letters", ["QUEUE_REDIS_URL"]),
     ],
 )
 def test_the_help_names_the_settings_a_command_reads(name: str, settings: list[str]) -> None:
