@@ -3,6 +3,7 @@
 _service   serve, provision, start, stop, pause, resume
 _status    status (a table, --json, --watch)
 _streams   events, dispositions, dead-letters
+_load      load (a campaign execution and its contacts from a CSV file)
 _demo      demo
 """
 
@@ -12,6 +13,7 @@ import click
 
 from queue_app import __version__
 from queue_app.cli._demo import demo
+from queue_app.cli._load import load
 from queue_app.cli._service import control_commands, provision, serve
 from queue_app.cli._status import status
 from queue_app.cli._streams import dead_letters, dispositions, events
@@ -37,6 +39,7 @@ for _command in (
     events,
     dispositions,
     dead_letters,
+    load,
     demo,
 ):
     main.add_command(_command)

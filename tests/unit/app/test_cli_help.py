@@ -40,6 +40,7 @@ def test_every_option_of_every_command_has_a_help_text(name: str) -> None:
         ("events", ["QUEUE_REDIS_URL"]),
         ("dispositions", ["QUEUE_REDIS_URL"]),
         ("dead-letters", ["QUEUE_REDIS_URL"]),
+        ("load", ["QUEUE_REDIS_URL"]),
     ],
 )
 def test_the_help_names_the_settings_a_command_reads(name: str, settings: list[str]) -> None:
