@@ -115,6 +115,16 @@ def test_a_bad_sheet_lists_every_bad_row_by_line_and_writes_nothing(
     assert store.keys("*") == []
 
 
+def test_a_bad_row_is_shown_as_written(store: redis.Redis, tmp_path: Path) -> None:
+    path = tmp_path / "brackets.csv"
+    path.write_text("record_id,phone_number\n[red]r-1[/x],[/]\n")
+
+    code, _, err = load(path)
+
+    assert code == 1
+    assert "line 2: field 'phone_number' must be an E.164 number, got '[/]'" in err
+
+
 def test_a_missing_column_writes_nothing(store: redis.Redis, tmp_path: Path) -> None:
     path = tmp_path / "no-phone.csv"
     path.write_text("record_id,name\nr-1,Ada\n")

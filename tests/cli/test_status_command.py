@@ -48,6 +48,10 @@ def seed(url: str) -> None:
             await client.rpush(KEYS.campaign_cache("ce-run"), *["{}"] * 7)
             await client.sadd(KEYS.active_calls("ce-run"), "FN1", "FN2")
             await states.save_state("ce-old", QueueState.STOPPED, time.time(), reason="enough")
+            # Free text from outside, shown as written, never read as rich markup.
+            await states.save_state(
+                "ce-odd", QueueState.FAILED, time.time(), reason="[bold]bad[/] doc [/x]"
+            )
         finally:
             await client.aclose()
 
@@ -77,7 +81,8 @@ def test_status_json_is_one_document_valid_against_the_shipped_schema(
     validator = jsonschema.Draft202012Validator(status_schema())
     validator.check_schema(status_schema())
     assert list(validator.iter_errors(document)) == []
-    old, running = document["executions"]  # sorted by id
+    odd, old, running = document["executions"]  # sorted by id
+    assert odd["reason"] == "[bold]bad[/] doc [/x]"
     assert running["campaign_execution_id"] == "ce-run"
     assert (running["state"], running["active"], running["cache_remaining"]) == ("running", 2, 7)
     assert running["owner"] == "instance-a"
@@ -120,6 +125,8 @@ def test_status_table_piped_keeps_every_value_whole(
     cells = [cell.strip() for cell in row.split("│")[1:-1]]
     assert cells[:7] == ["ce-run", "running", "0", "0", "2", "0", "7"]
     assert cells[-1] == "instance-a"
+    odd = invoke("status", "ce-odd")
+    assert "[bold]bad[/] doc [/x]" in odd.stdout
 
 
 def test_json_and_watch_together_is_a_usage_error(store: redis.Redis) -> None:

@@ -160,7 +160,8 @@ def load(
     )
     sheet = _sheet(csv_path)
     for problem in sheet.problems:
-        errors.print(f"{csv_path}: {'skipped ' if skip_invalid else ''}{problem}", highlight=False)
+        verb = "skipped " if skip_invalid else ""
+        errors.print(f"{csv_path}: {verb}{problem}", highlight=False, markup=False)
     if sheet.problems and (not skip_invalid or not sheet.records):
         fail(f"{len(sheet.problems)} bad row(s) in {csv_path}: nothing written")
     current = settings()

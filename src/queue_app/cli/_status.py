@@ -60,7 +60,7 @@ def table(reports: Sequence[ExecutionReport]) -> Table:
         "driven by",
     )
     for r in sorted(reports, key=lambda r: r.campaign_execution_id):
-        out.add_row(
+        cells = (
             r.campaign_execution_id,
             r.state.value,
             str(r.launched),
@@ -74,6 +74,8 @@ def table(reports: Sequence[ExecutionReport]) -> Table:
             f"{r.pacing.dial_ratio:.2f}" if r.pacing else "",
             r.owner,
         )
+        # Text, not markup: a reason is free text from outside, brackets and all.
+        out.add_row(*(Text(cell) for cell in cells))
     return out
 
 
@@ -182,7 +184,7 @@ def status(execution_id: str | None, as_json: bool, live: bool, interval: float)
         # Piped, rich would fit the table into 80 columns and cut the values a script reads.
         plain_console().print(table(reports))
     elif execution_id is None:
-        console.print(_nothing(None), highlight=False)
+        console.print(_nothing(None), highlight=False, markup=False)
     if execution_id is not None and not reports:
-        errors.print(_nothing(execution_id), highlight=False)
+        errors.print(_nothing(execution_id), highlight=False, markup=False)
         raise SystemExit(1)
