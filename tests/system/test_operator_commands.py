@@ -29,6 +29,12 @@ def _start(redis_url: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def _wait_connected(store: redis.Redis) -> None:
+    """Until the command has a connection of its own: it is past its start (a Ctrl-C while
+    Python imports is Python's, a traceback) and reading."""
+    wait_for(lambda: store.client_list(_type="normal")[1:], "the command to connect")
+
+
 def _interrupt(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=15)
@@ -41,7 +47,7 @@ def test_events_follow_prints_new_events_until_ctrl_c(
     store.xadd("queue_event_stream", {"event": "started", "campaign_execution_id": "ce-1"})
     process = _start(redis_server.url, "events", "--follow")
     try:
-        wait_for(lambda: store.client_list(_type="normal")[1:], "the follower to connect")
+        _wait_connected(store)
         time.sleep(0.5)
         store.xadd("queue_event_stream", {"event": "paused", "campaign_execution_id": "ce-1"})
         time.sleep(1.5)
@@ -58,7 +64,8 @@ def test_status_watch_refreshes_until_ctrl_c(
 ) -> None:
     process = _start(redis_server.url, "status", "--watch", "--interval", "0.2")
     try:
-        time.sleep(3.0)
+        _wait_connected(store)
+        time.sleep(1.5)
     finally:
         code, out, err = _interrupt(process)
 
