@@ -93,7 +93,7 @@ class QueueService:
         reasons = []
         if not self.started:
             reasons.append("start-up not finished")
-        if self.settings.event_streams_autoprovision and not self.provisioned:
+        if self.settings.twilio.event_streams_autoprovision and not self.provisioned:
             reasons.append(f"event streams not provisioned: {self.provisioning_problem}")
         if self.draining:
             reasons.append("draining for shutdown")
@@ -145,7 +145,7 @@ class QueueService:
         if supervisor is None:
             return
         executions = list(supervisor.runners)
-        grace = self.settings.shutdown_grace_s
+        grace = self.settings.instance.shutdown_grace_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         await supervisor.shutdown(grace_s=grace)
@@ -162,7 +162,9 @@ class QueueService:
     async def close(self) -> None:
         self.stop.set()
         if self.supervisor is not None:
-            await self.supervisor.shutdown(grace_s=min(5.0, self.settings.shutdown_grace_s))
+            await self.supervisor.shutdown(
+                grace_s=min(5.0, self.settings.instance.shutdown_grace_s)
+            )
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -198,10 +200,10 @@ class QueueService:
         """Find or create the sink and subscription, retrying until done (or stopped): after
         1 s, then twice as long each time up to `_PROVISION_MAX_DELAY_S`, each wait drawn
         between half and all of that (instances started together do not ask together)."""
-        if not self.settings.event_streams_autoprovision:
+        if not self.settings.twilio.event_streams_autoprovision:
             return
         provisioner = await resolve(self.container.provisioner)
-        destination = eventstreams_destination(self.settings.public_base_url)
+        destination = eventstreams_destination(self.settings.http.public_base_url)
         jitter = random.Random()  # noqa: S311 - jitter only
         delay = 1.0
         while not self.stop.is_set():
@@ -268,8 +270,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         intake,
         service.readiness,
         metrics.exposition,
-        settings.max_body_bytes,
-        settings.body_read_timeout_s,
+        settings.http.max_body_bytes,
+        settings.http.body_read_timeout_s,
     )
 
     @contextlib.asynccontextmanager
@@ -280,6 +282,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             await service.close()
 
-    app = build_app(endpoints, lifespan=lifespan, trusted_proxies=settings.proxies_trusted)
+    app = build_app(endpoints, lifespan=lifespan, trusted_proxies=settings.http.proxies_trusted)
     app.state.queue = service
     return app

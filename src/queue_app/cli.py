@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from queue_app.client import ExecutionReport, QueueClient
-from queue_app.container import redis_keys, twilio_rest
+from queue_app.container import twilio_rest
 from queue_app.logs import configure_logging
 from queue_app.settings import Settings, SettingsError
 from queue_core.domain.errors import QueueError, StoreUnavailable
@@ -58,7 +58,7 @@ def serve() -> None:
     except SettingsError as exc:
         errors.print(f"[red]{exc}[/red]", highlight=False)
         sys.exit(2)
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.instance.log_level, json_lines=settings.instance.log_json)
     from queue_app.serve import serve as run_server
 
     run_server(settings)
@@ -72,7 +72,7 @@ def _command(action: str) -> click.Command:
         settings = _settings()
 
         async def send() -> str:
-            async with QueueClient.connect(settings.redis_url, redis_keys(settings)) as client:
+            async with QueueClient.connect(settings.redis.url, settings.redis_keys) as client:
                 method = getattr(client, action)
                 entry: str = await method(execution_id, request_id=request_id, reason=reason)
                 return entry
@@ -105,7 +105,7 @@ def status(execution_id: str | None) -> None:
     settings = _settings()
 
     async def read() -> list[ExecutionReport]:
-        async with QueueClient.connect(settings.redis_url, redis_keys(settings)) as client:
+        async with QueueClient.connect(settings.redis.url, settings.redis_keys) as client:
             if execution_id is None:
                 return await client.statuses()
             report = await client.status(execution_id)
@@ -165,10 +165,10 @@ def provision() -> None:
         sys.exit(2)
 
     async def ensure() -> list[str]:
-        rest = twilio_rest(settings)
+        rest = twilio_rest(settings.twilio)
         try:
             report = await EventStreamsProvisioner(rest).ensure(
-                eventstreams_destination(settings.public_base_url)
+                eventstreams_destination(settings.http.public_base_url)
             )
         finally:
             await rest.close()
