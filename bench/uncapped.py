@@ -87,7 +87,7 @@ def main() -> None:
     _lift_cap(float(os.environ.get("BENCH_STUDIO_CAP", "20")))
     settings = Settings.from_env()
     settings.require_for_serve()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.instance.log_level, json_lines=settings.instance.log_json)
     asyncio.run(_run(settings))
 
 

@@ -2,10 +2,12 @@
 
 The lifespan opens Redis and the Twilio client and starts the contact-timeout reaper, the
 state sweep (`queue_app.shared_reads`) and the disposition outbox relay; then, in the
-background, it provisions Event Streams (retrying, with a capped and jittered backoff, until
-it works, whether Twilio is unreachable or refuses), and only then resumes the executions
-that were running and runs the control consumer, so that no call is placed before its events
-have somewhere to go; until then `/readyz` answers 503 and says why.
+background, it provisions Event Streams (retrying until it works, whether Twilio is
+unreachable or refuses), and only then resumes the executions that were running and runs the
+control consumer, so that no call is placed before its events have somewhere to go; until
+then `/readyz` answers 503 and says why. Every one of these runs under one `Supervision`
+(`queue_core.services.supervision`): retried after a capped backoff with full jitter, a crash
+logged and counted by the task's name, all of them stopped by one event.
 `QueueService.drain` is the first SIGTERM: stop launching, put claims back, answer webhooks
 while calls in flight finish.
 """
@@ -17,8 +19,7 @@ import contextlib
 import gc
 import inspect
 import logging
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -32,7 +33,7 @@ from queue_app.intake import ServiceIntake
 from queue_app.settings import Settings
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.facts import ContactFact
-from queue_core.services.restarts import keep_running
+from queue_core.services.supervision import Backoff, Supervision
 from queue_core.services.supervisor import QueueSupervisor
 from queue_core.services.tracker import TrackResult
 
@@ -42,7 +43,8 @@ log = logging.getLogger("queue_app")
 
 T = TypeVar("T")
 
-_PROVISION_MAX_DELAY_S = 60.0
+# Provisioning asks Twilio again after 1 s, then up to twice as long each time, up to 60 s.
+_PROVISIONING = Backoff(first_s=1.0, cap_s=60.0)
 
 
 async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:
@@ -66,8 +68,13 @@ class QueueService:
     provisioned: bool = False
     provisioning_problem: str = "not done yet"
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    tasks: list[asyncio.Task[object]] = field(default_factory=list)
     draining: bool = False
+
+    @property
+    def supervision(self) -> Supervision:
+        """How this service's tasks run: its clock, its stop event, restarts on `/metrics`."""
+        return Supervision(self.container.clock(), self.stop, self.metrics.count_restart)
 
     async def record(self, facts: Sequence[ContactFact]) -> TrackResult:
         if self.supervisor is None:
@@ -93,7 +100,7 @@ class QueueService:
         reasons = []
         if not self.started:
             reasons.append("start-up not finished")
-        if self.settings.event_streams_autoprovision and not self.provisioned:
+        if self.settings.twilio.event_streams_autoprovision and not self.provisioned:
             reasons.append(f"event streams not provisioned: {self.provisioning_problem}")
         if self.draining:
             reasons.append("draining for shutdown")
@@ -111,9 +118,13 @@ class QueueService:
         self.supervisor = supervisor = await resolve(self.container.supervisor)
         sweep = await resolve(self.container.state_sweep)
         self._spawn(self._launching, "launching")
-        self._spawn(lambda: sweep.run(supervisor.runners, self.stop), "state sweep")
-        self._spawn(lambda: supervisor.run_reaper(self.stop), "contact-timeout reaper")
-        self._spawn(self._relay_outbox, "outbox relay")
+        self._start(
+            "state sweep", sweep.run(supervisor.runners, self.stop, self.metrics.count_restart)
+        )
+        self._start("contact-timeout reaper", supervisor.run_reaper(self.stop))
+        self._start(
+            "outbox relay", self.supervision.run("outbox relay", self._relay_outbox, every_s=5.0)
+        )
         # What start-up made (modules, the container, the clients) lives as long as the
         # process: out of the collector's sight, a full collection no longer walks it each
         # time (with a thousand executions those pauses let launch slots go, ADR 0010).
@@ -127,15 +138,13 @@ class QueueService:
         nothing is launched here until provisioning is done (`_provision` retries until it
         is); until then `/readyz` says why. Webhooks are answered meanwhile: other instances'
         calls go on."""
-        await self._provision()
         supervisor = self.supervisor
-        if self.stop.is_set() or supervisor is None:
+        if supervisor is None or not await self._provision():
             return
-        await self._until_ok(supervisor.resume_stored, "resume stored executions")
-        if self.stop.is_set():
+        if not await self.supervision.run("resume stored executions", supervisor.resume_stored):
             return
-        self._spawn(lambda: supervisor.run_leases(self.stop), "leases")
-        self._spawn(lambda: supervisor.run_control(self.stop), "control consumer")
+        self._start("leases", supervisor.run_leases(self.stop))
+        self._start("control consumer", supervisor.run_control(self.stop))
         self.started = True
 
     async def drain(self) -> None:
@@ -145,7 +154,7 @@ class QueueService:
         if supervisor is None:
             return
         executions = list(supervisor.runners)
-        grace = self.settings.shutdown_grace_s
+        grace = self.settings.instance.shutdown_grace_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         await supervisor.shutdown(grace_s=grace)
@@ -162,7 +171,9 @@ class QueueService:
     async def close(self) -> None:
         self.stop.set()
         if self.supervisor is not None:
-            await self.supervisor.shutdown(grace_s=min(5.0, self.settings.shutdown_grace_s))
+            await self.supervisor.shutdown(
+                grace_s=min(5.0, self.settings.instance.shutdown_grace_s)
+            )
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -170,77 +181,56 @@ class QueueService:
         if closed is not None:
             await closed
 
-    def _spawn(self, work: Callable[[], Awaitable[None]], name: str) -> None:
-        """Run a background loop; if it stops on an unexpected error, log it, count it
-        (`queue_loop_restarts_total{loop=name}`) and start it again after a capped backoff
-        (`queue_core.services.restarts`): no loop dies silently."""
-        supervised = keep_running(
-            name,
-            work,
-            clock=self.container.clock(),
-            stop=self.stop,
-            restarted=self.metrics.count_restart,
-        )
+    def _spawn(self, work: Callable[[], Awaitable[object]], name: str) -> None:
+        """Run `work` until it returns; if it stops on an unexpected error, log it, count it
+        (`queue_loop_restarts_total{loop=name}`) and start it again after a backoff."""
+        self._start(name, self.supervision.run(name, work))
+
+    def _start(self, name: str, supervised: Coroutine[object, object, object]) -> None:
         self.tasks.append(asyncio.create_task(supervised, name=name))
 
-    async def _until_ok(self, step: Callable[[], Awaitable[object]], what: str) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await step()
-                return
-            except StoreUnavailable as exc:
-                log.warning("%s: %s; retrying in %.1fs", what, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-
-    async def _provision(self) -> None:
-        """Find or create the sink and subscription, retrying until done (or stopped): after
-        1 s, then twice as long each time up to `_PROVISION_MAX_DELAY_S`, each wait drawn
-        between half and all of that (instances started together do not ask together)."""
-        if not self.settings.event_streams_autoprovision:
-            return
+    async def _provision(self) -> bool:
+        """Find or create the sink and subscription, retrying until done (True) or stopped:
+        after 1 s at most, then up to twice as long each time up to 60 s; each failure's
+        reason is what `/readyz` says until it works."""
+        if not self.settings.twilio.event_streams_autoprovision:
+            return True
         provisioner = await resolve(self.container.provisioner)
-        destination = eventstreams_destination(self.settings.public_base_url)
-        jitter = random.Random()  # noqa: S311 - jitter only
-        delay = 1.0
-        while not self.stop.is_set():
-            try:
-                report = await provisioner.ensure(destination)
-            except StoreUnavailable as exc:
-                self.provisioning_problem = _short(exc)
-                log.warning("Event Streams provisioning: %s; retrying", exc)
-            except ProvisioningError as exc:
-                self.provisioning_problem = _short(exc)
-                self.metrics.errors.labels("provisioning").inc()
-                log.error("Event Streams provisioning refused: %s; retrying", exc)
-            else:
-                for line in report.lines():
-                    log.info("Event Streams: %s", line)
-                self.provisioned = True
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), delay * jitter.uniform(0.5, 1.0))
-            delay = min(delay * 2, _PROVISION_MAX_DELAY_S)
+        destination = eventstreams_destination(self.settings.http.public_base_url)
+
+        async def ensure() -> None:
+            report = await provisioner.ensure(destination)
+            for line in report.lines():
+                log.info("Event Streams: %s", line)
+            self.provisioned = True
+
+        return await self.supervision.run(
+            "Event Streams provisioning",
+            ensure,
+            retry=_PROVISIONING,
+            expected=(StoreUnavailable, ProvisioningError),
+            failed=self._provisioning_failed,
+        )
+
+    def _provisioning_failed(self, problem: Exception) -> None:
+        self.provisioning_problem = _short(problem)
+        if isinstance(problem, ProvisioningError):
+            self.metrics.errors.labels("provisioning").inc()
 
     async def _relay_outbox(self) -> None:
-        """Publish dispositions that were settled but not published (a crash or an outage
-        between the two steps), and events of state transitions likewise (ADR 0018), of
-        every stored execution: its instance may be gone."""
+        """One pass of the outbox relay: publish dispositions that were settled but not
+        published (a crash or an outage between the two steps), and events of state
+        transitions likewise (ADR 0018), of every stored execution: its instance may be
+        gone."""
         cache = await resolve(self.container.redis_cache)
         states = await resolve(self.container.states)
-        while not self.stop.is_set():
-            await asyncio.sleep(5.0)
-            try:
-                # One request finds the outboxes in use (a settle on a single server leaves
-                # none, ADR 0009): a thousand executions are not read one by one every time.
-                executions = await states.executions()
-                for execution_id in await cache.with_outbox(executions):
-                    await cache.relay_outbox(execution_id)
-                for execution_id in await states.with_events(executions):
-                    await states.relay_events(execution_id)
-            except StoreUnavailable as exc:
-                log.warning("outbox relay: %s", exc)
+        # One request finds the outboxes in use (a settle on a single server leaves none,
+        # ADR 0009): a thousand executions are not read one by one every time.
+        executions = await states.executions()
+        for execution_id in await cache.with_outbox(executions):
+            await cache.relay_outbox(execution_id)
+        for execution_id in await states.with_events(executions):
+            await states.relay_events(execution_id)
 
 
 def _short(exc: Exception) -> str:
@@ -268,8 +258,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         intake,
         service.readiness,
         metrics.exposition,
-        settings.max_body_bytes,
-        settings.body_read_timeout_s,
+        settings.http.max_body_bytes,
+        settings.http.body_read_timeout_s,
     )
 
     @contextlib.asynccontextmanager
@@ -280,6 +270,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         finally:
             await service.close()
 
-    app = build_app(endpoints, lifespan=lifespan, trusted_proxies=settings.proxies_trusted)
+    app = build_app(endpoints, lifespan=lifespan, trusted_proxies=settings.http.proxies_trusted)
     app.state.queue = service
     return app

@@ -114,19 +114,19 @@ def _settings(
     redis_url: str, emulator_url: str, sid: str, token: str, cps: float, sources: str
 ) -> Settings:
     return Settings.from_env(
-        redis_url=redis_url,
-        twilio_account_sid=sid,
-        twilio_auth_token=token,
-        twilio_base_url=emulator_url,
-        public_base_url="http://127.0.0.1:0",  # replaced once the port is known
-        account_cps=cps,
-        cps_share=CPS_SHARE,
-        poll_interval_s=0.1,
-        contact_timeout_s=600.0,
-        instance_id="demo",
-        shutdown_grace_s=1.0,
+        QUEUE_REDIS_URL=redis_url,
+        TWILIO_ACCOUNT_SID=sid,
+        TWILIO_AUTH_TOKEN=token,
+        QUEUE_TWILIO_BASE_URL=emulator_url,
+        QUEUE_PUBLIC_BASE_URL="http://127.0.0.1:0",  # replaced once the port is known
+        QUEUE_ACCOUNT_CPS=cps,
+        QUEUE_CPS_SHARE=CPS_SHARE,
+        QUEUE_POLL_INTERVAL_S=0.1,
+        QUEUE_CONTACT_TIMEOUT_S=600.0,
+        QUEUE_INSTANCE_ID="demo",
+        QUEUE_SHUTDOWN_GRACE_S=1.0,
         # What an operator sets when no voice event reaches the sink.
-        expect_voice_events=sources != "studio-only",
+        QUEUE_EXPECT_VOICE_EVENTS=sources != "studio-only",
     )
 
 
@@ -148,7 +148,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                 emulator.auth_token,
                 options.cps,
                 options.twilio_sources,
-            ).model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+            ).updated(QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
             app = create_app(settings)
             async with serving(app, port=port):
                 return await _campaign(options, settings, emulator, console)
@@ -165,7 +165,7 @@ def _free_port() -> int:
 async def _campaign(
     options: DemoOptions, settings: Settings, emulator: Any, console: Console
 ) -> int:
-    redis = await connect(settings.redis_url)
+    redis = await connect(settings.redis.url)
     agents: asyncio.Task[None] | None = None
     try:
         await _write_campaign(redis, options)

@@ -57,13 +57,13 @@ class ServiceIntake:
         headers: Mapping[str, str],
         body: bytes,
     ) -> bool:
-        if not self._settings.verify_signatures:
+        if not self._settings.http.verify_signatures:
             return True
         origin = origin or ForwardedOrigin()
         url = signed_url(
-            self._settings.public_base_url, target, scheme=origin.scheme, host=origin.host
+            self._settings.http.public_base_url, target, scheme=origin.scheme, host=origin.host
         )
-        token = self._settings.twilio_auth_token.get_secret_value()
+        token = self._settings.twilio.auth_token.get_secret_value()
         return verify_event_streams_signature(token, url, body, headers.get(SIGNATURE_HEADER))
 
     def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
@@ -71,7 +71,7 @@ class ServiceIntake:
         return list(batch.facts), batch.unknown_types
 
     def drop_stale(self, facts: Sequence[ContactFact]) -> Sequence[ContactFact]:
-        fresh = fresh_facts(facts, self._clock.now(), self._settings.event_max_age_s)
+        fresh = fresh_facts(facts, self._clock.now(), self._settings.http.event_max_age_s)
         if len(fresh) < len(facts):
             self._metrics.stale_events.labels("eventstreams").inc(len(facts) - len(fresh))
         return fresh
@@ -83,12 +83,12 @@ class ServiceIntake:
         return post.report, post.token
 
     def callstatus_token_ok(self, report: CallStatusReport, token: str) -> bool:
-        if not self._settings.verify_signatures:
+        if not self._settings.http.verify_signatures:
             return True
         return self._tokens.verify(report.campaign_execution_id, report.record_id, token)
 
     async def callstatus_current(self, report: CallStatusReport, token: str) -> bool:
-        if not self._settings.verify_signatures:
+        if not self._settings.http.verify_signatures:
             return True  # no token to trust, so no launch to check it against
         launch = self._tokens.launch_of(token)
         current = await launch_in_flight(await self._calls(), report, launch)

@@ -36,8 +36,8 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     `QUEUE_TRUSTED_PROXIES` and only with trust on (`queue_adapters.http.forwarded`)."""
     return uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
+        host=settings.http.host,
+        port=settings.http.port,
         lifespan="on",
         log_config=None,
         access_log=False,
@@ -65,7 +65,7 @@ async def _serve(settings: Settings) -> None:
             server.force_exit = True
             server.should_exit = True
             return
-        log.info("signal %s: draining (grace %.0fs)", sig, settings.shutdown_grace_s)
+        log.info("signal %s: draining (grace %.0fs)", sig, settings.instance.shutdown_grace_s)
         draining.append(loop.create_task(drain_then_stop()))
 
     # uvicorn installs `handle_exit` for SIGINT/SIGTERM while serving; ours drains first.

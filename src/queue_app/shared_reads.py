@@ -15,17 +15,14 @@ supervisor and ports, rather than in it (ADR 0020).
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import Clock, PacingStatsSource, QueueStateStore
 from queue_core.services.runner import STATE_READ_S, QueueRunner
+from queue_core.services.supervision import Supervision
 
 __all__ = ["STATES_PER_REQUEST", "STATE_SWEEP_S", "SharedPacingStats", "StateSweep"]
-
-log = logging.getLogger(__name__)
 
 # Shorter than the read interval near a launch: a launch is never further than this from the
 # last sweep before it.
@@ -64,28 +61,19 @@ class StateSweep:
                 runner.state_read(state, now, version)
         return len(due)
 
-    async def run(self, runners: Mapping[str, QueueRunner], stop: asyncio.Event) -> None:
+    async def run(
+        self,
+        runners: Mapping[str, QueueRunner],
+        stop: asyncio.Event,
+        restarted: Callable[[str], None] | None = None,
+    ) -> None:
         """Until `stop` is set: every `every_s`, sweep the runners `runners` holds then (the
         supervisor's, as they come and go), drift-corrected; a late sweep is not made up for.
-        A sweep that fails is logged once until one works again: meanwhile each runner reads
-        its own state when it falls due."""
-        clock = self._clock
-        failing = False
-        next_at = clock.monotonic()
-        while not stop.is_set():
-            try:
-                await self.sweep(runners)
-                failing = False
-            except StoreUnavailable as exc:
-                if not failing:
-                    log.warning("state sweep: store unavailable: %s", exc)
-                failing = True
-            except Exception:
-                if not failing:
-                    log.exception("state sweep failed")
-                failing = True
-            next_at = max(next_at + self.every_s, clock.monotonic())
-            await clock.sleep(next_at - clock.monotonic())
+        A sweep that fails is logged once until one works again, and tried again within a
+        period: meanwhile each runner reads its own state when it falls due. A crash is
+        counted as `restarted("state sweep")` (`queue_core.services.supervision`)."""
+        supervision = Supervision(self._clock, stop, restarted or (lambda loop: None))
+        await supervision.run("state sweep", lambda: self.sweep(runners), every_s=self.every_s)
 
 
 class SharedPacingStats:

@@ -12,7 +12,6 @@ from queue_adapters.redis import connect
 from queue_app.campaign_loader import CampaignLoader, CampaignLoadRefused
 from queue_app.cli._shared import REDIS_SETTINGS_HELP, console, errors, fail, run, settings
 from queue_app.contact_csv import ContactSheet, read_contacts
-from queue_app.container import redis_keys
 from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.domain.errors import InvalidCampaignExecution
 
@@ -165,11 +164,11 @@ def load(
     if sheet.problems and (not skip_invalid or not sheet.records):
         fail(f"{len(sheet.problems)} bad row(s) in {csv_path}: nothing written")
     current = settings()
-    keys = redis_keys(current)
+    keys = current.redis_keys
 
     async def write() -> str:
         """ "" when written, else why nothing was."""
-        redis = await connect(current.redis_url)
+        redis = await connect(current.redis.url)
         try:
             await CampaignLoader(redis, keys).load(execution, sheet.records, replace=replace)
         except CampaignLoadRefused as exc:
@@ -178,7 +177,7 @@ def load(
             await redis.aclose()
         return ""
 
-    refused = run(write, current.redis_url)
+    refused = run(write, current.redis.url)
     if refused:
         fail(f"{refused}; nothing written")
     skipped = f", {len(sheet.problems)} bad row(s) skipped" if sheet.problems else ""

@@ -6,7 +6,7 @@ import click
 
 from queue_app.cli._shared import REDIS_SETTINGS_HELP, console, fail, run, settings
 from queue_app.client import QueueClient
-from queue_app.container import redis_keys, twilio_rest
+from queue_app.container import twilio_rest
 from queue_app.logs import configure_logging
 from queue_app.settings import SettingsError
 
@@ -27,7 +27,7 @@ def serve() -> None:
         current.require_for_serve()
     except SettingsError as exc:
         fail(str(exc), 2)
-    configure_logging(current.log_level, json_lines=current.log_json)
+    configure_logging(current.instance.log_level, json_lines=current.instance.log_json)
     from queue_app.serve import serve as run_server
 
     run_server(current)
@@ -52,17 +52,17 @@ def provision() -> None:
         fail(str(exc), 2)
 
     async def ensure() -> list[str]:
-        rest = twilio_rest(current)
+        rest = twilio_rest(current.twilio)
         try:
             report = await EventStreamsProvisioner(rest).ensure(
-                eventstreams_destination(current.public_base_url)
+                eventstreams_destination(current.http.public_base_url)
             )
         finally:
             await rest.close()
         return list(report.lines())
 
     try:
-        lines = run(ensure, current.redis_url)
+        lines = run(ensure, current.redis.url)
     except ProvisioningError as exc:
         fail(str(exc))
     for line in lines:
@@ -77,12 +77,12 @@ def _control(action: str) -> click.Command:
         current = settings()
 
         async def send() -> str:
-            async with QueueClient.connect(current.redis_url, redis_keys(current)) as client:
+            async with QueueClient.connect(current.redis.url, current.redis_keys) as client:
                 method = getattr(client, action)
                 entry: str = await method(execution_id, request_id=request_id, reason=reason)
                 return entry
 
-        console.print(run(send, current.redis_url))
+        console.print(run(send, current.redis.url))
 
     command.__doc__ = (
         f"Write `{action}` for EXECUTION_ID to the control stream; print the entry id."

@@ -25,7 +25,6 @@ from queue_app.cli._shared import (
     settings,
 )
 from queue_app.client import ExecutionReport, QueueClient
-from queue_app.container import redis_keys
 from queue_app.status_document import status_document
 
 __all__ = ["status", "watch"]
@@ -150,7 +149,7 @@ def status(execution_id: str | None, as_json: bool, live: bool, interval: float)
     if as_json and live:
         raise click.UsageError("--json and --watch: give one of them")
     current = settings()
-    keys = redis_keys(current)
+    keys = current.redis_keys
 
     async def read(client: QueueClient) -> list[ExecutionReport]:
         if execution_id is None:
@@ -159,10 +158,10 @@ def status(execution_id: str | None, as_json: bool, live: bool, interval: float)
         return [] if report is None else [report]
 
     if live:
-        where = f"queue-service status, {public_url(current.redis_url)}"
+        where = f"queue-service status, {public_url(current.redis.url)}"
 
         async def follow() -> None:
-            async with QueueClient.connect(current.redis_url, keys) as client:
+            async with QueueClient.connect(current.redis.url, keys) as client:
                 await watch(
                     lambda: read(client),
                     lambda reports: _view(reports, execution_id, where),
@@ -170,14 +169,14 @@ def status(execution_id: str | None, as_json: bool, live: bool, interval: float)
                     interval,
                 )
 
-        run_until_interrupted(follow, current.redis_url)
+        run_until_interrupted(follow, current.redis.url)
         return
 
     async def once() -> list[ExecutionReport]:
-        async with QueueClient.connect(current.redis_url, keys) as client:
+        async with QueueClient.connect(current.redis.url, keys) as client:
             return await read(client)
 
-    reports = run(once, current.redis_url)
+    reports = run(once, current.redis.url)
     if as_json:
         click.echo(json.dumps(status_document(reports, time.time()), indent=2))
     elif reports:

@@ -10,7 +10,6 @@ import click
 
 from queue_adapters.redis import RedisKeys, connect
 from queue_app.cli._shared import REDIS_SETTINGS_HELP, run_until_interrupted, settings
-from queue_app.container import redis_keys
 from queue_app.stream_tail import Entry, StreamTail
 from queue_core.domain.disposition import iso_utc
 
@@ -65,9 +64,9 @@ def _tail(
     show = _json if as_json else text
 
     async def read() -> None:
-        redis = await connect(current.redis_url)
+        redis = await connect(current.redis.url)
         try:
-            tail = StreamTail(redis, stream(redis_keys(current)), match=match)
+            tail = StreamTail(redis, stream(current.redis_keys), match=match)
             held, newest = await tail.held(last)
             for entry in held:
                 click.echo(show(entry))
@@ -77,7 +76,7 @@ def _tail(
         finally:
             await redis.aclose()
 
-    run_until_interrupted(read, current.redis_url)
+    run_until_interrupted(read, current.redis.url)
 
 
 def _options(command: Callable[..., None]) -> Callable[..., None]:

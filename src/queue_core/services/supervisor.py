@@ -10,8 +10,9 @@ and pacing stats; the composition root may make those reads once for all of them
 
 Nothing one execution holds stops the others: a stored execution that cannot be run (its
 document invalid, or anything unforeseen) is logged and skipped, and a runner that crashes is
-counted (`on_restart("runner")`) and its execution run again after a capped backoff
-(`queue_core.services.restarts`).
+counted (`on_restart("runner")`) and its execution run again after a capped, jittered backoff
+(`queue_core.services.supervision.RESTART`). Its loops (the control consumer, the
+contact-timeout reaper, lease renewal and takeover) run under `Supervision`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from queue_core.domain.budget import (
@@ -41,9 +42,9 @@ from queue_core.ports import (
     ExecutionLeases,
 )
 from queue_core.services.control import ControlCommandHandler, StateChange
-from queue_core.services.restarts import RestartBackoff, keep_running
 from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
 from queue_core.services.slot_line import SlotLine
+from queue_core.services.supervision import Backoff, Jitter, Restarts, Supervision, full_jitter
 from queue_core.services.tracker import ContactTracker
 
 __all__ = ["BudgetSettings", "QueueSupervisor"]
@@ -83,9 +84,11 @@ class QueueSupervisor:
         pacer_factory: Callable[[CampaignExecution], Pacer] | None = None,
         leases: ExecutionLeases | None = None,
         on_restart: Callable[[str], None] | None = None,
+        jitter: Jitter = full_jitter,
     ) -> None:
-        """`on_restart(loop)` counts each restart of a loop (`"runner"`, `"lease renewal"`,
-        `"lease takeover"`) after an unexpected error."""
+        """`on_restart(loop)` counts each restart of a loop (`"runner"`, `"control consumer"`,
+        `"contact-timeout reaper"`, `"lease renewal"`, `"lease takeover"`) after an unexpected
+        error; `jitter` draws each wait of a backoff below its ceiling."""
         self.ports = ports
         self._executions = executions
         self._runner_settings = runner_settings
@@ -107,9 +110,7 @@ class QueueSupervisor:
         # contact of it can reach the contact timeout before then.
         self._reap_at: dict[str, float] = {}
         self._restarted = on_restart or (lambda loop: None)
-        # A crashed runner's execution is run again here no sooner than this (monotonic).
-        self._backoffs: dict[str, RestartBackoff] = {}
-        self._not_before: dict[str, float] = {}
+        self._restarts = Restarts(ports.clock, jitter)  # of crashed runners, by execution
         self._refused: dict[str, str] = {}  # why an execution could not be run, last logged
         self.tracker = ContactTracker(
             ports.calls,
@@ -150,7 +151,6 @@ class QueueSupervisor:
         unknown = [e for e in ids if e not in states]
         if unknown:
             states.update(zip(unknown, await self.ports.states.load_states(unknown), strict=True))
-        now = self.ports.clock.monotonic()
         for execution_id in ids:
             state = states[execution_id]
             if state not in LIVE_STATES:
@@ -161,7 +161,7 @@ class QueueSupervisor:
                     continue
                 if state is QueueState.RUNNING:
                     running[execution_id] = execution.pacing.cps_share
-                if self._not_before.get(execution_id, -math.inf) > now:
+                if self._restarts.waiting(execution_id):
                     continue  # its runner crashed: wait out the backoff
                 if execution_id not in self._tasks and await self._run(execution):
                     started.append(execution_id)
@@ -268,20 +268,17 @@ class QueueSupervisor:
             del self.runners[execution_id]
         finished = not task.cancelled()
         if finished and task.exception() is not None:
-            now = self.ports.clock.monotonic()
-            backoff = self._backoffs.setdefault(execution_id, RestartBackoff())
-            self._not_before[execution_id] = now + backoff.crashed(now - began)
+            wait = self._restarts.crashed(execution_id, self.ports.clock.monotonic() - began)
             self._restarted("runner")
             log.error(
                 "runner of %s crashed; run again in %.1fs at the soonest",
                 execution_id,
-                self._not_before[execution_id] - now,
+                wait,
                 exc_info=task.exception(),
                 extra={"campaign_execution_id": execution_id},
             )
         elif finished:
-            self._backoffs.pop(execution_id, None)
-            self._not_before.pop(execution_id, None)
+            self._restarts.ended(execution_id)
         if finished and task.exception() is None and task.result() not in LIVE_STATES:
             self._shares.pop(execution_id, None)
             self._documents.pop(execution_id, None)
@@ -356,60 +353,40 @@ class QueueSupervisor:
             )
         return done
 
+    def _supervision(self, stop: asyncio.Event) -> Supervision:
+        return Supervision(self.ports.clock, stop, self._restarted, self._restarts.jitter)
+
     async def run_control(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
-        """Consume control commands until `stop` is set; store errors are retried."""
-        while not stop.is_set():
-            try:
-                await self.commands.poll(block_ms=block_ms)
-            except StoreUnavailable as exc:
-                log.warning("control stream unavailable: %s", exc)
-                await self.ports.clock.sleep(1.0)
+        """Consume control commands until `stop` is set; a store error is retried within
+        2 s at most (each read blocks up to `block_ms` when there is nothing to read)."""
+        await self._supervision(stop).run(
+            "control consumer",
+            lambda: self.commands.poll(block_ms=block_ms),
+            every_s=0.0,
+            retry=Backoff(first_s=0.5, cap_s=2.0),
+        )
 
     async def run_leases(self, stop: asyncio.Event) -> None:
         """Renew local leases and take over executions whose lease is free, every third of
         the lease time: an instance that dies is replaced within the lease time. The two run
         apart, so that a long look for free executions never delays a renewal."""
-        interval = self._budget_settings.lease_ttl_s / 3
-
-        def every(loop: str, what: str, step: Callable[[], Awaitable[object]]) -> Awaitable[None]:
-            return keep_running(
-                loop,
-                lambda: self._every(stop, interval, what, step),
-                clock=self.ports.clock,
-                stop=stop,
-                restarted=self._restarted,
-            )
-
+        supervision = self._supervision(stop)
+        every_s = self._budget_settings.lease_ttl_s / 3
         await asyncio.gather(
-            every("lease renewal", "renewing leases", self.renew_leases),
-            every("lease takeover", "looking for free executions", self.resume_stored),
+            supervision.run("lease renewal", self.renew_leases, every_s=every_s),
+            supervision.run("lease takeover", self.resume_stored, every_s=every_s),
         )
-
-    async def _every(
-        self,
-        stop: asyncio.Event,
-        interval_s: float,
-        what: str,
-        step: Callable[[], Awaitable[object]],
-    ) -> None:
-        while not stop.is_set():
-            try:
-                await step()
-            except StoreUnavailable as exc:
-                log.warning("leases: store unavailable %s: %s", what, exc)
-            await self.ports.clock.sleep(interval_s)
 
     async def run_reaper(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
         """Every `interval_s`: settle the contacts whose settle grace is due (of any
         execution: whoever received their end may be gone), then those of this instance's
         executions that reached the contact timeout."""
-        while not stop.is_set():
-            try:
-                await self.tracker.settle_graces()
-                await self.reap_timeouts()
-            except StoreUnavailable as exc:
-                log.warning("reaper: store unavailable: %s", exc)
-            await self.ports.clock.sleep(interval_s)
+
+        async def reap() -> None:
+            await self.tracker.settle_graces()
+            await self.reap_timeouts()
+
+        await self._supervision(stop).run("contact-timeout reaper", reap, every_s=interval_s)
 
     async def wait_idle(self) -> dict[str, QueueState]:
         """Wait until every runner has ended; return how each ended."""

@@ -15,9 +15,9 @@ def settings(**overrides: str) -> Settings:
 
 def test_trusted_proxies_count_only_with_trust_on() -> None:
     listed = {"QUEUE_TRUSTED_PROXIES": " 10.0.0.7 , 10.1.0.0/16,::1"}
-    assert settings(**listed).proxies_trusted == ()
+    assert settings(**listed).http.proxies_trusted == ()
     on = settings(QUEUE_TRUST_PROXY="true", **listed)
-    assert on.proxies_trusted == ("10.0.0.7", "10.1.0.0/16", "::1")
+    assert on.http.proxies_trusted == ("10.0.0.7", "10.1.0.0/16", "::1")
 
 
 def test_trust_on_needs_the_list_of_proxies() -> None:
@@ -31,7 +31,7 @@ def test_an_entry_that_is_not_an_address_or_network_is_refused() -> None:
 
 
 def test_the_edge_defaults() -> None:
-    defaults = settings()
+    defaults = settings().http
     assert (defaults.event_max_age_s, defaults.body_read_timeout_s) == (16_200.0, 10.0)
 
 

@@ -16,7 +16,7 @@ def test_json_lines_carry_the_execution_id_and_no_secret(
 ) -> None:
     configure_logging("INFO", json_lines=True)
     settings = Settings.from_env(
-        twilio_auth_token="very-secret-token", callstatus_secret="another-secret"
+        TWILIO_AUTH_TOKEN="very-secret-token", QUEUE_CALLSTATUS_SECRET="another-secret"
     )
     try:
         adapter = logging.LoggerAdapter(

@@ -21,9 +21,11 @@ def documented() -> set[str]:
 
 
 def read_by_the_service() -> set[str]:
+    """The variable each field of each group reads (its validation alias)."""
     return {
         str(field.validation_alias)
-        for field in Settings.model_fields.values()
+        for group in Settings.groups().values()
+        for field in group.model_fields.values()
         if field.validation_alias is not None
     }
 

@@ -99,13 +99,15 @@ async def test_a_failing_sweep_goes_on_and_is_logged_once(
     sweep = StateSweep(states, clock, every_s=0.2)  # type: ignore[arg-type]
     runners: dict[str, QueueRunner] = {"ce-1": Wanting()}  # type: ignore[dict-item]
     stop = asyncio.Event()
-    with caplog.at_level(logging.WARNING, logger="queue_app.shared_reads"):
+    with caplog.at_level(logging.WARNING, logger="queue_core.services.supervision"):
         loop = asyncio.create_task(sweep.run(runners, stop))
         await clock.run_until(asyncio.ensure_future(clock.sleep(1.0)), limit_s=2)
         stop.set()
         await clock.run_until(loop, limit_s=1)
     assert states.asked >= 5  # every 0.2 s, failing or not
-    assert [r.message for r in caplog.records] == ["state sweep: store unavailable: down"]
+    assert [r.message for r in caplog.records] == [
+        "state sweep: StoreUnavailable: down; again within 0.2s"
+    ]
 
 
 async def test_a_sweep_of_no_runner_asks_nothing() -> None:
