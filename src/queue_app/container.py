@@ -33,10 +33,8 @@ from queue_adapters.twilio import (
 )
 from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.settings import Settings
-from queue_core.domain.budget import SendWindow
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.services.runner import RunnerPorts, RunnerSettings
-from queue_core.services.send_window import WindowedLauncher
 from queue_core.services.supervisor import BudgetSettings, QueueSupervisor
 
 __all__ = ["Container", "redis_keys", "twilio_rest"]
@@ -103,8 +101,6 @@ def _runner_settings(settings: Settings) -> RunnerSettings:
         poll_interval_s=settings.poll_interval_s,
         expect_voice_events=settings.expect_voice_events,
         reconcile_after_s=settings.reconcile_after_s,
-        # Half the guard for a late wake-up (at least), half for the way from here to Twilio.
-        slot_lateness_s=settings.launch_guard_ms / 2000,
     )
 
 
@@ -116,6 +112,7 @@ def _budget_settings(settings: Settings) -> BudgetSettings:
         settle_grace_s=settings.settle_grace_s,
         lease_ttl_s=settings.lease_ttl_s,
         studio_executions_per_s=settings.studio_executions_per_s,
+        launch_guard_s=settings.launch_guard_ms / 1000,
     )
 
 
@@ -143,12 +140,7 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
-    limiter = providers.Singleton(
-        RedisLaunchLimiter,
-        redis,
-        keys=keys,
-        guard_s=providers.Callable(lambda s: s.launch_guard_ms / 1000, settings),
-    )
+    limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
         redis,
@@ -157,18 +149,11 @@ class Container(containers.DeclarativeContainer):
         options=options,
     )
 
-    # Every create of the process goes through one send window at the account rate.
-    send_window = providers.Singleton(
-        SendWindow,
-        providers.Callable(lambda s: _budget_settings(s).account_rate, settings),
-        providers.Callable(lambda s: s.launch_guard_ms / 1000, settings),
-    )
+    budget = providers.Singleton(_budget_settings, settings)
+    # Every launch of the process is decided by one schedule, at the account rate and guard.
+    launch_schedule = providers.Singleton(lambda b: b.schedule(), budget)
     launcher = providers.Singleton(
-        CountingLauncher,
-        providers.Singleton(
-            WindowedLauncher, providers.Singleton(StudioCallLauncher, twilio), clock, send_window
-        ),
-        metrics,
+        CountingLauncher, providers.Singleton(StudioCallLauncher, twilio), metrics
     )
     provisioner = providers.Singleton(EventStreamsProvisioner, twilio)
 
@@ -190,8 +175,9 @@ class Container(containers.DeclarativeContainer):
         executions,
         assembly,
         providers.Callable(_runner_settings, settings),
-        providers.Callable(_budget_settings, settings),
+        budget,
         tokens,
         leases=leases,
         on_restart=metrics.provided.count_restart,
+        schedule=launch_schedule,
     )

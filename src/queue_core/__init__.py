@@ -2,7 +2,7 @@
 
 What other services import: the contract's types (`ControlCommand`, `CampaignExecution`,
 `ContactRecord`, `Disposition`, `QueueEvent`) with their stream-entry and document forms; the
-pacer and the launch budget; the disposition assembler; the ports; and the application
+pacer and the launch schedule; the disposition assembler; the ports; and the application
 services that run a queue on any implementation of the ports.
 """
 
@@ -11,7 +11,6 @@ from queue_core.domain.assembler import (
     invalid_record_disposition,
     launch_failed_disposition,
 )
-from queue_core.domain.budget import LaunchRateController, SendWindow, account_rate, share_rates
 from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.domain.commands import Action, ControlCommand
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
@@ -46,6 +45,14 @@ from queue_core.domain.launch import (
     RateLimited,
     Rejected,
 )
+from queue_core.domain.launch_schedule import (
+    LaunchRateController,
+    LaunchSchedule,
+    SendTurn,
+    SlotTerms,
+    account_rate,
+    share_rates,
+)
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
 from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
@@ -70,8 +77,8 @@ from queue_core.ports import (
     QueueStateStore,
 )
 from queue_core.services.control import ControlCommandHandler
+from queue_core.services.launch_line import LaunchLine
 from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
-from queue_core.services.send_window import WindowedLauncher
 from queue_core.services.supervisor import BudgetSettings, QueueSupervisor
 from queue_core.services.tracker import ContactTracker, TrackResult
 
@@ -115,9 +122,11 @@ __all__ = [
     "InvalidContactRecord",
     "InvalidWebhook",
     "LaunchLimiter",
+    "LaunchLine",
     "LaunchOutcome",
     "LaunchRateController",
     "LaunchRequest",
+    "LaunchSchedule",
     "LaunchSlot",
     "Launched",
     "LeaseLost",
@@ -140,8 +149,9 @@ __all__ = [
     "Rejected",
     "RunnerPorts",
     "RunnerSettings",
-    "SendWindow",
+    "SendTurn",
     "SettleGraceElapsed",
+    "SlotTerms",
     "StoreUnavailable",
     "StudioExecutionEvent",
     "StudioStepEvent",
@@ -149,7 +159,6 @@ __all__ = [
     "Trigger",
     "VoiceCallEvent",
     "VoiceEventKind",
-    "WindowedLauncher",
     "account_rate",
     "invalid_record_disposition",
     "launch_failed_disposition",

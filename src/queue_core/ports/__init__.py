@@ -17,6 +17,7 @@ from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.facts import ContactFact
 from queue_core.domain.launch import LaunchOutcome, LaunchRequest
+from queue_core.domain.launch_schedule import SendTurn, SlotTerms
 from queue_core.domain.queue_events import QueueEvent
 from queue_core.domain.state import QueueState
 from queue_core.domain.stats import QueueStats
@@ -455,24 +456,31 @@ class LaunchSlot:
 
 
 class LaunchLimiter(Protocol):
-    """The account's launch budget, shared by every instance: one schedule of launch slots on
-    the store's own clock, so instances with skewed clocks still agree."""
+    """The account's launch slots, shared by every instance: one schedule of slots on the
+    store's own clock, so instances with skewed clocks still agree. The terms are the core's
+    (`LaunchSchedule.slot_terms`); the store keeps them atomically across its callers."""
 
-    async def acquire(self, rate: float) -> LaunchSlot:
-        """Reserve the account's next launch slot at `rate` launches/s. Slots follow one
-        schedule, 1/`rate` s apart (a caller up to half a spacing or 20 ms late, whichever is
-        longer, keeps the schedule's pace; one later starts it again, so there is never a
-        burst), and at most
-        max(1, floor(rate)) lie in any window of that many / `rate` seconds plus the limiter's
-        guard. A slot further ahead than the limiter's horizon is not reserved. A rate of 0 (or
-        NaN) reserves nothing; an infinite one raises ValueError."""
+    async def acquire(self, terms: SlotTerms) -> LaunchSlot:
+        """Reserve the account's next slot. Slots follow one schedule, `terms.spacing_s`
+        apart: a caller on time or early gets the schedule's next slot; one up to
+        `terms.late_s` late gets "now" and the schedule keeps its pace; one later starts the
+        schedule again from now (idle time never becomes a burst). Whatever the schedule says,
+        at most `terms.capacity` slots lie in any window of `terms.window_s`. A slot further
+        ahead than the store's horizon is not reserved. Terms of capacity 0 reserve nothing
+        (ask again in 1 s)."""
         ...
 
 
 class CallLauncher(Protocol):
-    async def launch(self, request: LaunchRequest) -> LaunchOutcome:
+    async def launch(self, request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
         """Create one Studio execution. Never retries on its own a request that may have been
-        received (that is `Ambiguous`); never raises for an HTTP answer."""
+        received (that is `Ambiguous`); never raises for an HTTP answer.
+
+        `turn` is the create's place among the process's sends. Right before the request's
+        bytes leave, the launcher waits until `turn.delay(now)` is 0 and calls
+        `turn.leave(now)`, once (`now` on the monotonic clock: `time.monotonic()` under the
+        system clock); a launcher that cannot tell when its bytes leave may ignore it.
+        `Launched.sent_at` says when they left (None: not known)."""
         ...
 
     async def find_execution(self, flow_sid: str, to: str, created_after: float) -> str | None:

@@ -3,9 +3,10 @@
 It turns control commands into runners, holds a lease on every execution it runs (so that one
 instance at a time drives an execution, and another takes over within the lease time when
 one dies), shares the account's launch budget among all live executions of every instance in
-proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
-contacts that never finish, and drains on shutdown. Its runners' periodic reads are made once
-for all of them (`queue_core.services.shared_reads`, ADR 0010).
+proportion to their `cps_share` (its `LaunchSchedule`, ADR 0017), wakes a runner when one of
+its contacts finishes, times out contacts that never finish, and drains on shutdown. Its
+runners' periodic reads are made once for all of them (`queue_core.services.shared_reads`,
+ADR 0010).
 
 Nothing one execution holds stops the others: a stored execution that cannot be run (its
 document invalid, or anything unforeseen) is logged and skipped, and a runner that crashes is
@@ -22,14 +23,14 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from queue_core.domain.budget import (
-    STUDIO_EXECUTIONS_PER_SECOND,
-    LaunchRateController,
-    account_rate,
-    share_rates,
-)
 from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.errors import InvalidCampaignExecution, StoreUnavailable
+from queue_core.domain.launch_schedule import (
+    DEFAULT_GUARD_S,
+    STUDIO_EXECUTIONS_PER_SECOND,
+    LaunchSchedule,
+    account_rate,
+)
 from queue_core.domain.pacer import Pacer
 from queue_core.domain.state import LIVE_STATES, QueueState
 from queue_core.domain.tokens import CallstatusTokens
@@ -41,10 +42,10 @@ from queue_core.ports import (
 )
 from queue_core.services.batches import batched
 from queue_core.services.control import ControlCommandHandler, StateChange
+from queue_core.services.launch_line import LaunchLine
 from queue_core.services.restarts import RestartBackoff, keep_running
 from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
 from queue_core.services.shared_reads import SharedPacingStats, StateSweep
-from queue_core.services.slot_line import SlotLine
 from queue_core.services.tracker import ContactTracker
 
 __all__ = ["BudgetSettings", "QueueSupervisor"]
@@ -62,11 +63,17 @@ class BudgetSettings:
     settle_grace_s: float = 30.0
     lease_ttl_s: float = 10.0
     studio_executions_per_s: float = STUDIO_EXECUTIONS_PER_SECOND
+    # The spread of the way from a launch slot to Twilio that every launch cap leaves free.
+    launch_guard_s: float = DEFAULT_GUARD_S
 
     @property
     def account_rate(self) -> float:
-        """Launches/s this service may use (`queue_core.domain.budget.account_rate`)."""
+        """Launches/s this service may use (`queue_core.domain.launch_schedule.account_rate`)."""
         return account_rate(self.account_cps, self.cps_share, self.studio_executions_per_s)
+
+    def schedule(self) -> LaunchSchedule:
+        """A process's launch schedule at the account rate and the launch guard."""
+        return LaunchSchedule(self.account_rate, self.launch_guard_s)
 
 
 class QueueSupervisor:
@@ -84,9 +91,11 @@ class QueueSupervisor:
         pacer_factory: Callable[[CampaignExecution], Pacer] | None = None,
         leases: ExecutionLeases | None = None,
         on_restart: Callable[[str], None] | None = None,
+        schedule: LaunchSchedule | None = None,
     ) -> None:
         """`on_restart(loop)` counts each restart of a loop (`"runner"`, `"lease renewal"`,
-        `"lease takeover"`) after an unexpected error."""
+        `"lease takeover"`) after an unexpected error. `schedule`: the process's launch
+        schedule (default: `budget_settings.schedule()`); every launch of it waits in one line."""
         # The runners decide every poll interval: the stats of a task queue are read once in
         # that time for all of its executions.
         stats = SharedPacingStats(ports.stats, ports.clock, runner_settings.poll_interval_s)
@@ -107,7 +116,8 @@ class QueueSupervisor:
         self._documents: dict[str, CampaignExecution] = {}
         self._closing = False
         self._states = StateSweep(ports.states, ports.clock)
-        self._slots = None if ports.limiter is None else SlotLine(ports.limiter, ports.clock)
+        self.schedule = schedule or budget_settings.schedule()
+        self._line = LaunchLine(self.schedule, ports.limiter, ports.clock)
         self._sweeping: asyncio.Task[None] | None = None
         # When the reaper next needs to look at an execution's contacts (wall clock): no
         # contact of it can reach the contact timeout before then.
@@ -132,7 +142,7 @@ class QueueSupervisor:
 
     @property
     def account_rate(self) -> float:
-        return self._budget_settings.account_rate
+        return self.schedule.account_rate
 
     def _is_our_flow(self, flow_sid: str) -> bool:
         return any(e.studio_flow_sid == flow_sid for e in self._documents.values())
@@ -246,11 +256,10 @@ class QueueSupervisor:
             self.ports,
             self._runner_settings,
             self._tokens,
-            LaunchRateController(0.0),
+            self.schedule.controller(),
             self._pacer_factory(execution),
+            line=self._line,
             lease_token=token,
-            account_rate=self.account_rate,
-            slots=self._slots,
         )
         runner.on_recorded = self.tracker.adopt
         self.runners[execution_id] = runner
@@ -328,7 +337,7 @@ class QueueSupervisor:
             await self._leases.release(execution_id, self._owner, token)
 
     def _rebalance(self) -> None:
-        rates = share_rates(self.account_rate, self._shares)
+        rates = self.schedule.budgets(self._shares)
         now = self.ports.clock.monotonic()
         for execution_id, runner in self.runners.items():
             rate = rates.get(execution_id, 0.0)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
+from queue_core.domain.launch_schedule import SlotTerms
 from queue_core.domain.state import QueueState
 from queue_core.ports import LaunchSlot
 from queue_core.services.runner import STATE_READ_S
@@ -58,8 +59,8 @@ class CountingLimiter(FakeLaunchLimiter):
         super().__init__(clock, horizon_s=horizon_s)
         self.answers: Counter[bool] = Counter()
 
-    async def acquire(self, rate: float) -> LaunchSlot:
-        slot = await super().acquire(rate)
+    async def acquire(self, terms: SlotTerms) -> LaunchSlot:
+        slot = await super().acquire(terms)
         self.answers[slot.reserved] += 1
         return slot
 
