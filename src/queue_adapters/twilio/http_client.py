@@ -119,10 +119,11 @@ class Departure:
             return
         self._leaving = True
         turn = self.turn
-        wait = 0.0 if turn is None else turn.delay(time.monotonic())
-        while wait > 0:  # the turn is held by a create that left late: wait it out
-            await asyncio.sleep(wait)
-            wait = turn.delay(time.monotonic()) if turn is not None else 0.0
+        if turn is not None:
+            wait = turn.delay(time.monotonic())
+            while wait > 0:  # the sends filled since the create was let go: wait its turn
+                await asyncio.sleep(wait)
+                wait = turn.delay(time.monotonic())
         self.left_at = time.monotonic()
         if turn is not None:
             turn.leave(self.left_at)
