@@ -35,10 +35,8 @@ from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.setting_groups import RedisGroup, TwilioGroup
 from queue_app.settings import Settings
 from queue_app.shared_reads import SharedPacingStats, StateSweep
-from queue_core.domain.budget import SendWindow
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.services.runner import RunnerPorts
-from queue_core.services.send_window import WindowedLauncher
 from queue_core.services.supervisor import QueueSupervisor
 
 __all__ = ["Container", "twilio_rest"]
@@ -104,12 +102,7 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
-    limiter = providers.Singleton(
-        RedisLaunchLimiter,
-        redis,
-        keys=keys,
-        guard_s=settings.provided.pacing.launch_guard_s,
-    )
+    limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
         redis,
@@ -118,18 +111,10 @@ class Container(containers.DeclarativeContainer):
         options=options,
     )
 
-    # Every create of the process goes through one send window at the account rate.
-    send_window = providers.Singleton(
-        SendWindow,
-        settings.provided.budget.account_rate,
-        settings.provided.pacing.launch_guard_s,
-    )
+    # Every launch of the process is decided by one schedule, at the account rate and guard.
+    launch_schedule = providers.Singleton(lambda b: b.schedule(), settings.provided.budget)
     launcher = providers.Singleton(
-        CountingLauncher,
-        providers.Singleton(
-            WindowedLauncher, providers.Singleton(StudioCallLauncher, twilio), clock, send_window
-        ),
-        metrics,
+        CountingLauncher, providers.Singleton(StudioCallLauncher, twilio), metrics
     )
     provisioner = providers.Singleton(EventStreamsProvisioner, twilio)
 
@@ -155,4 +140,5 @@ class Container(containers.DeclarativeContainer):
         tokens,
         leases=leases,
         on_restart=metrics.provided.count_restart,
+        schedule=launch_schedule,
     )

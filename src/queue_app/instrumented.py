@@ -8,6 +8,7 @@ from queue_adapters.http.metrics import QueueMetrics
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.launch import LaunchOutcome, LaunchRequest
+from queue_core.domain.launch_schedule import SendTurn
 from queue_core.ports import CallLauncher, ContactCache
 
 __all__ = ["CountingCache", "CountingLauncher"]
@@ -25,8 +26,8 @@ class CountingLauncher:
         self._inner = inner
         self._metrics = metrics
 
-    async def launch(self, request: LaunchRequest) -> LaunchOutcome:
-        outcome = await self._inner.launch(request)
+    async def launch(self, request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
+        outcome = await self._inner.launch(request, turn)
         execution = str(request.parameters.get("campaign_execution_id", ""))
         self._metrics.launches.labels(execution, _OUTCOMES[type(outcome).__name__]).inc()
         return outcome

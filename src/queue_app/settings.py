@@ -128,8 +128,6 @@ class Settings(BaseSettings):
             poll_interval_s=self.pacing.poll_interval_s,
             expect_voice_events=self.contacts.expect_voice_events,
             reconcile_after_s=self.pacing.reconcile_after_s,
-            # Half the guard for a late wake-up (at least), half for the way from here to Twilio.
-            slot_lateness_s=self.pacing.launch_guard_s / 2,
         )
 
     @property
@@ -142,6 +140,7 @@ class Settings(BaseSettings):
             settle_grace_s=self.contacts.settle_grace_s,
             lease_ttl_s=self.instance.lease_ttl_s,
             studio_executions_per_s=self.pacing.studio_executions_per_s,
+            launch_guard_s=self.pacing.launch_guard_s,
         )
 
     @property

@@ -3,13 +3,12 @@ drive them (ADR 0016). Standard library only.
 
 What other services may build on is what `__all__` lists, as `docs/library.md` documents it
 (a test holds the two equal): the contract's types with their stream-entry and document
-forms; the pacer and the launch budget; the errors; the ports (`queue_core.ports`) and the
+forms; the pacer and the launch schedule; the errors; the ports (`queue_core.ports`) and the
 values they carry. The services that run a queue (`queue_core.services`) and the rules they
 apply (`queue_core.domain`) are importable by their module paths, with no promise of
 stability: the packaged service (`queue_app.create_app`) is what runs them.
 """
 
-from queue_core.domain.budget import LaunchRateController, SendWindow, account_rate, share_rates
 from queue_core.domain.calling_window import CallingWindow
 from queue_core.domain.campaign import CampaignExecution, PacingMode, PacingSettings
 from queue_core.domain.commands import Action, ControlCommand
@@ -32,6 +31,14 @@ from queue_core.domain.launch import (
     LaunchRequest,
     RateLimited,
     Rejected,
+)
+from queue_core.domain.launch_schedule import (
+    LaunchRateController,
+    LaunchSchedule,
+    SendTurn,
+    SlotTerms,
+    account_rate,
+    share_rates,
 )
 from queue_core.domain.pacer import Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
@@ -62,7 +69,6 @@ from queue_core.ports import (
     PacingStatsSource,
     QueueStateStore,
 )
-from queue_core.services.send_window import WindowedLauncher
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -103,6 +109,7 @@ __all__ = [
     "LaunchOutcome",
     "LaunchRateController",
     "LaunchRequest",
+    "LaunchSchedule",
     "LaunchSlot",
     "Launched",
     "LeaseLost",
@@ -122,10 +129,10 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "RetryPolicy",
-    "SendWindow",
+    "SendTurn",
+    "SlotTerms",
     "StoreUnavailable",
     "Transition",
-    "WindowedLauncher",
     "account_rate",
     "share_rates",
 ]

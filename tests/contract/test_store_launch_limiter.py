@@ -1,4 +1,5 @@
-"""The `LaunchLimiter` contract: one schedule of launch slots shared by every instance.
+"""The `LaunchLimiter` contract: one schedule of launch slots shared by every instance, kept to
+the terms the launch schedule gives (`SlotTerms.of(rate)`, the default guard).
 
 On Redis the window runs on the server's clock, so these tests run in real time (about 3 s for
 the burst test, its three rates at once); on the fakes the same code runs on virtual time.
@@ -16,7 +17,8 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from queue_adapters.redis import RedisKeys, RedisLaunchLimiter
-from queue_adapters.redis.launch_limiter import DEFAULT_GUARD_S, DEFAULT_HORIZON_S
+from queue_adapters.redis.launch_limiter import DEFAULT_HORIZON_S
+from queue_core.domain.launch_schedule import DEFAULT_GUARD_S, SlotTerms
 from queue_core.ports import LaunchSlot
 from tests.contract.conftest import World
 from tests.fakes.stores import FakeLaunchLimiter
@@ -27,7 +29,7 @@ ACQUIRERS = 2  # per instance
 INSTANCES = 3  # clients sharing one budget
 # Redis rounds the window up to a whole microsecond; the fakes compute it in floats.
 ROUNDING_S = 1e-5
-GUARD_S = DEFAULT_GUARD_S  # the limiters' default, fakes and Redis alike
+GUARD_S = DEFAULT_GUARD_S  # the launch schedule's default
 HORIZON_S = DEFAULT_HORIZON_S
 # Two calls in a row on a real server are this close on its clock, at most (a loaded machine).
 CLOSE_S = 0.02
@@ -100,7 +102,7 @@ async def burst(world: World, limiters: list[Any], rate: float) -> list[Grant]:
     async def acquirer(limiter: Any) -> None:
         while world.store_time() < end:
             asked = world.store_time()
-            slot = await limiter.acquire(rate)
+            slot = await limiter.acquire(SlotTerms.of(rate))
             answered = world.store_time()
             assert 0 <= slot.wait_s <= HORIZON_S + ROUNDING_S
             if slot.reserved:
@@ -158,7 +160,7 @@ async def test_a_burst_never_exceeds_the_window_and_keeps_the_rate(
 
 async def test_slots_follow_one_schedule_a_spacing_apart(world: World) -> None:
     rate = 10.0  # one slot every 100 ms
-    waits = [(await world.limiter.acquire(rate)).wait_s for _ in range(3)]
+    waits = [(await world.limiter.acquire(SlotTerms.of(rate))).wait_s for _ in range(3)]
 
     assert waits[0] == 0.0
     assert 0.1 - CLOSE_S < waits[1] <= 0.1 + ROUNDING_S
@@ -167,11 +169,11 @@ async def test_slots_follow_one_schedule_a_spacing_apart(world: World) -> None:
 
 async def test_a_caller_a_little_late_keeps_the_schedule(world: World) -> None:
     rate = 10.0
-    assert (await world.limiter.acquire(rate)).wait_s == 0.0
+    assert (await world.limiter.acquire(SlotTerms.of(rate))).wait_s == 0.0
     await world.elapse(0.12)  # 20 ms late for the slot due at 100 ms: within half a spacing
 
-    late = await world.limiter.acquire(rate)
-    following = await world.limiter.acquire(rate)
+    late = await world.limiter.acquire(SlotTerms.of(rate))
+    following = await world.limiter.acquire(SlotTerms.of(rate))
 
     assert late.reserved
     assert late.wait_s == 0.0
@@ -181,11 +183,11 @@ async def test_a_caller_a_little_late_keeps_the_schedule(world: World) -> None:
 
 async def test_at_high_rates_a_caller_up_to_20_ms_late_keeps_the_schedule(world: World) -> None:
     rate = 100.0  # half a spacing is 5 ms: the 20 ms floor is what applies
-    assert (await world.limiter.acquire(rate)).wait_s == 0.0
+    assert (await world.limiter.acquire(SlotTerms.of(rate))).wait_s == 0.0
     await world.elapse(0.02)  # 10 ms late for the slot due at 10 ms
 
-    late = await world.limiter.acquire(rate)
-    catching_up = await world.limiter.acquire(rate)  # due at 20 ms: now
+    late = await world.limiter.acquire(SlotTerms.of(rate))
+    catching_up = await world.limiter.acquire(SlotTerms.of(rate))  # due at 20 ms: now
 
     assert late.wait_s == 0.0
     assert catching_up.wait_s == 0.0  # a new schedule would have put it 10 ms ahead
@@ -193,11 +195,11 @@ async def test_at_high_rates_a_caller_up_to_20_ms_late_keeps_the_schedule(world:
 
 async def test_idle_time_never_turns_into_a_burst(world: World) -> None:
     rate = 10.0
-    assert (await world.limiter.acquire(rate)).wait_s == 0.0
+    assert (await world.limiter.acquire(SlotTerms.of(rate))).wait_s == 0.0
     await world.elapse(1.0)
 
-    first = await world.limiter.acquire(rate)
-    second = await world.limiter.acquire(rate)
+    first = await world.limiter.acquire(SlotTerms.of(rate))
+    second = await world.limiter.acquire(SlotTerms.of(rate))
 
     assert first.wait_s == 0.0
     assert 0.1 - CLOSE_S < second.wait_s <= 0.1 + ROUNDING_S
@@ -205,7 +207,7 @@ async def test_idle_time_never_turns_into_a_burst(world: World) -> None:
 
 async def test_no_window_holds_more_than_capacity_slots_guard_included(world: World) -> None:
     rate = 4.0  # four slots 250 ms apart; the fifth one whole window (1 s + guard) after the first
-    waits = [(await world.limiter.acquire(rate)).wait_s for _ in range(5)]
+    waits = [(await world.limiter.acquire(SlotTerms.of(rate))).wait_s for _ in range(5)]
 
     assert 0.75 - CLOSE_S < waits[3] <= 0.75 + ROUNDING_S
     assert 1.0 + GUARD_S - CLOSE_S < waits[4] <= 1.0 + GUARD_S + ROUNDING_S
@@ -213,11 +215,11 @@ async def test_no_window_holds_more_than_capacity_slots_guard_included(world: Wo
 
 async def test_a_slot_beyond_the_horizon_is_not_reserved(world: World) -> None:
     rate = 0.25  # one slot every 4 s: the second lies beyond the 2 s horizon
-    assert (await world.limiter.acquire(rate)).wait_s == 0.0
+    assert (await world.limiter.acquire(SlotTerms.of(rate))).wait_s == 0.0
 
-    refused = await world.limiter.acquire(rate)
+    refused = await world.limiter.acquire(SlotTerms.of(rate))
     await world.elapse(0.1)
-    again = await world.limiter.acquire(rate)
+    again = await world.limiter.acquire(SlotTerms.of(rate))
 
     assert not refused.reserved
     assert not again.reserved
@@ -225,7 +227,7 @@ async def test_a_slot_beyond_the_horizon_is_not_reserved(world: World) -> None:
     assert refused.wait_s - again.wait_s >= 0.1 - 0.005  # counted on the store's clock
     # Nothing was taken: once within the horizon, the slot is the one the schedule had.
     await world.elapse(again.wait_s + 0.01)
-    slot = await world.limiter.acquire(rate)
+    slot = await world.limiter.acquire(SlotTerms.of(rate))
     assert slot.reserved
     assert HORIZON_S - CLOSE_S - 0.01 < slot.wait_s <= HORIZON_S
 
@@ -233,14 +235,14 @@ async def test_a_slot_beyond_the_horizon_is_not_reserved(world: World) -> None:
 @pytest.mark.parametrize("rate", [0.0, -3.0, float("nan")])
 async def test_a_rate_of_zero_never_reserves(world: World, rate: float) -> None:
     for _ in range(3):
-        slot = await world.limiter.acquire(rate)
+        slot = await world.limiter.acquire(SlotTerms.of(rate))
         assert not slot.reserved
         assert slot.wait_s > 0
 
     # and took nothing from the budget
-    assert await world.limiter.acquire(1.0) == LaunchSlot(0.0, reserved=True)
+    assert await world.limiter.acquire(SlotTerms.of(1.0)) == LaunchSlot(0.0, reserved=True)
 
 
 async def test_an_infinite_rate_is_refused(world: World) -> None:
     with pytest.raises(ValueError, match="finite"):
-        await world.limiter.acquire(float("inf"))
+        await world.limiter.acquire(SlotTerms.of(float("inf")))

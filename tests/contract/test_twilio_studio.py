@@ -9,13 +9,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from queue_adapters.system_clock import SystemClock
 from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_adapters.twilio.rest import TwilioRest, open_twilio_rest
-from queue_core.domain.budget import SendWindow, Sent
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.launch import Ambiguous, Launched, LaunchRequest, RateLimited, Rejected
-from queue_core.services.send_window import WindowedLauncher
+from queue_core.domain.launch_schedule import LaunchSchedule, SendTurn
 from twilio_emulator import EmulatorConfig, EmulatorHandle, running_emulator
 
 FLOW = "FW" + "12" * 16
@@ -66,6 +64,9 @@ async def test_a_launch_creates_one_execution(studio: Studio) -> None:
         FROM,
     )
     assert execution.parameters == dict(request().parameters)
+    # Without a send turn too, the launcher says when the create's bytes left.
+    assert outcome.sent_at is not None
+    assert outcome.sent_at <= execution.created_monotonic
 
 
 async def test_a_429_without_retry_after_is_rate_limited_without_a_delay(studio: Studio) -> None:
@@ -188,33 +189,39 @@ async def test_an_unreachable_twilio_raises_store_unavailable() -> None:
         await rest.close()
 
 
-class SpyWindow(SendWindow):
-    """A send window that notes when a launch asked to be counted where its bytes left."""
+class SpyTurn:
+    """A create's send turn that notes when the launcher asked whether its bytes may leave,
+    and when it said they left."""
 
-    def __init__(self, rate: float) -> None:
-        super().__init__(rate)
-        self.leaving: list[float] = []
+    def __init__(self, turn: SendTurn) -> None:
+        self.turn = turn
+        self.asked: list[float] = []
+        self.left: list[float] = []
 
-    def delay(self, now: float, moving: Sent | None = None) -> float:
-        if moving is not None:
-            self.leaving.append(now)
-        return super().delay(now, moving)
+    def delay(self, now: float) -> float:
+        self.asked.append(now)
+        return self.turn.delay(now)
+
+    def leave(self, now: float) -> None:
+        self.left.append(now)
+        self.turn.leave(now)
 
 
-async def test_a_create_is_counted_by_the_send_window_right_before_its_bytes_leave(
+async def test_a_create_takes_its_send_turn_right_before_its_bytes_leave(
     studio: Studio,
 ) -> None:
-    window = SpyWindow(10.0)
-    launcher = WindowedLauncher(studio.launcher, SystemClock(), window)
+    schedule = LaunchSchedule(10.0)
     let_go = time.monotonic()
-    outcome = await launcher.launch(request())
+    turn = SpyTurn(schedule.let_go(let_go))
+    outcome = await studio.launcher.launch(request(), turn)  # type: ignore[arg-type]
 
     assert isinstance(outcome, Launched)
-    (leaving,) = window.leaving  # once per create, from aiohttp's writer
+    (leaving,) = turn.asked  # once per create, from aiohttp's writer
     (execution,) = studio.emulator.executions()
     # The emulator times a create by the kernel's stamp of its bytes' arrival.
-    assert let_go <= leaving <= execution.created_monotonic
-    assert window.delay(time.monotonic()) == 0.0  # counted once: nine more may go
-    find = await launcher.find_execution(FLOW, "+14155550100", time.time() - 60)
+    assert let_go <= leaving <= turn.left[0] == outcome.sent_at <= execution.created_monotonic
+    assert turn.turn.at == outcome.sent_at  # counted from when it left
+    assert schedule.send_delay(time.monotonic()) == 0.0  # counted once: nine more may go
+    find = await studio.launcher.find_execution(FLOW, "+14155550100", time.time() - 60)
     assert find == outcome.execution_sid
-    assert window.leaving == [leaving]  # a list read is no create: not counted
+    assert turn.asked == [leaving]  # a list read is no create: it takes no turn

@@ -15,6 +15,7 @@ from queue_core.domain.launch import (
     RateLimited,
     Rejected,
 )
+from queue_core.domain.launch_schedule import SendTurn
 from tests.fakes.clock import FakeClock
 
 
@@ -46,7 +47,11 @@ class FakeCallLauncher:
         )
         return sid
 
-    async def launch(self, request: LaunchRequest) -> LaunchOutcome:
+    async def launch(self, request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
+        while turn is not None and (wait := turn.delay(self.clock.monotonic())) > 0:
+            await self.clock.sleep(wait)
+        if turn is not None:
+            turn.leave(self.clock.monotonic())  # the create leaves at once
         if self.script:
             kind = self.script.popleft()
         elif self.decide is not None:
@@ -63,7 +68,7 @@ class FakeCallLauncher:
         if kind == "lost":
             self._create(request)
             return Ambiguous("timeout after the request was sent")
-        return Launched(self._create(request))
+        return Launched(self._create(request), sent_at=self.clock.monotonic())
 
     async def find_execution(self, flow_sid: str, to: str, created_after: float) -> str | None:
         found = [

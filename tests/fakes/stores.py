@@ -12,12 +12,12 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from queue_core.domain.budget import late_allowance
 from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.errors import InvalidCampaignExecution, LeaseLost
 from queue_core.domain.facts import ContactFact
+from queue_core.domain.launch_schedule import SlotTerms
 from queue_core.domain.queue_events import QueueEvent
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
@@ -359,33 +359,29 @@ class FakeExecutionLeases:
 
 
 class FakeLaunchLimiter:
-    """One account budget: the Redis limiter's schedule of slots, on `clock.monotonic()`."""
+    """The account's launch slots: the Redis limiter's schedule, on `clock.monotonic()`."""
 
-    def __init__(self, clock: Clock, *, guard_s: float = 0.005, horizon_s: float = 2.0) -> None:
+    def __init__(self, clock: Clock, *, horizon_s: float = 2.0) -> None:
         self.clock = clock
-        self.guard_s = guard_s
         self.horizon_s = horizon_s
         self.slots: list[float] = []  # reserved slots still in the window, oldest first
         self.due = -math.inf  # when the schedule's next slot is due
 
-    async def acquire(self, rate: float) -> LaunchSlot:
-        if not rate > 0:
-            return LaunchSlot(1.0, reserved=False)  # a rate of 0 never reserves: ask again later
-        if math.isinf(rate):
-            raise ValueError("rate must be finite")
-        capacity = max(1, math.floor(rate))
-        spacing = 1 / rate
-        window = capacity * spacing + self.guard_s
+    async def acquire(self, terms: SlotTerms) -> LaunchSlot:
+        if terms.capacity == 0:
+            return LaunchSlot(1.0, reserved=False)  # no rate never reserves: ask again later
+        capacity, window = terms.capacity, terms.window_s
         now = self.clock.monotonic()
         # A slot a whole window before now can bind no slot from now on.
         del self.slots[: bisect.bisect_right(self.slots, now - window)]
-        restart = now > self.due + late_allowance(rate)  # idle: a new schedule, no burst
+        restart = now > self.due + terms.late_s  # idle: a new schedule, no burst
         base = max(now, self.due)
         slot = base
         if len(self.slots) >= capacity:
             slot = max(slot, self.slots[-capacity] + window)
         if slot - now > self.horizon_s:
             return LaunchSlot(slot - now - self.horizon_s, reserved=False)
+        spacing = terms.spacing_s
         self.due = slot + spacing if restart or slot > base else self.due + spacing
         self.slots.append(slot)
         return LaunchSlot(slot - now, reserved=True)

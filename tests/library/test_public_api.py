@@ -52,13 +52,14 @@ PINNED = {
         "QueueEventType",
         "QueueStats",
         "QueueState",
-        # pacing and the launch budget
+        # pacing and the launch schedule
         "Pacer",
         "PacingSnapshot",
         "PacingDecision",
+        "LaunchSchedule",
         "LaunchRateController",
-        "SendWindow",
-        "WindowedLauncher",
+        "SendTurn",
+        "SlotTerms",
         "account_rate",
         "share_rates",
         # the ports

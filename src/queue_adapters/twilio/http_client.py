@@ -7,10 +7,16 @@ connections; aiohttp's C parser costs a fraction of httpx's CPU per request): it
 request once, applies a timeout to every request, keeps the last answer (status, headers,
 body) where the caller can read it, and reports transport failures as `TransportFailure`,
 saying whether the request may have reached Twilio.
+
+A request made under a `Departure` (`departing`, set by the launcher for its create) tells it
+right before its bytes leave: aiohttp writes them in a task of its own, after other work of
+the loop, and awaits its trace's `on_request_chunk_sent` first. There the create waits for its
+turn among the process's sends (the core's `SendTurn`) and notes when it left.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import email.utils
 import functools
@@ -19,6 +25,7 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -26,9 +33,16 @@ from twilio.http import AsyncHttpClient  # type: ignore[import-untyped]
 from twilio.http.response import Response  # type: ignore[import-untyped]
 
 from queue_adapters.twilio._egress import EnvironmentProxies, basic_authorization, tls_context
-from queue_core.services.send_window import about_to_send
+from queue_core.domain.launch_schedule import SendTurn
 
-__all__ = ["AiohttpAsyncHttpClient", "LastResponse", "TransportFailure", "rewrite_twilio_url"]
+__all__ = [
+    "AiohttpAsyncHttpClient",
+    "Departure",
+    "LastResponse",
+    "TransportFailure",
+    "departing",
+    "rewrite_twilio_url",
+]
 
 _logger = logging.getLogger("queue_adapters.twilio.http")
 
@@ -87,6 +101,37 @@ class LastResponse:
         if seconds != seconds or seconds in (float("inf"), float("-inf")):
             return None
         return max(0.0, seconds)
+
+
+@dataclass(slots=True)
+class Departure:
+    """How one request's bytes leave: right before they are written they wait for `turn` (a
+    create's turn among the process's sends, None: no wait) and tell it they leave. `left_at`
+    is when they left, on `time.monotonic()` (None: not yet, or nothing was written)."""
+
+    turn: SendTurn | None = None
+    left_at: float | None = None
+    _leaving: bool = False
+
+    async def leaving(self) -> None:
+        """The bytes are about to be written: once per request (a body sent in chunks)."""
+        if self._leaving:
+            return
+        self._leaving = True
+        turn = self.turn
+        if turn is not None:
+            wait = turn.delay(time.monotonic())
+            while wait > 0:  # the sends filled since the create was let go: wait its turn
+                await asyncio.sleep(wait)
+                wait = turn.delay(time.monotonic())
+        self.left_at = time.monotonic()
+        if turn is not None:
+            turn.leave(self.left_at)
+
+
+# The departure of the request this task makes next: twilio-python stands between the
+# launcher and `request`, with no way to pass it along. `request` hands it to aiohttp's trace.
+departing: ContextVar[Departure | None] = ContextVar("twilio_departure", default=None)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -180,6 +225,7 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
                 allow_redirects=allow_redirects,
                 proxy=proxy.url if proxy else None,
                 proxy_headers=proxy.headers if proxy else None,
+                trace_request_ctx=departing.get(),
             ) as answer:
                 body = await answer.read()
         except _NOT_SENT as exc:
@@ -203,11 +249,13 @@ class AiohttpAsyncHttpClient(AsyncHttpClient):  # type: ignore[misc]
 
 def _leaving_trace() -> aiohttp.TraceConfig:
     """aiohttp writes a request's headers and body together, in a task of its own that the
-    loop runs after other work, and tells its traces right before: that is when a launch's
-    create leaves (`about_to_send`, which waits if the send window has filled meanwhile)."""
+    loop runs after other work, and tells its traces right before: that is when a request
+    made under a `Departure` leaves (it may wait there for its send turn)."""
 
-    async def leaving(*_: object) -> None:
-        await about_to_send()
+    async def leaving(_: aiohttp.ClientSession, trace: SimpleNamespace, __: object) -> None:
+        departure = trace.trace_request_ctx
+        if isinstance(departure, Departure):
+            await departure.leaving()
 
     trace = aiohttp.TraceConfig()
     trace.on_request_chunk_sent.append(leaving)

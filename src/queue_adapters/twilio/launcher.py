@@ -6,6 +6,9 @@ here for its `sid` only. Going through `ExecutionList.create` would build an `Ex
 per launch (every field copied, two dates parsed with `strptime`) that nothing reads: about a
 seventh of the launcher's CPU (tests/unit/adapters/test_twilio_launcher.py checks that both
 send the same request).
+
+Each create is made under a `Departure`: right before its bytes leave it waits for its turn
+among the process's sends (the core's `SendTurn`), and `Launched.sent_at` says when it left.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from typing import Any
 
 from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
 
-from queue_adapters.twilio.http_client import LastResponse, TransportFailure
+from queue_adapters.twilio.http_client import (
+    Departure,
+    LastResponse,
+    TransportFailure,
+    departing,
+)
 from queue_adapters.twilio.rest import TwilioRest
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.launch import (
@@ -29,6 +37,7 @@ from queue_core.domain.launch import (
     RateLimited,
     Rejected,
 )
+from queue_core.domain.launch_schedule import SendTurn
 
 __all__ = ["StudioCallLauncher"]
 
@@ -57,12 +66,14 @@ class StudioCallLauncher:
         # rather than in the way of a campaign's first launch, which would reach Twilio late.
         _ = rest.client.studio.v2
 
-    async def launch(self, request: LaunchRequest) -> LaunchOutcome:
+    async def launch(self, request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
         form = {
             "To": request.to,
             "From": request.from_,
             "Parameters": json.dumps(dict(request.parameters)),  # as twilio-python serializes it
         }
+        departure = Departure(turn)
+        leaving = departing.set(departure)
         try:
             answer = await self._rest.client.studio.v2.request_async(
                 "POST",
@@ -74,6 +85,8 @@ class StudioCallLauncher:
             if not exc.request_sent:
                 raise StoreUnavailable(f"Twilio Studio unreachable: {exc.reason}") from exc
             return Ambiguous(f"no answer from Twilio: {exc.reason}")
+        finally:
+            departing.reset(leaving)
         status = answer.status_code
         if not 200 <= status < 300:
             return _classify_error(LastResponse(status, answer.headers or {}, answer.text))
@@ -85,7 +98,7 @@ class StudioCallLauncher:
         sid = created.get("sid") if isinstance(created, dict) else None
         if not isinstance(sid, str) or not _EXECUTION_SID.fullmatch(sid):
             return Ambiguous(f"HTTP {status} without an execution SID")
-        return Launched(execution_sid=sid)
+        return Launched(execution_sid=sid, sent_at=departure.left_at)
 
     async def find_execution(self, flow_sid: str, to: str, created_after: float) -> str | None:
         """The newest execution of `flow_sid` to `to` created at or after `created_after`.

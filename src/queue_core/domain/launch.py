@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Ambiguous", "LaunchOutcome", "LaunchRequest", "Launched", "RateLimited", "Rejected"]
@@ -21,10 +21,15 @@ class LaunchRequest:
 
 @dataclass(frozen=True, slots=True)
 class Launched:
-    """Twilio created the execution (or an earlier, ambiguous attempt was found and adopted)."""
+    """Twilio created the execution (or an earlier, ambiguous attempt was found and adopted).
+
+    `sent_at`: when the create's bytes left, in monotonic seconds, as the launcher saw it (None
+    when it cannot tell, or for an adopted execution). It is a measurement, not part of the
+    outcome's identity: two outcomes naming the same execution are equal."""
 
     execution_sid: str
     adopted: bool = False
+    sent_at: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from queue_core.domain.launch_schedule import SlotTerms
+
 __all__ = ["LaunchLimiter", "LaunchSlot"]
 
 
@@ -18,15 +20,16 @@ class LaunchSlot:
 
 
 class LaunchLimiter(Protocol):
-    """The account's launch budget, shared by every instance: one schedule of launch slots on
-    the store's own clock, so instances with skewed clocks still agree."""
+    """The account's launch slots, shared by every instance: one schedule of slots on the
+    store's own clock, so instances with skewed clocks still agree. The terms are the core's
+    (`LaunchSchedule.slot_terms`); the store keeps them atomically across its callers."""
 
-    async def acquire(self, rate: float) -> LaunchSlot:
-        """Reserve the account's next launch slot at `rate` launches/s. Slots follow one
-        schedule, 1/`rate` s apart (a caller up to half a spacing or 20 ms late, whichever is
-        longer, keeps the schedule's pace; one later starts it again, so there is never a
-        burst), and at most
-        max(1, floor(rate)) lie in any window of that many / `rate` seconds plus the limiter's
-        guard. A slot further ahead than the limiter's horizon is not reserved. A rate of 0 (or
-        NaN) reserves nothing; an infinite one raises ValueError."""
+    async def acquire(self, terms: SlotTerms) -> LaunchSlot:
+        """Reserve the account's next slot. Slots follow one schedule, `terms.spacing_s`
+        apart: a caller on time or early gets the schedule's next slot; one up to
+        `terms.late_s` late gets "now" and the schedule keeps its pace; one later starts the
+        schedule again from now (idle time never becomes a burst). Whatever the schedule says,
+        at most `terms.capacity` slots lie in any window of `terms.window_s`. A slot further
+        ahead than the store's horizon is not reserved. Terms of capacity 0 reserve nothing
+        (ask again in 1 s)."""
         ...

@@ -1,9 +1,9 @@
 """The runner's launches kept true to what Studio did, whatever answer was lost.
 
-send          launch; when the answer is lost, adopt the execution Studio may have created
-              rather than create a second one (which would place a second call)
-record        a launch Studio made, in the active-call registry (facts parked before it go
-              to the tracker, `on_recorded`)
+send          launch, in its send turn; when the answer is lost, adopt the execution Studio
+              may have created rather than create a second one (which would place a second call)
+record        a launch Studio made, in the active-call registry, launched when its create left
+              (facts parked before it go to the tracker, `on_recorded`)
 release       the (To, From) pair of a launch that did not go (`release_pair`: of a claim
               going back unlaunched, if it holds it); `give_back` also puts claims back
 settle_*      a record that cannot be launched (invalid) or whose launch failed for good
@@ -27,6 +27,7 @@ from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRec
 from queue_core.domain.errors import InvalidContactRecord, StoreUnavailable
 from queue_core.domain.facts import ContactFact
 from queue_core.domain.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, Rejected
+from queue_core.domain.launch_schedule import SendTurn
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import ActiveCallRegistry, CallLauncher, Clock, ContactCache
 from queue_core.services.store_retry import StoreRetry
@@ -48,6 +49,7 @@ class Reconciler:
         cache: ContactCache,
         calls: ActiveCallRegistry,
         launcher: CallLauncher,
+        send_turn: Callable[[], Awaitable[SendTurn]],
         clock: Clock,
         tokens: CallstatusTokens,
         callstatus_url: str,
@@ -63,6 +65,7 @@ class Reconciler:
         self._cache = cache
         self._calls = calls
         self._launcher = launcher
+        self._send_turn = send_turn  # waits for a create's turn among the process's sends
         self._clock = clock
         self._tokens = tokens
         self._callstatus_url = callstatus_url
@@ -112,7 +115,7 @@ class Reconciler:
                 if attempt and not await again():
                     return outcome
                 try:
-                    outcome = await self._launcher.launch(request)
+                    outcome = await self._launcher.launch(request, await self._send_turn())
                 except StoreUnavailable as exc:
                     self._log.warning("launch of %s not sent, sending it again: %s", ref, exc)
                     outcome = Ambiguous(f"not sent: {exc}")
@@ -141,7 +144,11 @@ class Reconciler:
     async def record(
         self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
     ) -> None:
-        """Record the launch Studio made as in flight; hand over facts parked before it."""
+        """Record the launch Studio made as in flight, launched when its create left (when the
+        launcher told, else now); hand over facts parked before it."""
+        now = self._clock.now()
+        if launched.sent_at is not None:
+            now -= max(0.0, self._clock.monotonic() - launched.sent_at)
         attempt = ContactAttempt(
             ref=ref,
             record_id=contact.record_id,
@@ -149,7 +156,7 @@ class Reconciler:
             from_=request.from_,
             flow_sid=request.flow_sid,
             execution_sid=launched.execution_sid,
-            launched_at=self._clock.now(),
+            launched_at=now,
             expect_voice_events=self._expect_voice_events,
         )
         parked = await self._calls.record_launch(attempt)

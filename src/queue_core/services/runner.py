@@ -12,8 +12,10 @@ make that read for every runner of the instance in one request (`wants_state`, `
 `queue_app.shared_reads`); a runner reads its own only when that falls behind (ADR 0010).
 
 The runner owns the loop and its claims; the rest it hands to parts of its own: the stored
-state (`_stored_state`), the account's slots (`_account_slots`), sending and reconciling
-launches and crash recovery (`_reconcile`), the pacing report, and store retries.
+state (`stored_state`), the instance's line for the account's slots and the send turns
+(`launch_line`), sending and reconciling launches and crash recovery (`reconciler`), the
+pacing report, and store retries. When a launch may go is its `LaunchSchedule`'s to say
+(ADR 0017).
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from collections import deque
 from dataclasses import dataclass
 from functools import partial
 
-from queue_core.domain.budget import LaunchRateController
 from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.contacts import ClaimedRecord, ContactRecord, ContactRef
 from queue_core.domain.errors import InvalidContactRecord, LeaseLost, StoreUnavailable
 from queue_core.domain.launch import Ambiguous, Launched, LaunchRequest, RateLimited
+from queue_core.domain.launch_schedule import LaunchRateController
 from queue_core.domain.pacer import Pacer, PacingSnapshot
 from queue_core.domain.state import TERMINAL_STATES, QueueState, Trigger
 from queue_core.domain.tokens import CallstatusTokens
@@ -43,10 +45,9 @@ from queue_core.ports import (
     PacingStatsSource,
     QueueStateStore,
 )
-from queue_core.services.account_slots import AccountSlots
+from queue_core.services.launch_line import LaunchLine
 from queue_core.services.pacing_report import PacingReports
 from queue_core.services.reconciler import OnRecorded, Reconciler
-from queue_core.services.slot_line import SlotLine
 from queue_core.services.store_retry import StoreRetry
 from queue_core.services.stored_state import StoredState
 
@@ -87,10 +88,6 @@ class RunnerSettings:
     # then is it reconciled with Studio's list (and sent again when Studio has none).
     reconcile_after_s: float = 60.0
     store_retry_cap_s: float = 5.0
-    # A launch slot of the account's schedule woken up to this late is used (or as late as the
-    # schedule itself allows, `late_allowance`, whichever is more); a later one is let go and
-    # another reserved, so that a stalled loop never sends its slots in a bunch.
-    slot_lateness_s: float = 0.0025
 
 
 class QueueRunner:
@@ -105,16 +102,14 @@ class QueueRunner:
         budget: LaunchRateController,
         pacer: Pacer | None = None,
         *,
+        line: LaunchLine,
         lease_token: int | None = None,
-        account_rate: float = 0.0,
-        slots: SlotLine | None = None,
     ) -> None:
-        """`lease_token` fences every launch (see `ExecutionLeases`); `account_rate` is the
-        rate the shared `LaunchLimiter` holds every instance of the account to; `slots` is
-        the line the runners of this instance ask it in (else a line of its own)."""
+        """`budget`: this execution's schedule (`LaunchSchedule.controller`); `line`: the
+        instance's line its launches wait in for their slot and send turn; `lease_token`
+        fences every launch (see `ExecutionLeases`)."""
         self.execution = execution
         self.lease_token = lease_token
-        self.account_rate = account_rate
         self.budget = budget
         self.pacer = pacer or Pacer(execution.pacing)
         self._id = execution.campaign_execution_id
@@ -131,8 +126,8 @@ class QueueRunner:
         self._next_decision = -math.inf
         self._store_failures = 0
         self._awaiting_slot = 0  # launch tasks waiting for their slot of the account's schedule
-        line = slots or (None if ports.limiter is None else SlotLine(ports.limiter, ports.clock))
-        self._slots = AccountSlots(line, ports.clock, settings.slot_lateness_s, self._log)
+        self._line = line
+        self._slot_dues: list[float] = []  # when the slots its launches wait for are due
         self._leaving = False
         self.in_flight = 0  # calls in flight at the last pacing decision (for metrics)
         self._reports = PacingReports(
@@ -144,6 +139,7 @@ class QueueRunner:
             cache=ports.cache,
             calls=ports.calls,
             launcher=ports.launcher,
+            send_turn=line.send_turn,
             clock=ports.clock,
             tokens=tokens,
             callstatus_url=settings.callstatus_url,
@@ -249,7 +245,7 @@ class QueueRunner:
 
     def _launching_soon(self, now: float) -> bool:
         """A reserved slot is due, or a launch may start, within STATE_READ_S."""
-        if self._slots.due_within(now, STATE_READ_S):
+        if any(due - now <= STATE_READ_S for due in self._slot_dues):
             return True
         return self._awaiting_slot < self._waiters() and self.budget.delay(now) <= STATE_READ_S
 
@@ -273,12 +269,12 @@ class QueueRunner:
 
     async def _account_slot(self) -> bool:
         """Reserve a slot of the account's shared schedule (in this instance's line) and wait
-        for it, right before the send (`AccountSlots.take`). False when the execution stopped
+        for it, right before the send (`LaunchLine.slot`). False when the execution stopped
         running, the store became unavailable or this instance is leaving meanwhile: do not
         launch. The stored state it launches on was read at most about STATE_READ_S before
         (a slot reserved due at once, after waiting in line, has it read again)."""
         refresh = partial(self._stored.read_if_older, STATE_READ_S)
-        return await self._slots.take(self.account_rate, self._running, refresh)
+        return await self._line.slot(self._running, refresh, self._slot_dues, self._log)
 
     async def _first_slot(self) -> bool:
         """`_account_slot` for a launch `_start_launch` counted as waiting for its slot."""

@@ -3,10 +3,10 @@
 It turns control commands into runners, holds a lease on every execution it runs (so that one
 instance at a time drives an execution, and another takes over within the lease time when
 one dies), shares the account's launch budget among all live executions of every instance in
-proportion to their `cps_share`, wakes a runner when one of its contacts finishes, times out
-contacts that never finish, and drains on shutdown. Each runner reads its own stored state
-and pacing stats; the composition root may make those reads once for all of them
-(`queue_app.shared_reads`, ADR 0010, ADR 0020).
+proportion to their `cps_share` (its `LaunchSchedule`, ADR 0017), wakes a runner when one of
+its contacts finishes, times out contacts that never finish, and drains on shutdown. Each
+runner reads its own stored state and pacing stats; the composition root may make those reads
+once for all of them (`queue_app.shared_reads`, ADR 0010, ADR 0020).
 
 Nothing one execution holds stops the others: a stored execution that cannot be run (its
 document invalid, or anything unforeseen) is logged and skipped, and a runner that crashes is
@@ -24,14 +24,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from queue_core.domain.budget import (
-    STUDIO_EXECUTIONS_PER_SECOND,
-    LaunchRateController,
-    account_rate,
-    share_rates,
-)
 from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.errors import InvalidCampaignExecution, StoreUnavailable
+from queue_core.domain.launch_schedule import (
+    DEFAULT_GUARD_S,
+    STUDIO_EXECUTIONS_PER_SECOND,
+    LaunchSchedule,
+    account_rate,
+)
 from queue_core.domain.pacer import Pacer
 from queue_core.domain.state import LIVE_STATES, QueueState
 from queue_core.domain.tokens import CallstatusTokens
@@ -42,8 +42,8 @@ from queue_core.ports import (
     ExecutionLeases,
 )
 from queue_core.services.control import ControlCommandHandler, StateChange
+from queue_core.services.launch_line import LaunchLine
 from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
-from queue_core.services.slot_line import SlotLine
 from queue_core.services.supervision import Backoff, Jitter, Restarts, Supervision, full_jitter
 from queue_core.services.tracker import ContactTracker
 
@@ -62,11 +62,17 @@ class BudgetSettings:
     settle_grace_s: float = 30.0
     lease_ttl_s: float = 10.0
     studio_executions_per_s: float = STUDIO_EXECUTIONS_PER_SECOND
+    # The spread of the way from a launch slot to Twilio that every launch cap leaves free.
+    launch_guard_s: float = DEFAULT_GUARD_S
 
     @property
     def account_rate(self) -> float:
-        """Launches/s this service may use (`queue_core.domain.budget.account_rate`)."""
+        """Launches/s this service may use (`queue_core.domain.launch_schedule.account_rate`)."""
         return account_rate(self.account_cps, self.cps_share, self.studio_executions_per_s)
+
+    def schedule(self) -> LaunchSchedule:
+        """A process's launch schedule at the account rate and the launch guard."""
+        return LaunchSchedule(self.account_rate, self.launch_guard_s)
 
 
 class QueueSupervisor:
@@ -85,10 +91,13 @@ class QueueSupervisor:
         leases: ExecutionLeases | None = None,
         on_restart: Callable[[str], None] | None = None,
         jitter: Jitter = full_jitter,
+        schedule: LaunchSchedule | None = None,
     ) -> None:
         """`on_restart(loop)` counts each restart of a loop (`"runner"`, `"control consumer"`,
         `"contact-timeout reaper"`, `"lease renewal"`, `"lease takeover"`) after an unexpected
-        error; `jitter` draws each wait of a backoff below its ceiling."""
+        error; `jitter` draws each wait of a backoff below its ceiling. `schedule`: the
+        process's launch schedule (default: `budget_settings.schedule()`); every launch of it
+        waits in one line."""
         self.ports = ports
         self._executions = executions
         self._runner_settings = runner_settings
@@ -105,7 +114,8 @@ class QueueSupervisor:
         self._shares: dict[str, float] = {}
         self._documents: dict[str, CampaignExecution] = {}
         self._closing = False
-        self._slots = None if ports.limiter is None else SlotLine(ports.limiter, ports.clock)
+        self.schedule = schedule or budget_settings.schedule()
+        self._line = LaunchLine(self.schedule, ports.limiter, ports.clock)
         # When the reaper next needs to look at an execution's contacts (wall clock): no
         # contact of it can reach the contact timeout before then.
         self._reap_at: dict[str, float] = {}
@@ -127,7 +137,7 @@ class QueueSupervisor:
 
     @property
     def account_rate(self) -> float:
-        return self._budget_settings.account_rate
+        return self.schedule.account_rate
 
     def _is_our_flow(self, flow_sid: str) -> bool:
         return any(e.studio_flow_sid == flow_sid for e in self._documents.values())
@@ -240,11 +250,10 @@ class QueueSupervisor:
             self.ports,
             self._runner_settings,
             self._tokens,
-            LaunchRateController(0.0),
+            self.schedule.controller(),
             self._pacer_factory(execution),
+            line=self._line,
             lease_token=token,
-            account_rate=self.account_rate,
-            slots=self._slots,
         )
         runner.on_recorded = self.tracker.adopt
         self.runners[execution_id] = runner
@@ -295,7 +304,7 @@ class QueueSupervisor:
             await self._leases.release(execution_id, self._owner, token)
 
     def _rebalance(self) -> None:
-        rates = share_rates(self.account_rate, self._shares)
+        rates = self.schedule.budgets(self._shares)
         now = self.ports.clock.monotonic()
         for execution_id, runner in self.runners.items():
             rate = rates.get(execution_id, 0.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import urlencode
@@ -18,11 +19,14 @@ from hypothesis import strategies as st
 from queue_adapters.twilio._egress import EnvironmentProxies, Proxy, tls_context
 from queue_adapters.twilio.http_client import (
     AiohttpAsyncHttpClient,
+    Departure,
     LastResponse,
     TransportFailure,
     _urlencoded,
+    departing,
     rewrite_twilio_url,
 )
+from queue_core.domain.launch_schedule import LaunchSchedule
 from tests.unit.adapters.scripted_twilio import (
     Answer,
     Hangup,
@@ -116,6 +120,32 @@ async def test_request_goes_once_to_the_rewritten_url_with_form_body_and_auth() 
     assert last.text == response.text == answer.content.decode()
 
 
+async def test_a_request_under_a_departure_waits_for_its_send_turn_right_before_it_leaves() -> None:
+    """One create a second (no guard): this one was let go long ago, another 0.95 s before
+    its bytes are ready. They wait for the rest of that second, and count from when they left."""
+    schedule = LaunchSchedule(1.0, guard_s=0.0)
+    now = time.monotonic()
+    turn = schedule.let_go(now - 2.0)
+    schedule.let_go(now - 0.95)
+    departure = Departure(turn)
+    async with scripted_twilio(lambda seen: Answer(201, {})) as twilio:
+        http = AiohttpAsyncHttpClient(base_url=twilio.url)
+        token = departing.set(departure)
+        try:
+            await http.request(
+                "POST", "https://studio.twilio.com/v2/Flows/FW1/Executions", data={"To": "+1"}
+            )
+        finally:
+            departing.reset(token)
+            await http.close()
+    assert len(twilio.seen) == 1
+    assert departure.left_at is not None
+    assert departure.left_at >= now + 0.05 - 1e-3
+    assert turn.at == departure.left_at  # counted from when it left
+    await departure.leaving()  # a second chunk of the same request: it leaves once
+    assert turn.at == departure.left_at
+
+
 async def test_query_parameters_are_encoded_as_twilio_python_expects() -> None:
     async with scripted_twilio(lambda seen: Answer(200, {})) as twilio:
         http = AiohttpAsyncHttpClient(base_url=twilio.url)
@@ -194,7 +224,9 @@ async def test_a_lost_answer_may_have_arrived_and_is_never_resent(
         http = AiohttpAsyncHttpClient(base_url=twilio.url)
         try:
             with pytest.raises(TransportFailure, match=error) as caught:
-                await http.request("POST", "https://studio.twilio.com/v2/Flows/FW1/Executions")
+                await http.request(
+                    "POST", "https://studio.twilio.com/v2/Flows/FW1/Executions", data={"To": "+1"}
+                )
         finally:
             await http.close()
     assert caught.value.request_sent is True
@@ -225,7 +257,9 @@ async def test_a_refused_connection_never_left() -> None:
     http = AiohttpAsyncHttpClient(base_url=refused_url())
     try:
         with pytest.raises(TransportFailure, match="ClientConnectorError") as caught:
-            await http.request("POST", "https://studio.twilio.com/v2/Flows/FW1/Executions")
+            await http.request(
+                "POST", "https://studio.twilio.com/v2/Flows/FW1/Executions", data={"To": "+1"}
+            )
     finally:
         await http.close()
     assert caught.value.request_sent is False

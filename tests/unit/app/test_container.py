@@ -1,14 +1,14 @@
-"""The packaged composition holds every create of the process to one send window."""
+"""The packaged composition decides every launch of the process with one launch schedule."""
 
 from __future__ import annotations
 
 import pytest
 
+from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_app.container import Container
 from queue_app.instrumented import CountingLauncher
 from queue_app.settings import Settings
-from queue_core.domain.budget import SendWindow
-from queue_core.services.send_window import WindowedLauncher
+from queue_core.domain.launch_schedule import LaunchSchedule
 
 
 def settings(**overrides: object) -> Settings:
@@ -17,32 +17,41 @@ def settings(**overrides: object) -> Settings:
     )
 
 
-def test_the_send_window_is_the_account_rate_and_half_the_launch_guard() -> None:
+def test_the_schedule_is_the_account_rate_with_the_launch_guard() -> None:
     container = Container(
-        settings=settings(QUEUE_ACCOUNT_CPS=30, QUEUE_CPS_SHARE=0.5, QUEUE_LAUNCH_GUARD_MS=40)
+        settings=settings(QUEUE_ACCOUNT_CPS=30, QUEUE_CPS_SHARE=0.5, QUEUE_LAUNCH_GUARD_MS=200)
     )
-    window = container.send_window()
-    assert isinstance(window, SendWindow)
-    assert window.cap == 15  # floor(0.5 x 30), under Studio's 20/s
-    window.sent(0.0)
+    schedule = container.launch_schedule()
+    assert isinstance(schedule, LaunchSchedule)
+    assert schedule.guard_s == pytest.approx(0.200)
+    assert schedule.send_cap == 15  # floor(0.5 x 30), under Studio's 20/s
+    schedule.let_go(0.0)
     for _ in range(14):
-        window.sent(0.5)
-    assert window.delay(0.5) == pytest.approx(1.0 + 0.020 - 0.5)
-    assert container.send_window() is window  # one per process
+        schedule.let_go(0.5)
+    # The sends are held to one second and half the guard.
+    assert schedule.send_delay(0.5) == pytest.approx(1.0 + 0.100 - 0.5)
+    # The account's slots keep the whole guard; a slot or an ask half of it late is on time
+    # (more than half a spacing at 15/s, and than 20 ms).
+    terms = schedule.slot_terms()
+    assert terms.window_s == pytest.approx(15 / 15 + 0.200)
+    assert terms.late_s == pytest.approx(0.100)
+    assert schedule.slot_in_time(1.0, 1.0999)
+    assert not schedule.slot_in_time(1.0, 1.101)
+    assert container.launch_schedule() is schedule  # one per process
+    assert container.supervisor.kwargs["schedule"] is container.launch_schedule
 
 
-def test_the_studio_cap_bounds_the_send_window() -> None:
+def test_the_studio_cap_bounds_the_schedule() -> None:
     container = Container(settings=settings(QUEUE_ACCOUNT_CPS=100, QUEUE_CPS_SHARE=1))
-    assert container.send_window().cap == 20
+    assert container.launch_schedule().send_cap == 20
 
 
-def test_the_launcher_counts_what_the_window_lets_through() -> None:
+def test_the_launcher_counts_what_studio_answers_and_takes_its_send_turn() -> None:
     container = Container(settings=settings())
     provider = container.launcher
     assert provider.cls is CountingLauncher
     inner = provider.args[0]
-    assert inner.cls is WindowedLauncher
-    assert inner.args[2] is container.send_window
+    assert inner.cls is StudioCallLauncher
 
 
 def test_cross_slot_scripts_follow_their_setting() -> None:

@@ -119,7 +119,8 @@ def test_what_the_core_is_told_comes_from_the_groups() -> None:
 
     runner, budget, options = settings.runner, settings.budget, settings.redis_options
     assert (runner.owner, runner.callstatus_url) == ("queue-7", "https://queue.example/callstatus")
-    assert (runner.slot_lateness_s, runner.poll_interval_s) == (0.004, 0.25)
+    assert runner.poll_interval_s == 0.25
+    assert budget.launch_guard_s == 0.008  # the one guard, for the launch schedule
     assert runner.expect_voice_events is False
     assert (budget.account_rate, budget.lease_ttl_s, budget.contact_timeout_s) == (15, 12, 600)
     assert (options.control_min_idle_ms, options.contact_timeout_s) == (1500, 600)

@@ -11,6 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 from queue_app.shared_reads import STATE_SWEEP_S
+from queue_core.domain.launch_schedule import SlotTerms
 from queue_core.domain.state import QueueState, Trigger
 from queue_core.ports import LaunchSlot
 from queue_core.services.runner import STATE_READ_S
@@ -59,8 +60,8 @@ class CountingLimiter(FakeLaunchLimiter):
         super().__init__(clock, horizon_s=horizon_s)
         self.answers: Counter[bool] = Counter()
 
-    async def acquire(self, rate: float) -> LaunchSlot:
-        slot = await super().acquire(rate)
+    async def acquire(self, terms: SlotTerms) -> LaunchSlot:
+        slot = await super().acquire(terms)
         self.answers[slot.reserved] += 1
         return slot
 

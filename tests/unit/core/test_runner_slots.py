@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from queue_core.domain.launch_schedule import SlotTerms
 from queue_core.ports import LaunchSlot
 from tests.fakes import FakeClock, FakeLaunchLimiter
 from tests.unit.core.harness import execution_document, make_queue, records
@@ -17,8 +18,8 @@ class SlowFirstAnswer(FakeLaunchLimiter):
         super().__init__(clock)
         self.answers: list[LaunchSlot] = []
 
-    async def acquire(self, rate: float) -> LaunchSlot:
-        slot = await super().acquire(rate)
+    async def acquire(self, terms: SlotTerms) -> LaunchSlot:
+        slot = await super().acquire(terms)
         if not self.answers:
             await self.clock.sleep(0.2)
         self.answers.append(slot)

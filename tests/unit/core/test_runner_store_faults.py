@@ -10,6 +10,7 @@ import pytest
 from queue_core.domain.contacts import ContactRef
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.launch import Ambiguous, LaunchOutcome, LaunchRequest
+from queue_core.domain.launch_schedule import SendTurn
 from queue_core.domain.state import QueueState
 from tests.unit.core.harness import FROM, make_queue, records
 from tests.unit.core.test_runner import ID, assert_one_disposition_per_record, finish, start
@@ -111,11 +112,11 @@ async def test_a_store_failure_before_sending_a_launch_again_is_retried(
     launch, reserve = launcher.launch, calls.reserve
     faults = {"answer": 1, "reserve": 1}
 
-    async def flaky_launch(request: LaunchRequest) -> LaunchOutcome:
+    async def flaky_launch(request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
         if faults["answer"]:  # no answer, and Studio made nothing: it is sent again
             faults["answer"] -= 1
             return Ambiguous("timeout after the request was sent")
-        return await launch(request)
+        return await launch(request, turn)
 
     async def flaky_reserve(
         ref: ContactRef, to: str, from_: str, now: float, lease_token: int | None = None
@@ -148,11 +149,11 @@ async def test_a_launch_that_could_not_be_sent_is_sent_again(
     launch = launcher.launch
     unsent: list[float] = []
 
-    async def flaky_launch(request: LaunchRequest) -> LaunchOutcome:
+    async def flaky_launch(request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
         if len(unsent) < 2 and request.to.endswith("0002"):
             unsent.append(queue.clock.monotonic())  # refused: nothing reached Twilio
             raise StoreUnavailable("Twilio Studio unreachable")
-        return await launch(request)
+        return await launch(request, turn)
 
     launcher.launch = flaky_launch  # type: ignore[method-assign]
 

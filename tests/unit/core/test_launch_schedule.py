@@ -1,4 +1,5 @@
-"""The launch budget: examples, and hours of launching simulated event by event."""
+"""The launch schedule's budgets and each execution's schedule (its rate controller):
+examples, and hours of launching simulated event by event."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from queue_core.domain.budget import (
+from queue_core.domain.launch_schedule import (
+    DEFAULT_GUARD_S,
     LATE_FLOOR_S,
     MIN_RATE_FRACTION,
     STUDIO_EXECUTIONS_PER_SECOND,
-    WINDOW_GUARD_S,
     LaunchRateController,
+    LaunchSchedule,
+    SlotTerms,
     account_rate,
+    late_allowance,
     share_rates,
 )
 
@@ -88,8 +92,8 @@ def test_launches_are_spaced_evenly(budget: float) -> None:
     gaps = [b - a for a, b in itertools.pairwise(launches)]
     assert gaps
     # Even spacing; where the one-second cap binds (a whole-number budget), its guard against
-    # arrival jitter may stretch a gap by WINDOW_GUARD_S, never more.
-    assert all(1 / budget - 1e-9 <= gap <= 1 / budget + WINDOW_GUARD_S + 1e-9 for gap in gaps)
+    # arrival jitter may stretch a gap by DEFAULT_GUARD_S, never more.
+    assert all(1 / budget - 1e-9 <= gap <= 1 / budget + DEFAULT_GUARD_S + 1e-9 for gap in gaps)
     assert len(launches) / (launches[-1] - launches[0] + 1 / budget) >= 0.995 * budget
 
 
@@ -187,6 +191,43 @@ def test_the_controller_rejects_nonsense(budget: float, base: float, cap: float)
         LaunchRateController(budget, backoff_base_s=base, backoff_cap_s=cap)
 
 
+@pytest.mark.parametrize(
+    ("rate", "guard_s", "late_s"),
+    [
+        (10.0, 0.005, 0.05),  # half a spacing
+        (100.0, 0.005, 0.02),  # the 20 ms floor: a busy loop is later than half a spacing
+        (10.0, 0.2, 0.1),  # half the guard
+        (0.0, 0.005, 0.02),  # no rate, no spacing
+    ],
+)
+def test_one_lateness_rule(rate: float, guard_s: float, late_s: float) -> None:
+    assert late_allowance(rate, guard_s) == pytest.approx(late_s)
+    assert LaunchSchedule(rate, guard_s).slot_in_time(1.0, 1.0 + late_s * (1 - 1e-9))
+    assert not LaunchSchedule(rate, guard_s).slot_in_time(1.0, 1.0 + late_s * (1 + 1e-9))
+
+
+def test_the_account_slots_take_their_terms_from_the_schedule() -> None:
+    terms = LaunchSchedule(4.0, guard_s=0.01).slot_terms()
+    assert terms == SlotTerms(capacity=4, spacing_s=0.25, window_s=1.01, late_s=0.125)
+    assert SlotTerms.of(2.5) == SlotTerms(2, 0.4, 0.8 + DEFAULT_GUARD_S, 0.2)
+    for nothing in (0.0, -3.0, math.nan):
+        assert SlotTerms.of(nothing).capacity == 0
+    with pytest.raises(ValueError, match="finite"):
+        SlotTerms.of(math.inf)
+
+
+def test_the_schedule_shares_the_account_rate_and_gives_each_execution_its_guard() -> None:
+    schedule = LaunchSchedule(9.0, guard_s=0.2)
+    assert schedule.budgets({"a": 1.0, "b": 0.5}) == share_rates(9.0, {"a": 1.0, "b": 0.5})
+    controller = schedule.controller()
+    assert controller.budget == 0.0
+    assert controller.delay(0.0) == math.inf
+    controller.set_budget(1.0, now=0.0)
+    controller.take(0.0)
+    # One launch in any second and the guard: the next one 1.2 s after the first.
+    assert controller.delay(0.0) == pytest.approx(1.2)
+
+
 # --- properties -----------------------------------------------------------------------------
 
 account_budgets = st.floats(min_value=0.01, max_value=STUDIO_EXECUTIONS_PER_SECOND)
@@ -244,7 +285,7 @@ def test_a_late_loop_never_bursts(budget: float, lateness: float, seed: int) -> 
 @settings(max_examples=40, deadline=None)
 @given(
     st.floats(min_value=1.0, max_value=200.0),
-    st.floats(min_value=0.0, max_value=WINDOW_GUARD_S),
+    st.floats(min_value=0.0, max_value=DEFAULT_GUARD_S),
     st.integers(min_value=0, max_value=2**32),
 )
 def test_a_loop_always_a_little_late_keeps_the_whole_rate(
@@ -266,7 +307,7 @@ def test_a_loop_always_a_little_late_keeps_the_whole_rate(
         launches.append(now)
     assert_no_second_holds_more_than(launches, budget)
     rate = (len(launches) - 1) / (launches[-1] - launches[0])
-    assert rate >= budget / (1 + WINDOW_GUARD_S) * (1 - 1e-3)
+    assert rate >= budget / (1 + DEFAULT_GUARD_S) * (1 - 1e-3)
 
 
 @settings(max_examples=100, deadline=None)
