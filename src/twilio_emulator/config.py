@@ -52,6 +52,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from twilio_emulator._settings import as_json, coerce
+
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
     "DEFAULT_AUTH_TOKEN",
@@ -247,7 +249,7 @@ def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> Emulat
     if fixed:
         raise ValueError(f"settings fixed at start: {', '.join(fixed)}")
     hints = typing.get_type_hints(EmulatorConfig)
-    normalised = {name: _coerce(name, hints[name], v) for name, v in changes.items()}
+    normalised = {name: coerce(name, hints[name], v) for name, v in changes.items()}
     try:
         return dataclasses.replace(config, **normalised)
     except TypeError as exc:
@@ -274,44 +276,8 @@ def _expanded(changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _coerce(name: str, hint: Any, value: Any) -> Any:
-    """`value` as the setting's declared type (JSON has no tuples and mixes int and float)."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is Literal:
-        ok = value in args
-    elif type(None) in args:  # an optional number
-        ok = value is None or number
-        value = None if value is None else float(value) if number else value
-    elif hint is bool:
-        ok = isinstance(value, bool)
-    elif hint is float:
-        ok, value = number, float(value) if number else value
-    elif hint is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif origin is tuple:
-        ok = isinstance(value, list | tuple) and len(value) == len(args)
-        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        value = tuple(float(v) for v in value) if ok else value
-    elif origin is Mapping:
-        ok = isinstance(value, Mapping)
-    else:
-        ok = isinstance(value, hint)
-    if not ok:
-        raise ValueError(f"{name}: {value!r} is not a valid value")
-    return value
-
-
 def config_as_dict(config: EmulatorConfig) -> dict[str, Any]:
     """The settings as JSON-ready values, secrets left out."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(config):
-        if f.name in ("auth_token", "api_keys"):
-            continue
-        value = getattr(config, f.name)
-        if isinstance(value, Mapping):
-            value = dict(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.name] = value
-    return out
+    secret = ("auth_token", "api_keys")
+    fields = dataclasses.fields(config)
+    return {f.name: as_json(getattr(config, f.name)) for f in fields if f.name not in secret}
