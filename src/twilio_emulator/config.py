@@ -35,6 +35,10 @@ plausible answer is a setting:
 - Duplicates and reordering of every event: `duplicate_probability`, `shuffle_within_batch`,
   `delivery_jitter_s` (see `twilio_emulator.delivery`).
 
+The call centre (agents, callers who give up, TaskRouter events, `task_queue_stats` written to
+Redis) is one group of settings, `callcentre`, described in `twilio_emulator.callcentre_config`.
+A change names only the ones it changes: `{"callcentre": {"agents": 12}}`. Off by default.
+
 Two more keys are taken where settings are changed (`updated_config`, the command line's
 `--settings`, `POST /_emulator/config`), and are not settings themselves: `sources`, the name
 of a preset of `SOURCE_PRESETS` applied before the other changes (`description`: the
@@ -53,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from twilio_emulator._settings import as_json, coerce
+from twilio_emulator.callcentre_config import CallCentreConfig, updated_callcentre
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -169,6 +174,9 @@ class EmulatorConfig:
     # Check every Twilio-route request and answer against Twilio's OpenAPI specs.
     validate_openapi: bool = False
 
+    # Agents, callers, TaskRouter events and queue stats (`twilio_emulator.callcentre_config`).
+    callcentre: CallCentreConfig = field(default_factory=CallCentreConfig)
+
     def __post_init__(self) -> None:
         problems = _problems(self)
         if problems:
@@ -248,6 +256,8 @@ def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> Emulat
     fixed = sorted(set(changes) & FIXED_FIELDS)
     if fixed:
         raise ValueError(f"settings fixed at start: {', '.join(fixed)}")
+    if "callcentre" in changes:
+        changes["callcentre"] = updated_callcentre(config.callcentre, changes["callcentre"])
     hints = typing.get_type_hints(EmulatorConfig)
     normalised = {name: coerce(name, hints[name], v) for name, v in changes.items()}
     try:
