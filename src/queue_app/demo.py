@@ -26,8 +26,7 @@ from queue_app.demo_view import DemoDisplay, Progress, summary_rows
 from queue_app.embedded_redis import embedded_redis
 from queue_app.settings import Settings
 from queue_core.domain.budget import account_rate
-from twilio_emulator import EmulatorConfig
-from twilio_emulator.callcentre_config import CallCentreConfig
+from twilio_emulator import CallCentreConfig, EmulatorConfig
 from twilio_emulator.config import OUTCOMES, updated_config
 from twilio_emulator.server import running_emulator, serving
 

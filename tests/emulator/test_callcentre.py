@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from tests.emulator.callcentre_support import (
     Event,
     by_call,
+    call_sid_of,
     centre_config,
     fields,
     kinds,
@@ -22,7 +24,7 @@ from tests.emulator.callcentre_support import (
     voice,
 )
 from tests.emulator.conftest import FLOW_SID, Receiver, create_execution, phone
-from twilio_emulator.cloudevents import TASKROUTER_PREFIX, VOICE_PREFIX
+from twilio_emulator.cloudevents import TASK_CREATED, TASKROUTER_PREFIX, VOICE_PREFIX
 from twilio_emulator.server import serving
 
 QUEUE = "WQ" + "5a" * 16
@@ -150,6 +152,25 @@ async def test_taskrouter_events_go_only_to_sinks_subscribed_to_them(receiver: R
     delivered = [e for e in receiver.all_events() if e["type"].startswith(TASKROUTER_PREFIX)]
     assert len(delivered) == 6
     assert counters[f"emitted:{TASKROUTER_PREFIX}task.created"] == 2
+
+
+async def test_taskrouter_events_can_be_delivered_late(receiver: Receiver) -> None:
+    async with played(centre_config({"taskrouter_delay_s": 0.3}), receiver) as run:
+        await run.launch(2)
+        await run.emulator.wait_idle()
+    late = [
+        delivery.at - datetime.fromisoformat(event["time"]).timestamp()
+        for delivery in receiver.batches
+        for event in delivery.events()
+        if str(event["type"]).startswith(TASKROUTER_PREFIX)
+    ]
+    assert len(late) == 6
+    assert min(late) >= 0.3 - 0.002
+    # Each call's end arrives before its task was announced.
+    arrived = [(call_sid_of(e), e["type"]) for b in receiver.batches for e in b.events()]
+    for call_sid in by_call(receiver):
+        ended = arrived.index((call_sid, VOICE_PREFIX + "call.completed"))
+        assert ended < arrived.index((call_sid, TASK_CREATED))
 
 
 @pytest.mark.parametrize("amd", [True, False])
