@@ -13,6 +13,7 @@ import pytest
 from tests.emulator.callcentre_support import by_call, centre_config, fields, kinds, played
 from tests.emulator.conftest import Receiver
 from twilio_emulator import EmulatorConfig, EmulatorHandle
+from twilio_emulator.__main__ import parse_args
 from twilio_emulator.cloudevents import RESERVATION_ACCEPTED
 from twilio_emulator.config import config_as_dict, updated_config
 
@@ -141,3 +142,5 @@ def test_a_call_centre_change_names_only_what_it_changes() -> None:
     assert config.callcentre.agents == 4
     assert config_as_dict(config)["callcentre"]["schedule"] == [[10.0, 2], [20.0, -1]]
     assert config_as_dict(config)["callcentre"]["enabled"] is False
+    _, started = parse_args(["--settings", '{"callcentre": {"enabled": true, "agents": 3}}'])
+    assert (started.callcentre.enabled, started.callcentre.agents) == (True, 3)
