@@ -1,9 +1,10 @@
 """`queue-service demo`: a whole campaign on an embedded Redis and the built-in Twilio emulator.
 
-It starts a private `redis-server`, the emulator and the service (in this process), writes a
-campaign execution, its contact cache and agent stats, sends `start`, shows the campaign live,
-and prints a summary once `completed` arrives. Exit 0 when every contact got exactly one
-disposition and the launches never went above the budget.
+It starts a private `redis-server`, the emulator (whose call centre has `--agents` agents and
+writes their queue's stats) and the service (in this process), writes a campaign execution and
+its contact cache, sends `start`, shows the campaign live, and prints a summary once `completed`
+arrives. Exit 0 when every contact got exactly one disposition and the launches never went
+above the budget.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 
 from rich.console import Console
 
-from queue_adapters.redis import RedisActiveCallRegistry, connect
+from queue_adapters.redis import connect
 from queue_app.app import create_app
 from queue_app.client import QueueClient
 from queue_app.demo_view import DemoDisplay, Progress, summary_rows
 from queue_app.embedded_redis import embedded_redis
 from queue_app.settings import Settings
 from queue_core.domain.launch_schedule import account_rate
-from twilio_emulator import EmulatorConfig
+from twilio_emulator import CallCentreConfig, EmulatorConfig
 from twilio_emulator.config import OUTCOMES, updated_config
 from twilio_emulator.server import running_emulator, serving
 
@@ -137,6 +138,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
             time_scale=1.0 / options.time_scale,
             outcome_weights=options.weights,
             seed=42,
+            callcentre=_call_centre(options.agents, redis_url),
         )
         config = updated_config(config, {"sources": options.twilio_sources})
         async with running_emulator(config) as emulator:
@@ -154,6 +156,18 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                 return await _campaign(options, settings, emulator, console)
 
 
+def _call_centre(agents: int, redis_url: str) -> CallCentreConfig:
+    """The emulator's call centre: `agents` take the person-answered calls, and their queue's
+    stats go to `task_queue_stats` as the stats service would write them."""
+    return CallCentreConfig(
+        enabled=agents > 0,
+        agents=agents,
+        task_queue_sid=QUEUE,
+        stats_redis_url=redis_url,
+        stats_every_s=0.25,
+    )
+
+
 def _free_port() -> int:
     import socket
 
@@ -166,11 +180,9 @@ async def _campaign(
     options: DemoOptions, settings: Settings, emulator: Any, console: Console
 ) -> int:
     redis = await connect(settings.redis.url)
-    agents: asyncio.Task[None] | None = None
     try:
         await _write_campaign(redis, options)
         client = QueueClient(redis)
-        agents = asyncio.create_task(_agents(redis, options.agents))
         started = time.monotonic()
         await client.start(EXECUTION, request_id="demo")
         budget = account_rate(options.cps, CPS_SHARE)
@@ -227,8 +239,6 @@ async def _campaign(
         )
         return 0 if ok else 1
     finally:
-        if agents is not None:
-            agents.cancel()
         await redis.aclose()
 
 
@@ -254,18 +264,3 @@ async def _write_campaign(redis: Any, options: DemoOptions) -> None:
     key = f"campaign_cache:{{{EXECUTION}}}"
     for start in range(0, len(records), 1000):
         await redis.rpush(key, *records[start : start + 1000])
-
-
-async def _agents(redis: Any, agents: int) -> None:
-    """The stats service's part: agents not talking to a contact are available."""
-    calls = RedisActiveCallRegistry(redis)
-    while True:
-        talking = await calls.answered(EXECUTION)
-        stats = {
-            "total_available_workers": max(0, agents - talking),
-            "tasks_by_status": {"pending": 0, "reserved": 0},
-            "longest_task_waiting_age": 0,
-            "timestamp": time.time(),
-        }
-        await redis.hset("task_queue_stats", QUEUE, json.dumps(stats))
-        await asyncio.sleep(0.25)

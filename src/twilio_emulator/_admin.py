@@ -1,5 +1,5 @@
 """The emulator's own routes, under `/_emulator/` and without auth: stats, settings, faults,
-OpenAPI violations, reset.
+OpenAPI violations, reset, and the call centre's agents (`twilio_emulator._callcentre_admin`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from twilio_emulator._callcentre_admin import agents_route, call_fields, callcentre_view
 from twilio_emulator._endpoint import state_of
 from twilio_emulator._wire import iso_millis
 from twilio_emulator.config import config_as_dict, updated_config
+from twilio_emulator.resources import Execution
 from twilio_emulator.state import EmulatorState
 
 __all__ = ["admin_routes", "apply_settings", "stats"]
@@ -24,27 +26,30 @@ __all__ = ["admin_routes", "apply_settings", "stats"]
 _FAULT_KEYS = ("force_429_for_s", "force_429_until", "fail_next", "drop_next_creates")
 
 
+def _execution_entry(state: EmulatorState, e: Execution) -> dict[str, Any]:
+    """One execution in the stats, with what the call centre did with its call."""
+    return {
+        "sid": e.sid,
+        "flow_sid": e.flow_sid,
+        "to": e.to,
+        "from": e.from_,
+        "status": e.status,
+        "outcome": e.outcome,
+        "call_sid": e.call_sid,
+        "call_status": e.call_status,
+        "created_monotonic": e.created_monotonic,
+        "created_wall": e.created_wall,
+        "created_at": iso_millis(e.created_wall),
+        "call_at_monotonic": e.call_at_monotonic,
+        "updated_wall": e.updated_wall,
+        **call_fields(state, e.sid),
+    }
+
+
 def stats(state: EmulatorState) -> dict[str, Any]:
     """Counts and launch timings; `GET /_emulator/stats` answers this."""
     counters = dict(state.counters)
-    executions = [
-        {
-            "sid": e.sid,
-            "flow_sid": e.flow_sid,
-            "to": e.to,
-            "from": e.from_,
-            "status": e.status,
-            "outcome": e.outcome,
-            "call_sid": e.call_sid,
-            "call_status": e.call_status,
-            "created_monotonic": e.created_monotonic,
-            "created_wall": e.created_wall,
-            "created_at": iso_millis(e.created_wall),
-            "call_at_monotonic": e.call_at_monotonic,
-            "updated_wall": e.updated_wall,
-        }
-        for e in state.executions.values()
-    ]
+    executions = [_execution_entry(state, e) for e in state.executions.values()]
     per_second = Counter(str(int(e.created_wall)) for e in state.executions.values())
     return {
         "executions_created": counters.get("executions_created", 0),
@@ -62,6 +67,7 @@ def stats(state: EmulatorState) -> dict[str, Any]:
         "violations": len(state.violations),
         "exchanges_unchecked": len(state.unchecked),
         "pending_work": state.busy,
+        "callcentre": callcentre_view(state),
         "counters": counters,
     }
 
@@ -73,8 +79,7 @@ def apply_settings(state: EmulatorState, changes: dict[str, Any]) -> None:
     for key, value in faults.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"{key} must be a non-negative number")
-    config = updated_config(state.config, settings)
-    state.config = config
+    state.reconfigure(updated_config(state.config, settings))
     now = time.monotonic()
     for key in ("force_429_for_s", "force_429_until"):
         if key in faults:
@@ -140,4 +145,5 @@ def admin_routes() -> list[Route]:
         Route("/_emulator/violations", violations_endpoint),
         Route("/_emulator/config", config_endpoint, methods=["GET", "POST"]),
         Route("/_emulator/reset", reset_endpoint, methods=["POST"]),
+        agents_route(),
     ]

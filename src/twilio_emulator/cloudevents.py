@@ -3,7 +3,8 @@
 Studio execution events carry the execution in `data`; step events carry the Step resource's
 fields (`name` is the transition event, `transitioned_from` the widget the step left,
 `transitioned_to` the next widget, `context` the widget's variables); voice events carry the
-status callback in `data.request.parameters`.
+status callback in `data.request.parameters`. TaskRouter events (`twilio_emulator.taskrouter`)
+share the envelope.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from twilio_emulator.resources import Execution
 
 __all__ = [
     "EVENT_TYPES",
+    "RESERVATION_ACCEPTED",
     "STUDIO_ENDED",
     "STUDIO_STARTED",
     "STUDIO_STEP_ENDED",
+    "TASKROUTER_PREFIX",
+    "TASK_CANCELED",
+    "TASK_COMPLETED",
+    "TASK_CREATED",
     "VOICE_AMD",
     "VOICE_PREFIX",
     "call_parameters",
+    "envelope",
     "execution_event",
     "step_event",
     "voice_event",
@@ -33,6 +40,11 @@ VOICE_AMD = VOICE_PREFIX + "amd.detected"
 STUDIO_STARTED = "com.twilio.studio.flow.execution.started"
 STUDIO_ENDED = "com.twilio.studio.flow.execution.ended"
 STUDIO_STEP_ENDED = "com.twilio.studio.flow.step.ended"
+TASKROUTER_PREFIX = "com.twilio.taskrouter."
+TASK_CREATED = TASKROUTER_PREFIX + "task.created"
+TASK_CANCELED = TASKROUTER_PREFIX + "task.canceled"
+TASK_COMPLETED = TASKROUTER_PREFIX + "task.completed"
+RESERVATION_ACCEPTED = TASKROUTER_PREFIX + "reservation.accepted"
 _SCHEMAS = "https://events-schemas.twilio.com"
 
 # Event type -> (schema name, latest schema version) for the types the emulator can emit.
@@ -45,18 +57,28 @@ EVENT_TYPES: dict[str, tuple[str, int]] = {
     VOICE_PREFIX + "call.answered": ("Voice.WebhookEvent", 2),
     VOICE_PREFIX + "call.completed": ("Voice.WebhookEvent", 2),
     VOICE_AMD: ("Voice.WebhookEvent", 2),
+    TASK_CREATED: ("TaskRouter.WDSEvent", 4),
+    TASK_CANCELED: ("TaskRouter.WDSEvent", 4),
+    TASK_COMPLETED: ("TaskRouter.WDSEvent", 4),
+    RESERVATION_ACCEPTED: ("TaskRouter.WDSEvent", 4),
 }
 
 
-def _envelope(
-    rng: random.Random, event_type: str, source: str, data: dict[str, Any], wall: float
+def envelope(
+    rng: random.Random,
+    event_type: str,
+    source: str,
+    data: dict[str, Any],
+    wall: float,
+    id_prefix: str = "EZ",
 ) -> dict[str, Any]:
+    """A CloudEvent of `event_type` at the latest schema version, its `id` a new SID."""
     schema, version = EVENT_TYPES[event_type]
     return {
         "specversion": "1.0",
         "type": event_type,
         "source": source,
-        "id": new_sid(rng, "EZ"),
+        "id": new_sid(rng, id_prefix),
         "dataschema": f"{_SCHEMAS}/{schema}/{version}",
         "datacontenttype": "application/json",
         "time": iso_millis(wall),
@@ -87,7 +109,7 @@ def execution_event(
     if ended:
         data["ended_reason"] = execution.ended_reason or "FLOW_END"
     event_type = STUDIO_ENDED if ended else STUDIO_STARTED
-    return _envelope(rng, event_type, f"/v2/Flows/{execution.flow_sid}", data, wall)
+    return envelope(rng, event_type, f"/v2/Flows/{execution.flow_sid}", data, wall)
 
 
 def step_event(
@@ -114,7 +136,7 @@ def step_event(
         "date_updated": iso_seconds(wall),
         "flow_revision": 1,
     }
-    return _envelope(rng, STUDIO_STEP_ENDED, f"/v2/Flows/{execution.flow_sid}", data, wall)
+    return envelope(rng, STUDIO_STEP_ENDED, f"/v2/Flows/{execution.flow_sid}", data, wall)
 
 
 def call_parameters(
@@ -146,4 +168,4 @@ def voice_event(
         "eventSid": new_sid(rng, "EV"),
         "request": {"method": "POST", "url": None, "parameters": params},
     }
-    return _envelope(rng, event_type, source, data, wall)
+    return envelope(rng, event_type, source, data, wall)

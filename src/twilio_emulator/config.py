@@ -35,6 +35,10 @@ plausible answer is a setting:
 - Duplicates and reordering of every event: `duplicate_probability`, `shuffle_within_batch`,
   `delivery_jitter_s` (see `twilio_emulator.delivery`).
 
+The call centre (agents, callers who give up, TaskRouter events, `task_queue_stats` written to
+Redis) is one group of settings, `callcentre`, described in `twilio_emulator.callcentre_config`.
+A change names only the ones it changes: `{"callcentre": {"agents": 12}}`. Off by default.
+
 Two more keys are taken where settings are changed (`updated_config`, the command line's
 `--settings`, `POST /_emulator/config`), and are not settings themselves: `sources`, the name
 of a preset of `SOURCE_PRESETS` applied before the other changes (`description`: the
@@ -51,6 +55,9 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from twilio_emulator._settings import as_json, coerce
+from twilio_emulator.callcentre_config import CallCentreConfig, updated_callcentre
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -167,6 +174,9 @@ class EmulatorConfig:
     # Check every Twilio-route request and answer against Twilio's OpenAPI specs.
     validate_openapi: bool = False
 
+    # Agents, callers, TaskRouter events and queue stats (`twilio_emulator.callcentre_config`).
+    callcentre: CallCentreConfig = field(default_factory=CallCentreConfig)
+
     def __post_init__(self) -> None:
         problems = _problems(self)
         if problems:
@@ -246,8 +256,10 @@ def updated_config(config: EmulatorConfig, changes: Mapping[str, Any]) -> Emulat
     fixed = sorted(set(changes) & FIXED_FIELDS)
     if fixed:
         raise ValueError(f"settings fixed at start: {', '.join(fixed)}")
+    if "callcentre" in changes:
+        changes["callcentre"] = updated_callcentre(config.callcentre, changes["callcentre"])
     hints = typing.get_type_hints(EmulatorConfig)
-    normalised = {name: _coerce(name, hints[name], v) for name, v in changes.items()}
+    normalised = {name: coerce(name, hints[name], v) for name, v in changes.items()}
     try:
         return dataclasses.replace(config, **normalised)
     except TypeError as exc:
@@ -274,44 +286,8 @@ def _expanded(changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _coerce(name: str, hint: Any, value: Any) -> Any:
-    """`value` as the setting's declared type (JSON has no tuples and mixes int and float)."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is Literal:
-        ok = value in args
-    elif type(None) in args:  # an optional number
-        ok = value is None or number
-        value = None if value is None else float(value) if number else value
-    elif hint is bool:
-        ok = isinstance(value, bool)
-    elif hint is float:
-        ok, value = number, float(value) if number else value
-    elif hint is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif origin is tuple:
-        ok = isinstance(value, list | tuple) and len(value) == len(args)
-        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        value = tuple(float(v) for v in value) if ok else value
-    elif origin is Mapping:
-        ok = isinstance(value, Mapping)
-    else:
-        ok = isinstance(value, hint)
-    if not ok:
-        raise ValueError(f"{name}: {value!r} is not a valid value")
-    return value
-
-
 def config_as_dict(config: EmulatorConfig) -> dict[str, Any]:
     """The settings as JSON-ready values, secrets left out."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(config):
-        if f.name in ("auth_token", "api_keys"):
-            continue
-        value = getattr(config, f.name)
-        if isinstance(value, Mapping):
-            value = dict(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.name] = value
-    return out
+    secret = ("auth_token", "api_keys")
+    fields = dataclasses.fields(config)
+    return {f.name: as_json(getattr(config, f.name)) for f in fields if f.name not in secret}

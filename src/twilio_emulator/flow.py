@@ -6,7 +6,9 @@ Studio `execution.started`; voice `call.initiated`, `call.ringing`, `call.answer
 `amd.detected` (when they happen); the call widget's `step.ended` when the widget
 transitions (on answer, or when the call ends unanswered); voice `call.completed` with the
 final status; then the callstatus post; then Studio `execution.ended`, after which the
-execution is no longer active. Which of them are published, and how late they are delivered,
+execution is no longer active. With the call centre on, a call a person answered is handed to
+an agent after AMD (`twilio_emulator.callcentre`), and its talk is the agent's, or ends when
+the caller gives up waiting. Which of them are published, and how late they are delivered,
 follows the sources settings (`twilio_emulator.sources`).
 
 Ending the execution through the API (`Status=ended`) hangs the call up (`canceled` before an
@@ -23,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 from twilio_emulator import cloudevents as ce
 from twilio_emulator._wire import new_sid
 from twilio_emulator.callstatus import callstatus_fields, post_callstatus, wants_callstatus
-from twilio_emulator.playout import CallPlan, plan_call
+from twilio_emulator.playout import CallPlan, plan_call, plan_leg
 from twilio_emulator.resources import Execution
 from twilio_emulator.sources import voice_event_wanted
 
 if TYPE_CHECKING:
+    from twilio_emulator.agent_tasks import AgentTask
     from twilio_emulator.state import EmulatorState
 
 __all__ = ["CallFlow", "start_flow"]
@@ -47,6 +50,7 @@ class CallFlow:
         self._seq = 0
         self._answered_at: float | None = None
         self._widget_started = time.time()
+        self._task: AgentTask | None = None  # the agent's task, once handed over
 
     # --- the script ------------------------------------------------------------------------
 
@@ -69,19 +73,15 @@ class CallFlow:
             self._call_status("ringing", "call.ringing")
             if await self._pause(plan.ring_s - ring_lead):
                 return
+        duration = plan.call_duration_s
         if plan.answered:
-            self._answered_at = time.monotonic()
-            self._call_status("in-progress", "call.answered")
-            if plan.answered_by:
-                if await self._pause(plan.amd_after_s):
-                    return
-                self._amd_detected()
-            self._step_ended("in-progress")
-            if await self._pause(plan.talk_s - plan.amd_after_s):
+            talked = await self._answered()
+            if talked is None:
                 return
+            duration = round(talked)
         else:
             self._step_ended(plan.final_status)
-        self._call_completed(plan.final_status, plan.call_duration_s, plan.sip_response_code)
+        self._call_completed(plan.final_status, duration, plan.sip_response_code)
         if wants_callstatus(self._state, ex, plan):
             url = str(ex.parameters["callstatus_url"])
             fields = callstatus_fields(ex, plan, self._state.config)
@@ -89,11 +89,47 @@ class CallFlow:
         if not self._ended.is_set():
             self._finish("FLOW_END")
 
+    async def _answered(self) -> float | None:
+        """Play the answered call: AMD, then the talk, with an agent when the flow hands it
+        over. Simulated seconds from the answer to the hang-up; None if ended meanwhile."""
+        plan = self.plan
+        self._answered_at = time.monotonic()
+        self._call_status("in-progress", "call.answered")
+        if plan.answered_by:
+            if await self._pause(plan.amd_after_s):
+                return None
+            self._amd_detected()
+        self._step_ended("in-progress")
+        if self._state.callcentre.hands_over(plan):
+            held = await self._agent_leg()
+            return None if held is None else plan.amd_after_s + held
+        if await self._pause(plan.talk_s - plan.amd_after_s):
+            return None
+        return plan.talk_s
+
+    async def _agent_leg(self) -> float | None:
+        """Hand the call to an agent (a TaskRouter task) and wait until it ends: simulated
+        seconds from the hand-over, None if the execution was ended meanwhile."""
+        state, ex = self._state, self._execution
+        leg = plan_leg(state.execution_rng(ex, "agent"), state.config.callcentre, self.plan)
+        self._task = state.callcentre.enqueue(ex, leg, self.plan.amd_after_s)
+        ended = asyncio.ensure_future(self._ended.wait())
+        either: set[asyncio.Future[Any]] = {self._task.end, ended}
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        if self._ended.is_set():
+            return None
+        return self._task.end.result().held_s
+
     def end_by_api(self) -> None:
         """`Status=ended`: hang up a call in progress, end the execution now."""
         ex = self._execution
         if self._ended.is_set():
             return
+        if self._task is not None:
+            self._state.callcentre.hang_up(self._task)
         if ex.call_sid and ex.call_status not in _TERMINAL:
             if self._answered_at is None:
                 self._call_completed("canceled", 0, "487")

@@ -1,6 +1,7 @@
-"""What happens to one call, decided up front: outcome, timings, AMD verdict, SIP code.
+"""What happens to one call, decided up front: outcome, timings, AMD verdict, SIP code, and
+for a call handed to an agent, the caller's patience and the agent's timings.
 
-A pure function of a random source and the settings, so that a seeded run replays the same
+Pure functions of a random source and the settings, so that a seeded run replays the same
 calls. Durations are simulated seconds.
 """
 
@@ -10,9 +11,10 @@ import math
 import random
 from dataclasses import dataclass
 
+from twilio_emulator.callcentre_config import CallCentreConfig
 from twilio_emulator.config import OUTCOMES, EmulatorConfig
 
-__all__ = ["MACHINE_VERDICTS", "CallPlan", "plan_call"]
+__all__ = ["MACHINE_VERDICTS", "AgentLeg", "CallPlan", "plan_call", "plan_leg"]
 
 MACHINE_VERDICTS = (
     "machine_start",
@@ -101,3 +103,34 @@ def plan_call(rng: random.Random, config: EmulatorConfig) -> CallPlan:
         answered_by=answered_by,
         amd_after_s=amd_after,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLeg:
+    """The draws of a call handed to an agent, from the hand-over on.
+
+    `lasts_s` is set for a machine (a call handed over with AMD off): it ends that long after
+    the hand-over whatever happens, so it waits that long at most and an agent who accepts
+    it talks for what is left.
+    """
+
+    patience_s: float
+    accept_s: float
+    talk_s: float
+    wrapup_s: float
+    lasts_s: float | None = None
+
+
+def plan_leg(rng: random.Random, config: CallCentreConfig, plan: CallPlan) -> AgentLeg:
+    """Draw the agent's accept delay and wrap-up, and the caller's patience and talk."""
+    accept = _uniform(rng, config.accept_s)
+    wrapup = _uniform(rng, config.wrapup_s)
+    if plan.outcome == "machine":
+        lasts = max(0.0, plan.talk_s - plan.amd_after_s)
+        return AgentLeg(lasts, accept, lasts, wrapup, lasts)
+    sd = config.talk_log_sd
+    # exp(N(mu, sd)) has mean exp(mu + sd**2 / 2): mu puts the mean at talk_mean_s.
+    talk = config.talk_mean_s * math.exp(rng.gauss(-sd * sd / 2, sd)) if sd else config.talk_mean_s
+    mean = config.patience_mean_s
+    patience = rng.expovariate(1.0 / mean) if mean > 0 else 0.0
+    return AgentLeg(patience, accept, talk, wrapup)

@@ -2,14 +2,15 @@
 
 A call of the flow can be reported by three sources: Event Streams voice status-callback
 events, Studio's own events (`execution.started`, `step.ended`, `execution.ended`), and the
-flow's post to `callstatus_url`. Twilio's documents do not say which voice events reach a sink
-for a call placed by Studio's widget, so the rules here play every plausible answer; the
-settings and their defaults are described in `twilio_emulator.config`.
+flow's post to `callstatus_url`; a call handed to an agent, by TaskRouter's events too.
+Twilio's documents do not say which voice events reach a sink for a call placed by Studio's
+widget, so the rules here play every plausible answer; the settings and their defaults are
+described in `twilio_emulator.config`.
 """
 
 from __future__ import annotations
 
-from twilio_emulator.cloudevents import STUDIO_STARTED, VOICE_PREFIX
+from twilio_emulator.cloudevents import STUDIO_STARTED, TASKROUTER_PREFIX, VOICE_PREFIX
 from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.playout import CallPlan
 
@@ -44,4 +45,6 @@ def source_delay_s(config: EmulatorConfig, event_type: str) -> float:
     if event_type.startswith(_STUDIO_PREFIX):
         started = config.studio_started_delay_s if event_type == STUDIO_STARTED else 0.0
         return config.studio_delay_s + started
+    if event_type.startswith(TASKROUTER_PREFIX):
+        return config.callcentre.taskrouter_delay_s
     return 0.0

@@ -18,9 +18,11 @@ import httpx
 
 from twilio_emulator._wire import new_sid
 from twilio_emulator.arrivals import Arrivals
+from twilio_emulator.callcentre import CallCentre
 from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.delivery import EventDelivery
 from twilio_emulator.launches import LaunchLog
+from twilio_emulator.queue_stats import QueueStatsWriter
 from twilio_emulator.resources import Execution, Sink, Subscription
 
 if TYPE_CHECKING:
@@ -63,6 +65,8 @@ class EmulatorState:
         self.http: httpx.AsyncClient | None = None
         self.delivery = EventDelivery(self)
         self.flows: dict[str, CallFlow] = {}  # execution SID -> its flow, while it runs
+        self.callcentre = CallCentre(self)
+        self.stats_writer = QueueStatsWriter(self)
         self.busy = 0  # units of background work not yet finished (see `wait_idle`)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
@@ -71,12 +75,22 @@ class EmulatorState:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the outgoing HTTP client (webhooks go to loopback only: no proxies)."""
+        """Open the outgoing HTTP client (webhooks go to loopback only: no proxies), start
+        the call centre and its stats writer when they are on."""
         if self.http is None:
             self.http = httpx.AsyncClient(trust_env=False)
+        self.callcentre.start()
+        self.stats_writer.reconfigure(None)
+
+    def reconfigure(self, config: EmulatorConfig) -> None:
+        """Take new settings while running; the call centre follows their changes."""
+        old, self.config = self.config, config
+        self.callcentre.reconfigure(old.callcentre)
+        self.stats_writer.reconfigure(old.callcentre)
 
     async def aclose(self) -> None:
         """Cancel background work and close the HTTP client."""
+        self.callcentre.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -162,9 +176,11 @@ class EmulatorState:
         if self.active_pairs.get((execution.to, execution.from_)) == execution.sid:
             del self.active_pairs[(execution.to, execution.from_)]
 
-    def execution_rng(self, execution: Execution) -> random.Random:
-        """A random source of its own per execution: outcomes do not depend on timing."""
-        return random.Random(f"{self.config.seed}:{execution.index}")  # noqa: S311
+    def execution_rng(self, execution: Execution, part: str = "") -> random.Random:
+        """A random source of its own per execution (and `part` of it, such as its agent
+        leg): outcomes do not depend on timing."""
+        suffix = f":{part}" if part else ""
+        return random.Random(f"{self.config.seed}:{execution.index}{suffix}")  # noqa: S311
 
     def checked_violations(self) -> list[str]:
         """Check the exchanges kept since the last call against the specs; all violations."""
@@ -201,6 +217,7 @@ class EmulatorState:
         self.violations.clear()
         self.unchecked.clear()
         self.faults = Faults()
+        self.callcentre.reset()
         if not keep_sinks:
             self.sinks.clear()
             self.subscriptions.clear()
