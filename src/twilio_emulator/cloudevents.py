@@ -45,6 +45,11 @@ EVENT_TYPES: dict[str, tuple[str, int]] = {
     VOICE_PREFIX + "call.answered": ("Voice.WebhookEvent", 2),
     VOICE_PREFIX + "call.completed": ("Voice.WebhookEvent", 2),
     VOICE_AMD: ("Voice.WebhookEvent", 2),
+    # Subscribable; the emulator's flow does not emit them (it has no call centre).
+    "com.twilio.taskrouter.task.created": ("TaskRouter.WDSEvent", 2),
+    "com.twilio.taskrouter.task.canceled": ("TaskRouter.WDSEvent", 2),
+    "com.twilio.taskrouter.reservation.accepted": ("TaskRouter.WDSEvent", 2),
+    "com.twilio.taskrouter.task.completed": ("TaskRouter.WDSEvent", 2),
 }
 
 
