@@ -17,6 +17,7 @@ Python's `json` reads, such as UTF-16 or lone surrogates), is read again event b
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -113,6 +114,8 @@ def _parse_in_one_pass(raw_body: bytes) -> ParsedBatch | None:
         elif isinstance(event, StepEventModel):
             batch.facts.append(_step(event))
         elif isinstance(event, TaskRouterEventModel):
+            if not _finite(event.data):
+                return None  # `NaN` or `Infinity`: only the JSON reading may tell which
             batch.add_task(event)
         elif event.type in _KNOWN_TYPES:
             return None
@@ -237,6 +240,20 @@ def _context(value: dict[str, Any] | str | None) -> dict[str, Any]:
     if not isinstance(value, dict) or _deeper_than(value, _MAX_CONTEXT_DEPTH):
         return {}
     return value
+
+
+def _finite(value: Any) -> bool:
+    """No float in `value` is infinite or NaN (without recursing)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

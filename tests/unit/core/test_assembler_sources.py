@@ -218,9 +218,14 @@ def assert_what_taskrouter_told(
 ) -> None:
     """Only an accept that came in time connects an agent; any other word from TaskRouter,
     or none, leaves the person-answered call abandoned. A task's SID is the one told. (A
-    machine's call gets no task: when nothing tells the machine, it counts as a person's.)"""
-    person = world.sources.outcome == "human" and attempt.expect_task_events
-    told = world.sources.task if person else "silent"
+    machine's call gets no task: when nothing tells the machine, it counts as a person's. And
+    a task counts only once some fact names its call: it names nothing else.)"""
+    s = world.sources
+    named = s.step or (s.callstatus == "every" and s.report_names_call)
+    timely_voice = s.voice in ("all", "all-but-terminal", "answered-only")
+    named = named or (attempt.expect_voice_events and timely_voice)
+    person = s.outcome == "human" and attempt.expect_task_events and named
+    told = s.task if person else "silent"
     if told == "accepted":
         assert reference.agent_connected_s is not None
         assert reference.abandoned is (reference.agent_connected_s > 2)
