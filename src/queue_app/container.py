@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from queue_adapters.http.metrics import QueueMetrics
 from queue_adapters.redis import (
+    RedisAbandonmentCounters,
     RedisActiveCallRegistry,
     RedisAssemblyStore,
     RedisCampaignExecutionStore,
@@ -103,6 +104,7 @@ def _runner_settings(settings: Settings) -> RunnerSettings:
         stats_max_age_s=settings.stats_max_age_s,
         poll_interval_s=settings.poll_interval_s,
         expect_voice_events=settings.expect_voice_events,
+        expect_task_events=settings.expect_task_events,
         reconcile_after_s=settings.reconcile_after_s,
         # Half the guard for a late wake-up (at least), half for the way from here to Twilio.
         slot_lateness_s=settings.launch_guard_ms / 2000,
@@ -153,6 +155,7 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
+    abandonment = providers.Singleton(RedisAbandonmentCounters, redis, keys=keys)
     limiter = providers.Singleton(
         RedisLaunchLimiter,
         redis,
@@ -192,6 +195,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         clock=clock,
         limiter=limiter,
+        abandonment=abandonment,
     )
     supervisor = providers.Singleton(
         QueueSupervisor,

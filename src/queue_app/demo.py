@@ -86,6 +86,8 @@ def _settings(
         shutdown_grace_s=1.0,
         # What an operator sets when no voice event reaches the sink.
         expect_voice_events=sources != "studio-only",
+        # Likewise for TaskRouter's events: the built-in emulator has no call centre.
+        expect_task_events=False,
     )
 
 

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     # Event Streams retries a delivery for up to 4 hours: older events are replays.
     event_max_age_s: float = Field(16_200.0, gt=0, validation_alias="QUEUE_EVENT_MAX_AGE_S")
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
+    expect_task_events: bool = Field(True, validation_alias="QUEUE_EXPECT_TASK_EVENTS")
     settle_grace_s: float = Field(30.0, gt=0, le=3600, validation_alias="QUEUE_SETTLE_GRACE_S")
     stats_max_age_s: float = Field(60.0, gt=0, validation_alias="QUEUE_STATS_MAX_AGE_S")
     poll_interval_s: float = Field(0.5, gt=0, le=60, validation_alias="QUEUE_POLL_INTERVAL_S")

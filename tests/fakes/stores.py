@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from queue_core.domain.abandonment import (
     AbandonmentCounts,
     bucket_expires_at,
-    format_rate,
     utc_day,
     window_days,
 )
@@ -538,7 +537,7 @@ class FakeQueueStateStore:
         self, event: QueueEventType, after: ExecutionStatus, now: float, reason: str, request: str
     ) -> QueueEvent:
         campaign = after.campaign_id
-        rate = self.backend.campaign_counts(campaign, now).rate if campaign else None
+        counts = self.backend.campaign_counts(campaign, now) if campaign else None
         return QueueEvent(
             event,
             after.campaign_execution_id,
@@ -550,7 +549,7 @@ class FakeQueueStateStore:
             reason=reason or None,
             human_answered=after.human_answered,
             abandoned=after.abandoned,
-            campaign_abandon_rate_30d=None if rate is None else float(format_rate(rate)),
+            campaign_abandon_rate_30d=None if counts is None else counts.reported_rate,
         )
 
     async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:

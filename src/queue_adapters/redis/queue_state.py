@@ -99,21 +99,11 @@ class RedisQueueStateStore:
         rate = ""
         if move.announces is not None:
             rate = await self._campaign_rate(k.state, campaign_id, now)
-        args: list[str | int | float] = [
-            expected.value,
-            move.new.value,
-            repr(now),
-            reason,
-            request_id,
-            int(move.stores),
-            int(move.keeps_cause),
-            int(move.resets_counts),
-            self._event(campaign_execution_id, move, now, reason, request_id),
-            secrets.token_hex(8),
-            rate,
-            int(campaign_id is not None),
-            campaign_id or "",
-        ]
+        args: list[str | int | float] = [expected.value, move.new.value, repr(now)]
+        args += [reason, request_id, int(move.stores), int(move.keeps_cause)]
+        args += [int(move.resets_counts)]
+        args += [self._event(campaign_execution_id, move, now, reason, request_id)]
+        args += [secrets.token_hex(8), rate, int(campaign_id is not None), campaign_id or ""]
         with unavailable():
             if move.stores and expected is QueueState.IDLE:
                 # The first state stored: listed first, so that a failure in between leaves

@@ -51,6 +51,11 @@ class AbandonmentCounts:
         """Abandoned over person-answered; 0 while no person answered."""
         return self.abandoned / self.human_answered if self.human_answered else 0.0
 
+    @property
+    def reported_rate(self) -> float:
+        """`rate` as the event stream carries it: to four places (`format_rate`)."""
+        return float(format_rate(self.rate))
+
     def __add__(self, other: AbandonmentCounts) -> AbandonmentCounts:
         return AbandonmentCounts(
             self.human_answered + other.human_answered, self.abandoned + other.abandoned
