@@ -39,6 +39,7 @@ from queue_core.domain.retry import RetryPolicy
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
+    AbandonmentCounters,
     ActiveCallRegistry,
     AssemblySnapshot,
     AssemblyStore,
@@ -53,6 +54,7 @@ from queue_core.ports import (
     EventPublisher,
     ExecutionLeases,
     ExecutionStatus,
+    FactsByCall,
     FactsByContact,
     FactsByPair,
     FactsBySid,
@@ -66,6 +68,7 @@ from queue_core.services.send_window import WindowedLauncher
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AbandonmentCounters",
     "Action",
     "ActiveCallRegistry",
     "Ambiguous",
@@ -93,6 +96,7 @@ __all__ = [
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
+    "FactsByCall",
     "FactsByContact",
     "FactsByPair",
     "FactsBySid",
