@@ -137,3 +137,18 @@ async def test_a_new_run_resets_the_executions_counts_and_events_carry_them(
     assert await world.abandonment.of_campaign("c-7", NOON) == C(5, 2)
     status = await world.states.load("ce-a")
     assert (status.human_answered, status.abandoned, status.campaign_id) == (0, 0, "")
+
+
+async def test_a_refused_move_stores_no_campaign_but_its_event_tells_the_given_ones_rate(
+    world: World,
+) -> None:
+    await settle(world, "ce-a", [person("ce-a", 0, abandoned=True)])
+    refusal = QueueStateMachine.refusal(QueueState.IDLE, Trigger.PAUSE)
+    assert refusal is not None
+
+    assert await world.states.transition("ce-b", QueueState.IDLE, refusal, NOON, "no", "", "c-7")
+
+    [rejected] = await world.published_events()
+    assert rejected.event is QueueEventType.COMMAND_REJECTED
+    assert rejected.campaign_abandon_rate_30d == 1.0
+    assert await world.states.load("ce-b") is None

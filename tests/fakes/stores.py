@@ -525,18 +525,24 @@ class FakeQueueStateStore:
             if move.resets_counts:
                 zero = {"launched": 0, "dispositions": 0, "human_answered": 0, "abandoned": 0}
                 after = dataclasses.replace(after, **zero)
-        if campaign_id is not None:
-            after = dataclasses.replace(after, campaign_id=campaign_id)
-        if move.stores or campaign_id is not None:
+            if campaign_id is not None:
+                after = dataclasses.replace(after, campaign_id=campaign_id)
             self.backend.states[campaign_execution_id] = after
         if move.announces is not None:
-            self.backend.events.append(self._event(move.announces, after, now, reason, request_id))
+            campaign = after.campaign_id if campaign_id is None else campaign_id
+            event = self._event(move.announces, after, campaign, now, (reason, request_id))
+            self.backend.events.append(event)
         return True
 
     def _event(
-        self, event: QueueEventType, after: ExecutionStatus, now: float, reason: str, request: str
+        self,
+        event: QueueEventType,
+        after: ExecutionStatus,
+        campaign: str,
+        now: float,
+        cause: tuple[str, str],
     ) -> QueueEvent:
-        campaign = after.campaign_id
+        reason, request = cause
         counts = self.backend.campaign_counts(campaign, now) if campaign else None
         return QueueEvent(
             event,

@@ -68,8 +68,8 @@ class QueueStateStore(Protocol):
 
         The step: store `move.new` at `now` with the reason and request id of what caused it
         (unless `move.keeps_cause`: those stored stay); zero the counts when
-        `move.resets_counts`; nothing of that when not `move.stores`. Store `campaign_id`
-        when given ("": the execution names none; None: keep the stored one). And when
+        `move.resets_counts`; store `campaign_id` when given ("": the execution names none;
+        None: keep the stored one); nothing of that when not `move.stores`. And when
         `move.announces`, the event: at `now`, with the reason and request id (the stored
         ones when `move.keeps_cause`; None when empty), the counts and calls in flight right
         after the step, and the campaign's 30-day abandonment rate (`AbandonmentCounters`,

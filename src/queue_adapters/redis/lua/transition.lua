@@ -21,7 +21,7 @@ if ARGV[6] == '1' then
     redis.call('HSET', KEYS[1], 'human_answered', '0', 'abandoned', '0')
   end
 end
-if ARGV[12] == '1' then
+if ARGV[6] == '1' and ARGV[12] == '1' then
   redis.call('HSET', KEYS[1], 'campaign_id', ARGV[13])
 end
 local pending = cjson.decode(redis.call('HGET', KEYS[1], 'events') or '[]')
