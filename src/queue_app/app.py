@@ -33,6 +33,7 @@ from queue_app.intake import ServiceIntake
 from queue_app.settings import Settings
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.facts import ContactFact
+from queue_core.services.runner import QueueRunner
 from queue_core.services.supervision import Backoff, Supervision
 from queue_core.services.supervisor import QueueSupervisor
 from queue_core.services.tracker import TrackResult
@@ -54,6 +55,23 @@ async def resolve(provider: Callable[[], T | Awaitable[T]]) -> T:
     if inspect.isawaitable(value):
         return await value
     return value
+
+
+def _gauges(runner: QueueRunner) -> ExecutionGauges:
+    """What a scrape reads of one runner (no I/O: what it last read)."""
+    campaign = runner.abandonment.campaign
+    return ExecutionGauges(
+        runner.execution.campaign_execution_id,
+        runner.state.value,
+        runner.budget.rate,
+        runner.budget.budget,
+        runner.pacer.dial_ratio,
+        runner.in_flight,
+        runner.abandonment.execution.human_answered,
+        runner.abandonment.execution.abandoned,
+        runner.execution.campaign_id or "",
+        None if campaign is None else campaign.rate,
+    )
 
 
 @dataclass
@@ -84,17 +102,7 @@ class QueueService:
     def gauges(self) -> list[ExecutionGauges]:
         if self.supervisor is None:
             return []
-        return [
-            ExecutionGauges(
-                execution_id,
-                runner.state.value,
-                runner.budget.rate,
-                runner.budget.budget,
-                runner.pacer.dial_ratio,
-                runner.in_flight,
-            )
-            for execution_id, runner in self.supervisor.runners.items()
-        ]
+        return [_gauges(runner) for runner in self.supervisor.runners.values()]
 
     async def readiness(self) -> list[str]:
         reasons = []

@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 
 from queue_adapters.http.metrics import QueueMetrics
 from queue_adapters.redis import (
+    RedisAbandonmentCounters,
     RedisActiveCallRegistry,
     RedisAssemblyStore,
     RedisCampaignExecutionStore,
@@ -102,6 +103,7 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(RedisEventPublisher, redis, keys=keys, options=options)
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
+    abandonment = providers.Singleton(RedisAbandonmentCounters, redis, keys=keys)
     limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
@@ -128,6 +130,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         clock=clock,
         limiter=limiter,
+        abandonment=abandonment,
     )
     supervisor = providers.Singleton(
         QueueSupervisor,

@@ -112,7 +112,13 @@ def parse_outcomes(text: str) -> dict[str, float]:
 
 
 def _settings(
-    redis_url: str, emulator_url: str, sid: str, token: str, cps: float, sources: str
+    redis_url: str,
+    emulator_url: str,
+    sid: str,
+    token: str,
+    cps: float,
+    sources: str,
+    agents: int,
 ) -> Settings:
     return Settings.from_env(
         QUEUE_REDIS_URL=redis_url,
@@ -128,6 +134,8 @@ def _settings(
         QUEUE_SHUTDOWN_GRACE_S=1.0,
         # What an operator sets when no voice event reaches the sink.
         QUEUE_EXPECT_VOICE_EVENTS=sources != "studio-only",
+        # TaskRouter's events come from the emulator's call centre, when it has agents.
+        QUEUE_EXPECT_TASK_EVENTS=agents > 0,
     )
 
 
@@ -150,6 +158,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                 emulator.auth_token,
                 options.cps,
                 options.twilio_sources,
+                options.agents,
             ).updated(QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
             app = create_app(settings)
             async with serving(app, port=port):

@@ -26,8 +26,9 @@ class DispositionReader:
 
     `async for disposition in reader.read(): ...` yields each disposition once per group;
     the entry is acked when the loop asks for the next one. An entry that is not a valid
-    schema_version 1 disposition raises `ContractViolation` (its id in the message) and stays
-    unacked: nothing is skipped silently.
+    disposition (schema_version 2, or 1 read with the later fields' defaults) raises
+    `ContractViolation` (its id in the message) and stays unacked: nothing is skipped
+    silently.
     """
 
     def __init__(

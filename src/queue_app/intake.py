@@ -67,7 +67,13 @@ class ServiceIntake:
         return verify_event_streams_signature(token, url, body, headers.get(SIGNATURE_HEADER))
 
     def parse_events(self, body: bytes) -> tuple[Sequence[ContactFact], Mapping[str, int]]:
+        """Also counts the TaskRouter events read and ignored, as `ignored:<type>:<why>` (a
+        few labels: four types, six reasons)."""
         batch = parse_event_batch(body)
+        if batch.ignored:
+            self._metrics.count_events(
+                Counter({f"ignored:{why}": count for why, count in batch.ignored.items()})
+            )
         return list(batch.facts), batch.unknown_types
 
     def drop_stale(self, facts: Sequence[ContactFact]) -> Sequence[ContactFact]:

@@ -189,6 +189,7 @@ class ContactsGroup(Group):
     contact_timeout_s: float = Field(7200.0, gt=0, validation_alias="QUEUE_CONTACT_TIMEOUT_S")
     settle_grace_s: float = Field(30.0, gt=0, le=3600, validation_alias="QUEUE_SETTLE_GRACE_S")
     expect_voice_events: bool = Field(True, validation_alias="QUEUE_EXPECT_VOICE_EVENTS")
+    expect_task_events: bool = Field(True, validation_alias="QUEUE_EXPECT_TASK_EVENTS")
 
 
 class InstanceGroup(Group):

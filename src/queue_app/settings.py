@@ -127,6 +127,7 @@ class Settings(BaseSettings):
             stats_max_age_s=self.pacing.stats_max_age_s,
             poll_interval_s=self.pacing.poll_interval_s,
             expect_voice_events=self.contacts.expect_voice_events,
+            expect_task_events=self.contacts.expect_task_events,
             reconcile_after_s=self.pacing.reconcile_after_s,
         )
 

@@ -46,6 +46,7 @@ from queue_core.domain.retry import RetryPolicy
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
+    AbandonmentCounters,
     ActiveCallRegistry,
     AssemblySnapshot,
     AssemblyStore,
@@ -60,6 +61,7 @@ from queue_core.ports import (
     EventPublisher,
     ExecutionLeases,
     ExecutionStatus,
+    FactsByCall,
     FactsByContact,
     FactsByPair,
     FactsBySid,
@@ -72,6 +74,7 @@ from queue_core.ports import (
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AbandonmentCounters",
     "Action",
     "ActiveCallRegistry",
     "Ambiguous",
@@ -99,6 +102,7 @@ __all__ = [
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
+    "FactsByCall",
     "FactsByContact",
     "FactsByPair",
     "FactsBySid",

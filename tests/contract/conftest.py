@@ -18,6 +18,7 @@ import pytest
 from redis.asyncio import Redis, RedisCluster
 
 from queue_adapters.redis import (
+    RedisAbandonmentCounters,
     RedisActiveCallRegistry,
     RedisAssemblyStore,
     RedisCampaignExecutionStore,
@@ -38,6 +39,7 @@ from queue_core.domain.disposition import Disposition, DispositionStatus
 from queue_core.domain.queue_events import QueueEvent
 from queue_core.domain.state import QueueState
 from queue_core.ports import ControlStream
+from tests.fakes.abandonment import FakeAbandonmentCounters
 from tests.fakes.clock import FakeClock
 from tests.fakes.stores import (
     FakeActiveCallRegistry,
@@ -127,6 +129,7 @@ class World:
     stats: Any
     leases: Any
     limiter: Any
+    abandonment: Any
     client: RedisClient | None = None
     backend: InMemoryBackend | None = None
     clock: FakeClock | None = None  # the fakes' store clock; Redis keeps real time
@@ -254,6 +257,7 @@ def fake_world() -> World:
         stats=FakePacingStatsSource(backend),
         leases=FakeExecutionLeases(backend, clock),
         limiter=FakeLaunchLimiter(clock),
+        abandonment=FakeAbandonmentCounters(backend),
         backend=backend,
         clock=clock,
         _fake_control=FakeControlStream(),
@@ -272,6 +276,7 @@ def redis_world(kind: str, client: RedisClient, options: RedisOptions = OPTIONS)
         stats=RedisPacingStatsSource(client),
         leases=RedisExecutionLeases(client),
         limiter=RedisLaunchLimiter(client),
+        abandonment=RedisAbandonmentCounters(client),
         client=client,
     )
 

@@ -149,7 +149,7 @@ async def test_a_crash_between_settle_and_publish_is_repaired_by_the_relay_once(
     ]
     await crashing.push_records(CE, [record(1)])
     [claim] = await crashing.cache.claim(CE, "owner-a", 1, NOW)
-    failing_script(crashing_client, monkeypatch, "publish")
+    failing_script(crashing_client, monkeypatch, "publish_disposition")
 
     assert await crashing.cache.settle(CE, claim.claim_id, disposition(CE, 1)) is True
     assert await crashing.dispositions() == []
@@ -171,7 +171,7 @@ async def test_a_one_script_instance_relays_what_a_step_by_step_one_left(
     survivor = redis_world("redis", await new_client())
     await crashing.push_records(CE, [record(i) for i in range(3)])
     claims = await crashing.cache.claim(CE, "owner-a", 3, NOW)
-    failing_script(crashing_client, monkeypatch, "publish")
+    failing_script(crashing_client, monkeypatch, "publish_disposition")
     for i, claim in enumerate(claims):
         assert await crashing.cache.settle(CE, claim.claim_id, disposition(CE, i)) is True
 
@@ -191,7 +191,7 @@ async def test_with_outbox_names_only_the_executions_a_relay_has_work_for(
     left = ["ce-left-1", "ce-left-2"]
     for execution_id in [*left, "ce-clean"]:
         await crashing.push_records(execution_id, [record(1)])
-    failing_script(crashing_client, monkeypatch, "publish")
+    failing_script(crashing_client, monkeypatch, "publish_disposition")
     for execution_id in left:
         [claim] = await crashing.cache.claim(execution_id, "owner-a", 1, NOW)
         await crashing.cache.settle(execution_id, claim.claim_id, disposition(execution_id, 1))

@@ -12,13 +12,19 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from queue_core.domain.abandonment import (
+    AbandonmentCounts,
+    bucket_expires_at,
+    utc_day,
+    window_days,
+)
 from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRef
 from queue_core.domain.disposition import Disposition
 from queue_core.domain.errors import InvalidCampaignExecution, LeaseLost
 from queue_core.domain.facts import ContactFact
 from queue_core.domain.launch_schedule import SlotTerms
-from queue_core.domain.queue_events import QueueEvent
+from queue_core.domain.queue_events import QueueEvent, QueueEventType
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
 from queue_core.ports import (
@@ -27,6 +33,7 @@ from queue_core.ports import (
     ControlEntry,
     Correlation,
     ExecutionStatus,
+    FactsByCall,
     FactsByContact,
     FactsByPair,
     FactsBySid,
@@ -66,6 +73,9 @@ class InMemoryBackend:
     answered: dict[str, set[str]] = field(default_factory=dict)
     by_pair: dict[tuple[str, str], ContactRef] = field(default_factory=dict)
     by_sid: dict[str, ContactRef] = field(default_factory=dict)
+    by_call: dict[str, ContactRef] = field(default_factory=dict)
+    # (campaign id, UTC day) -> counts of its published dispositions (ADR 0025)
+    campaign_days: dict[tuple[str, str], AbandonmentCounts] = field(default_factory=dict)
     parked: dict[str, dict[str, ContactFact]] = field(default_factory=dict)
     settled: set[tuple[str, str]] = field(default_factory=set)
     dispositions: list[Disposition] = field(default_factory=list)
@@ -93,12 +103,44 @@ class InMemoryBackend:
             return None
         return lease
 
-    def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+    def release(
+        self, ref: ContactRef, to: str, from_: str, execution_sid: str, call_sid: str = ""
+    ) -> None:
         """Drop the indexes that still point at `ref`."""
         if self.by_pair.get((to, from_)) == ref:
             del self.by_pair[(to, from_)]
         if execution_sid and self.by_sid.get(execution_sid) == ref:
             del self.by_sid[execution_sid]
+        if call_sid and self.by_call.get(call_sid) == ref:
+            del self.by_call[call_sid]
+
+    def campaign_counts(self, campaign_id: str, now: float) -> AbandonmentCounts:
+        """A campaign's counts over the 30 UTC days ending with the day of `now`."""
+        total = AbandonmentCounts()
+        for day in window_days(now):
+            total += self.campaign_days.get((campaign_id, day), AbandonmentCounts())
+        return total
+
+    def count_abandonment(self, disposition: Disposition) -> None:
+        """A settled disposition in its execution's and its campaign day's counts; days past
+        their lifetime go, as their keys expire in Redis."""
+        if not disposition.human_answered:
+            return
+        counted = AbandonmentCounts(1, int(disposition.abandoned))
+        status = self._status(disposition.campaign_execution_id)
+        self.states[disposition.campaign_execution_id] = dataclasses.replace(
+            status,
+            human_answered=status.human_answered + counted.human_answered,
+            abandoned=status.abandoned + counted.abandoned,
+        )
+        if not disposition.campaign_id:
+            return
+        day = (disposition.campaign_id, utc_day(disposition.ended_at))
+        self.campaign_days[day] = self.campaign_days.get(day, AbandonmentCounts()) + counted
+        for key in [
+            k for k in self.campaign_days if bucket_expires_at(k[1]) <= disposition.ended_at
+        ]:
+            del self.campaign_days[key]
 
     def put_state(
         self,
@@ -161,7 +203,10 @@ class FakeContactCache:
         release: ContactAttempt | None = None,
     ) -> bool:
         if release is not None:
-            self.backend.release(release.ref, release.to, release.from_, release.execution_sid)
+            call_sid = disposition.call_sid if release.expect_task_events else ""
+            self.backend.release(
+                release.ref, release.to, release.from_, release.execution_sid, call_sid
+            )
         claims = self.backend.claims.get(campaign_execution_id, {})
         claim = claims.pop(claim_id, None)
         if claim is None:
@@ -173,6 +218,7 @@ class FakeContactCache:
         self.backend.settled.add((campaign_execution_id, claim_id))
         self.backend.dispositions.append(disposition)
         self.backend._count(campaign_execution_id, dispositions=1)
+        self.backend.count_abandonment(disposition)
         return True
 
     async def remaining(self, campaign_execution_id: str) -> int:
@@ -262,8 +308,14 @@ class FakeActiveCallRegistry:
             [self.backend.by_sid.get(sid) for sid in execution_sids],
         )
 
-    async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
-        self.backend.release(ref, to, from_, execution_sid)
+    async def index_call(self, ref: ContactRef, call_sid: str) -> bool:
+        holder = self.backend.by_call.setdefault(call_sid, ref)
+        return holder == ref
+
+    async def release(
+        self, ref: ContactRef, to: str, from_: str, execution_sid: str, call_sid: str = ""
+    ) -> None:
+        self.backend.release(ref, to, from_, execution_sid, call_sid)
 
     async def count(self, campaign_execution_id: str) -> int:
         return len(self.backend.active.get(campaign_execution_id, ()))
@@ -412,15 +464,18 @@ class FakeAssemblyStore:
         known: FactsByContact,
         by_pair: FactsByPair,
         by_sid: FactsBySid,
+        by_call: FactsByCall = (),
     ) -> Correlation:
         pairs = tuple(self.backend.by_pair.get(pair) for pair, _ in by_pair)
         sids = tuple(self.backend.by_sid.get(sid) for sid, _ in by_sid)
+        calls = tuple(self.backend.by_call.get(sid) for sid, _ in by_call)
         merged = {ref: list(facts) for ref, facts in known}
-        for ref, (_, facts) in zip([*pairs, *sids], [*by_pair, *by_sid], strict=True):
+        found = [*pairs, *sids, *calls]
+        for ref, (_, facts) in zip(found, [*by_pair, *by_sid, *by_call], strict=True):
             if ref is not None:
                 merged.setdefault(ref, []).extend(facts)
         snapshots = {ref: await self.add(ref, facts) for ref, facts in merged.items()}
-        return Correlation(pairs, sids, snapshots)
+        return Correlation(pairs, sids, snapshots, calls)
 
 
 class FakeEventPublisher:
@@ -451,6 +506,7 @@ class FakeQueueStateStore:
         now: float,
         reason: str = "",
         request_id: str = "",
+        campaign_id: str | None = None,
     ) -> bool:
         before = self.backend.states.get(campaign_execution_id)
         if (QueueState.IDLE if before is None else before.state) is not expected:
@@ -463,22 +519,40 @@ class FakeQueueStateStore:
                 after, state=move.new, updated_at=now, reason=reason, request_id=request_id
             )
             if move.resets_counts:
-                after = dataclasses.replace(after, launched=0, dispositions=0)
+                zero = {"launched": 0, "dispositions": 0, "human_answered": 0, "abandoned": 0}
+                after = dataclasses.replace(after, **zero)
+            if campaign_id is not None:
+                after = dataclasses.replace(after, campaign_id=campaign_id)
             self.backend.states[campaign_execution_id] = after
         if move.announces is not None:
-            self.backend.events.append(
-                QueueEvent(
-                    move.announces,
-                    campaign_execution_id,
-                    now,
-                    launched=after.launched,
-                    dispositions=after.dispositions,
-                    active=len(self.backend.active.get(campaign_execution_id, ())),
-                    request_id=request_id or None,
-                    reason=reason or None,
-                )
-            )
+            campaign = after.campaign_id if campaign_id is None else campaign_id
+            event = self._event(move.announces, after, campaign, now, (reason, request_id))
+            self.backend.events.append(event)
         return True
+
+    def _event(
+        self,
+        event: QueueEventType,
+        after: ExecutionStatus,
+        campaign: str,
+        now: float,
+        cause: tuple[str, str],
+    ) -> QueueEvent:
+        reason, request = cause
+        counts = self.backend.campaign_counts(campaign, now) if campaign else None
+        return QueueEvent(
+            event,
+            after.campaign_execution_id,
+            now,
+            launched=after.launched,
+            dispositions=after.dispositions,
+            active=len(self.backend.active.get(after.campaign_execution_id, ())),
+            request_id=request or None,
+            reason=reason or None,
+            human_answered=after.human_answered,
+            abandoned=after.abandoned,
+            campaign_abandon_rate_30d=None if counts is None else counts.reported_rate,
+        )
 
     async def save_pacing(self, campaign_execution_id: str, report: PacingReport) -> None:
         status = self.backend._status(campaign_execution_id)

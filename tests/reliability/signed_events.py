@@ -1,6 +1,7 @@
 """Event Streams webhook bodies as Twilio sends them, signed with an account's auth token, for
-tests that post their own events to the service: voice status-callback events and Studio
-`execution.ended`, with the documented field layout (see `shared/samples`)."""
+tests that post their own events to the service: voice status-callback events, Studio
+`execution.ended` and TaskRouter's task events, with the documented field layout (see
+`shared/samples`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ __all__ = [
     "InFlight",
     "execution_ended",
     "signed_batch",
+    "task_event",
     "voice_event",
 ]
 
@@ -111,6 +113,41 @@ def execution_ended(
             "date_created": _iso(wall - 60),
             "date_updated": _iso(wall),
         },
+    }
+
+
+def task_event(
+    event_id: str,
+    kind: str,
+    task_sid: str,
+    attributes: str,
+    *,
+    wall: float | None = None,
+    nested: bool = True,
+    **fields: Any,
+) -> dict[str, Any]:
+    """`com.twilio.taskrouter.<kind>` (`task.created`, `reservation.accepted`...) of a task
+    whose `task_attributes` are `attributes` (a JSON string), its fields under `data.payload`
+    (the documented shape) or, with `nested=False`, directly under `data`."""
+    wall = time.time() if wall is None else wall
+    payload = {
+        "eventtype": kind,
+        "account_sid": DEFAULT_ACCOUNT_SID,
+        "task_sid": task_sid,
+        "task_attributes": attributes,
+        "timestamp": _iso(wall),
+        **fields,
+    }
+    data = {"name": kind, "timestamp": _iso(wall), "payload": payload} if nested else payload
+    return {
+        "specversion": "1.0",
+        "type": f"com.twilio.taskrouter.{kind}",
+        "source": "AB" + "0" * 32,
+        "id": event_id,
+        "dataschema": f"{_SCHEMAS}/TaskRouter.WDSEvent/4",
+        "datacontenttype": "application/json",
+        "time": _iso(wall),
+        "data": data,
     }
 
 

@@ -47,14 +47,16 @@ class Campaign:
     def active_key(self) -> str:
         return f"active_calls:{{{self.execution_id}}}"
 
-    def write(self, pacing: dict[str, Any]) -> None:
-        """The campaign manager's and the cache service's part: the execution and its cache."""
+    def write(self, pacing: dict[str, Any], **fields: Any) -> None:
+        """The campaign manager's and the cache service's part: the execution (with `fields`
+        added to its document) and its cache."""
         document = {
             "campaign_execution_id": self.execution_id,
             "studio_flow_sid": FLOW_SID,
             "from_number": FROM,
             "task_queue_sid": TASK_QUEUE_SID,
             "pacing": pacing,
+            **fields,
         }
         self.redis.set(f"campaign_execution:{self.execution_id}", json.dumps(document))
         records = [

@@ -34,7 +34,7 @@ def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
     dispositions = campaign.dispositions()
     assert campaign.disposed_once() == set(campaign.record_ids)
     assert len(dispositions) == CONTACTS
-    assert {d["schema_version"] for d in dispositions} == {"1"}
+    assert {d["schema_version"] for d in dispositions} == {"2"}
     assert all(d["execution_sid"].startswith("FN") for d in dispositions)
     assert {d["record_id"]: d["to"] for d in dispositions} == {
         rid: phone(n) for n, rid in enumerate(campaign.record_ids)

@@ -15,7 +15,8 @@ __all__ = ["ExecutionGauges", "QueueMetrics"]
 
 @dataclass(frozen=True, slots=True)
 class ExecutionGauges:
-    """What a scrape reads of one running execution."""
+    """What a scrape reads of one running execution (the abandonment counts as its runner last
+    read them: this run's, and its campaign's rate over 30 days when it names one)."""
 
     campaign_execution_id: str
     state: str
@@ -23,6 +24,10 @@ class ExecutionGauges:
     launch_budget: float
     dial_ratio: float
     active_calls: int
+    human_answered: int = 0
+    abandoned: int = 0
+    campaign_id: str = ""
+    campaign_abandon_rate_30d: float | None = None
 
 
 class _GaugeCollector(Collector):
@@ -45,6 +50,7 @@ class _GaugeCollector(Collector):
         running = GaugeMetricFamily(
             "queue_executions", "Executions run by this instance", labels=["state"]
         )
+        abandonment = _Abandonment()
         states: dict[str, int] = {}
         for gauges in self._read():
             execution = gauges.campaign_execution_id
@@ -52,10 +58,45 @@ class _GaugeCollector(Collector):
             budget.add_metric([execution], gauges.launch_budget)
             ratio.add_metric([execution], gauges.dial_ratio)
             active.add_metric([execution], gauges.active_calls)
+            abandonment.add(gauges)
             states[gauges.state] = states.get(gauges.state, 0) + 1
         for state, count in states.items():
             running.add_metric([state], count)
-        return [rate, budget, ratio, active, running]
+        return [rate, budget, ratio, active, running, *abandonment.families()]
+
+
+class _Abandonment:
+    """The abandonment gauges (ADR 0025): each execution's run, and its campaign's 30 days."""
+
+    def __init__(self) -> None:
+        labels = ["execution"]
+        self.human = GaugeMetricFamily(
+            "queue_human_answered", "Person-answered calls of the run", labels=labels
+        )
+        self.abandoned = GaugeMetricFamily(
+            "queue_abandoned", "Abandoned calls of the run (no agent within 2 s)", labels=labels
+        )
+        self.rate = GaugeMetricFamily(
+            "queue_abandon_rate", "Abandoned over person-answered calls of the run", labels=labels
+        )
+        self.campaign = GaugeMetricFamily(
+            "queue_campaign_abandon_rate_30d",
+            "The campaign's abandoned over person-answered calls over 30 days",
+            labels=["execution", "campaign"],
+        )
+
+    def add(self, gauges: ExecutionGauges) -> None:
+        execution = gauges.campaign_execution_id
+        self.human.add_metric([execution], gauges.human_answered)
+        self.abandoned.add_metric([execution], gauges.abandoned)
+        answered = gauges.human_answered
+        self.rate.add_metric([execution], gauges.abandoned / answered if answered else 0.0)
+        if gauges.campaign_abandon_rate_30d is not None:
+            labels = [execution, gauges.campaign_id]
+            self.campaign.add_metric(labels, gauges.campaign_abandon_rate_30d)
+
+    def families(self) -> list[Metric]:
+        return [self.human, self.abandoned, self.rate, self.campaign]
 
 
 class QueueMetrics:

@@ -5,6 +5,7 @@ How a contact's steps run, one script each on one server or one script per slot 
 cluster, is chosen once, in `_contact_steps` (ADR 0009, 0019).
 """
 
+from queue_adapters.redis.abandonment import RedisAbandonmentCounters
 from queue_adapters.redis.active_calls import RedisActiveCallRegistry
 from queue_adapters.redis.assembly import RedisAssemblyStore
 from queue_adapters.redis.campaign_store import RedisCampaignExecutionStore
@@ -21,6 +22,7 @@ from queue_adapters.redis.stats_source import RedisPacingStatsSource
 
 __all__ = [
     "ExecutionKeys",
+    "RedisAbandonmentCounters",
     "RedisActiveCallRegistry",
     "RedisAssemblyStore",
     "RedisCampaignExecutionStore",

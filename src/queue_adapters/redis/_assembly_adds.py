@@ -121,12 +121,14 @@ def merged(
 
 def correlation(
     pairs: int,
+    sids: int,
     refs: list[ContactRef | None],
     snapshots: dict[ContactRef, AssemblySnapshot | None],
 ) -> Correlation:
-    """The answer of `correlate_and_add`: the holders of the `pairs` pair keys, then of the
-    SID keys, and each contact's snapshot."""
-    return Correlation(tuple(refs[:pairs]), tuple(refs[pairs:]), snapshots)
+    """The answer of `correlate_and_add`: the holders of the `pairs` pair keys, of the `sids`
+    SID keys, then of the call keys, and each contact's snapshot."""
+    by_sid = tuple(refs[pairs : pairs + sids])
+    return Correlation(tuple(refs[:pairs]), by_sid, snapshots, tuple(refs[pairs + sids :]))
 
 
 def snapshot(sent: Sequence[ContactFact], reply: Any) -> AssemblySnapshot | None:

@@ -1,6 +1,6 @@
-"""The global (To, From) and execution SID indexes, which several adapters read: their keys,
-and lookups in one request (one per node of a cluster). Writing and letting go of them are
-steps of a contact (`_contact_steps`)."""
+"""The global (To, From), execution SID and call SID indexes, which several adapters read:
+their keys, and lookups in one request (one per node of a cluster). Writing and letting go of
+them are steps of a contact (`_contact_steps`)."""
 
 from __future__ import annotations
 
@@ -24,17 +24,23 @@ def holder(value: str | None) -> ContactRef | None:
 
 
 def index_keys(
-    keys: RedisKeys, pairs: Sequence[tuple[str, str]], execution_sids: Sequence[str]
+    keys: RedisKeys,
+    pairs: Sequence[tuple[str, str]],
+    execution_sids: Sequence[str],
+    call_sids: Sequence[str] = (),
 ) -> list[str]:
-    """The index keys of the pairs, then of the SIDs, in the order given."""
+    """The index keys of the pairs, then of the SIDs, then of the calls, in the order given."""
     out = [keys.pair(to, from_) for to, from_ in pairs]
-    return out + [keys.execution_sid(sid) for sid in execution_sids]
+    out += [keys.execution_sid(sid) for sid in execution_sids]
+    return out + [keys.call(sid) for sid in call_sids]
 
 
-def of_attempt(keys: RedisKeys, attempt: ContactAttempt) -> list[str]:
-    """The index keys of a launch: its pair, then its SID when it has one."""
+def of_attempt(keys: RedisKeys, attempt: ContactAttempt, call_sid: str = "") -> list[str]:
+    """The index keys of a launch: its pair, then its SID when it has one, then its call's
+    when it expects task events and `call_sid` names the call (only those are indexed)."""
     sids = [attempt.execution_sid] if attempt.execution_sid else []
-    return index_keys(keys, [(attempt.to, attempt.from_)], sids)
+    calls = [call_sid] if call_sid and attempt.expect_task_events else []
+    return index_keys(keys, [(attempt.to, attempt.from_)], sids, calls)
 
 
 async def lookup(client: RedisClient, keys: list[str]) -> list[ContactRef | None]:

@@ -1,9 +1,10 @@
 """`ActiveCallRegistry` on Redis: `active_calls:{<id>}`, launch records and the global indexes.
 
-The (To, From) and execution SID indexes live in their own slots. Reserving, recording a launch
-and letting the indexes go are steps of a contact (`_contact_steps`): one script each on one
-server, one script per slot, in order, on a cluster (ADR 0004, 0009, 0019). A reservation
-fenced by a lease token that is no longer current lets its pair go again and raises `LeaseLost`.
+The (To, From), execution SID and call SID indexes live in their own slots. Reserving,
+recording a launch and letting the indexes go are steps of a contact (`_contact_steps`): one
+script each on one server, one script per slot, in order, on a cluster (ADR 0004, 0009, 0019).
+A reservation fenced by a lease token that is no longer current lets its pair go again and
+raises `LeaseLost`.
 """
 
 from __future__ import annotations
@@ -107,9 +108,21 @@ class RedisActiveCallRegistry:
             )
         return refs[: len(pairs)], refs[len(pairs) :]
 
-    async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+    async def index_call(self, ref: ContactRef, call_sid: str) -> bool:
+        with unavailable():
+            held = await self._scripts.run(
+                "hold_index", [self._keys.call(call_sid)], [encode_ref(ref), self._ttl_ms]
+            )
+        return bool(held)
+
+    async def release(
+        self, ref: ContactRef, to: str, from_: str, execution_sid: str, call_sid: str = ""
+    ) -> None:
         index_keys = _indexes.index_keys(
-            self._keys, [(to, from_)], [execution_sid] if execution_sid else []
+            self._keys,
+            [(to, from_)],
+            [execution_sid] if execution_sid else [],
+            [call_sid] if call_sid else [],
         )
         with unavailable():
             await self._steps.release(ref, index_keys)

@@ -15,7 +15,14 @@ from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.domain.contacts import ContactRef
 from queue_core.domain.facts import ContactFact
-from queue_core.ports import AssemblySnapshot, Correlation, FactsByContact, FactsByPair, FactsBySid
+from queue_core.ports import (
+    AssemblySnapshot,
+    Correlation,
+    FactsByCall,
+    FactsByContact,
+    FactsByPair,
+    FactsBySid,
+)
 
 __all__ = ["RedisAssemblyStore"]
 
@@ -56,6 +63,7 @@ class RedisAssemblyStore:
         known: FactsByContact,
         by_pair: FactsByPair,
         by_sid: FactsBySid,
+        by_call: FactsByCall = (),
     ) -> Correlation:
         with unavailable():
-            return await self._steps.correlate_and_add(self._adds, known, by_pair, by_sid)
+            return await self._steps.correlate_and_add(self._adds, known, by_pair, by_sid, by_call)

@@ -2,7 +2,8 @@
 
 `settle` appends the disposition to the execution's outbox in the same script that drops the
 claim (execution slot). Publishing is a second script in the slot of `call_dispositions`: XADD
-plus a `published` marker, skipped when the marker exists. Then the outbox entry is deleted.
+plus a `published` marker, skipped when the marker exists, and the count of a person-answered
+disposition in its campaign's day (ADR 0025). Then the outbox entry is deleted.
 A crash between the steps leaves the entry in the outbox; `relay` publishes it later, and the
 marker makes a relay that races the original publisher harmless.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from queue_adapters.redis._abandonment import counting
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import text
@@ -35,20 +37,22 @@ class DispositionOutbox:
 
     async def publish(self, execution_id: str, entry_id: str, fields: Mapping[str, str]) -> bool:
         """Publish one outbox entry (its fields without `claim_id`) unless already published,
-        then delete it from the outbox. True when this call added it to the stream."""
+        counting it in its campaign's day as it is published; then delete it from the outbox.
+        True when this call added it to the stream."""
+        counts = counting(self._keys, fields)
+        keys = [self._keys.call_dispositions, self._keys.published(execution_id, entry_id)]
+        keys += [counts.day_key] if counts.day_key else []
         args: list[str | int | float] = [
             self._options.published_marker_ttl_s,
             self._options.stream_maxlen or 0,
+            counts.abandoned,
+            counts.expires_at,
         ]
         for name, value in fields.items():
             if name != "claim_id":
                 args += [name, value]
         with unavailable():
-            added = await self._scripts.run(
-                "publish",
-                [self._keys.call_dispositions, self._keys.published(execution_id, entry_id)],
-                args,
-            )
+            added = await self._scripts.run("publish_disposition", keys, args)
             await self._client.xdel(self._keys.execution(execution_id).outbox, entry_id)
         return bool(added)
 

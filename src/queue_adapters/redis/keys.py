@@ -8,7 +8,7 @@ Contract keys (names are settings; defaults shown)
     queue_control_dead_letter     STREAM  invalid commands, copied with an `error` field
     campaign_execution:<id>       JSON    execution settings (a JSON string is accepted too)
     task_queue_stats              HASH    WQ... -> TaskQueue RealTimeStatistics JSON
-    call_dispositions             STREAM  one entry per settled claim (schema_version 1)
+    call_dispositions             STREAM  one entry per settled claim (schema_version 2)
     queue_event_stream            STREAM  queue lifecycle events
 
 One execution: every key below hashes to the slot of `{<id>}`, so each step on one execution
@@ -27,23 +27,31 @@ is one Lua script on one node, in a cluster too.
     queue:outbox:{<id>}           STREAM  settled dispositions not yet published (claim_id + fields;
                                           a cluster's settle, none on one server: ADR 0009)
     queue:state:{<id>}            HASH    state, owner, updated_at, reason, request_id, launched,
-                                          dispositions, the pacing report, and `events`: the
-                                          events of its transitions not yet published (ADR 0018)
+                                          dispositions, human_answered, abandoned (this run;
+                                          ADR 0025), campaign_id, the pacing report, and
+                                          `events`: the events of its transitions not yet
+                                          published (ADR 0018)
     queue:lease:{<id>}            HASH    owner, token of the instance driving it (PEXPIRE ttl)
     queue:lease_seq:{<id>}        STRING  fencing token counter (INCR), never reset
 
 Global keys: each in its own slot. On a cluster no script mixes them with an execution's keys
-(order keeps them right): the multi-key ones are the publish script, in the stream's slot, and
-the index and parked keys of one SID. On a single server (ADR 0008, 0009) a step is one script
-across slots: reserve (pair + claim), record_launch (claim + SID), settle (claim + stream +
-both indexes, no outbox entry) and a webhook batch (its index keys + the assemblies of the
-contacts they name, whose keys that script makes from `RedisKeys.around_execution_id`).
+(order keeps them right): the multi-key ones are the publish script, in the stream's slot (a
+disposition's, with its campaign's day), and the index and parked keys of one SID. On a single
+server (ADR 0008, 0009) a step is one script across slots: reserve (pair + claim),
+record_launch (claim + SID), settle (claim + stream + the campaign's day + the indexes, no
+outbox entry) and a webhook batch (its index keys + the assemblies of the contacts they name,
+whose keys that script makes from `RedisKeys.around_execution_id`).
 
     queue:executions              SET     execution ids with a stored state
     queue:graces                  ZSET    contacts in their settle grace: member ContactRef JSON,
                                           score = when the grace is due (unix s; ADR 0011)
     queue:pair:<to>:<from>        STRING  ContactRef JSON holding the (To, From) pair (TTL)
     queue:sid:{<FN...>}           STRING  ContactRef JSON of a Studio execution (TTL)
+    queue:call:{<CA...>}          STRING  ContactRef JSON of a call (TTL), for TaskRouter's events,
+                                          which name only the call: written when the tracker
+                                          first learns the contact's call SID (of an attempt
+                                          that expects task events), let go with the others
+                                          after the disposition is published (ADR 0025)
     queue:parked:{<FN...>}        HASH    fact key -> encoded fact: Studio events and flow reports
                                           that came before their launch was recorded (TTL); the
                                           SID's hash tag puts both in one slot, so indexing the
@@ -54,6 +62,13 @@ contacts they name, whose keys that script makes from `RedisKeys.around_executio
                                           (written by publishing an outbox entry only)
     queue:published:{queue_event_stream}:<id>:<event id>
                                   STRING  likewise for an event of a state transition (TTL)
+    queue:abandonment:{call_dispositions}:<campaign id>:<YYYY-MM-DD>
+                                  HASH    human_answered, abandoned: a campaign's published
+                                          dispositions of that UTC day (of `ended_at`), across
+                                          executions and instances; EXPIREAT the day's start
+                                          + 31 days. The stream's tag puts every campaign's
+                                          days in its slot, so the script that publishes a
+                                          disposition counts it too (ADR 0025)
 
 The account's launch budget: one schedule shared by every instance, with its own hash tag.
 
@@ -189,6 +204,15 @@ class RedisKeys:
 
     def execution_sid(self, execution_sid: str) -> str:
         return f"{self.prefix}sid:{{{execution_sid}}}"
+
+    def call(self, call_sid: str) -> str:
+        """The call SID index: the contact a TaskRouter task of the call belongs to."""
+        return f"{self.prefix}call:{{{call_sid}}}"
+
+    def abandonment(self, campaign_id: str, day: str) -> str:
+        """A campaign's counts of one UTC day, in the slot of `call_dispositions`."""
+        tag = slot_tag(self.call_dispositions)
+        return f"{self.prefix}abandonment:{{{tag}}}:{campaign_id}:{day}"
 
     def parked(self, execution_sid: str) -> str:
         """Facts waiting for the launch of `execution_sid` to be recorded (same slot)."""

@@ -2,7 +2,8 @@
 
 A transition is one script in the execution's slot (`transition.lua`): the compare-and-set of
 the state with every effect of the table's entry, its event kept in the hash until it is
-published (`state_events`, ADR 0018).
+published (`state_events`, ADR 0018). The campaign's 30-day abandonment rate an event carries
+is read just before, in the campaign's slot (ADR 0025).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 
+from queue_adapters.redis._abandonment import campaign_counts
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import text
@@ -19,6 +21,7 @@ from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_adapters.redis.state_events import StateEvents, decode_pending
+from queue_core.domain.abandonment import format_rate
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.queue_events import QueueEvent
 from queue_core.domain.state import QueueState, Transition
@@ -63,6 +66,9 @@ class RedisQueueStateStore:
             reason=stored.get("reason", ""),
             request_id=stored.get("request_id", ""),
             pacing=_pacing(stored),
+            human_answered=int(stored.get("human_answered", 0)),
+            abandoned=int(stored.get("abandoned", 0)),
+            campaign_id=stored.get("campaign_id", ""),
         )
 
     async def load_states(self, campaign_execution_ids: Sequence[str]) -> list[QueueState]:
@@ -84,23 +90,20 @@ class RedisQueueStateStore:
         now: float,
         reason: str = "",
         request_id: str = "",
+        campaign_id: str | None = None,
     ) -> bool:
         """See the port. True once the script made the step: publishing its event (and
         any kept before it) afterwards may fail without raising; it is then left for the
         next transition or `relay_events`."""
         k = self._keys.execution(campaign_execution_id)
-        args: list[str | int | float] = [
-            expected.value,
-            move.new.value,
-            repr(now),
-            reason,
-            request_id,
-            int(move.stores),
-            int(move.keeps_cause),
-            int(move.resets_counts),
-            self._event(campaign_execution_id, move, now, reason, request_id),
-            secrets.token_hex(8),
-        ]
+        rate = ""
+        if move.announces is not None:
+            rate = await self._campaign_rate(k.state, campaign_id, now)
+        args: list[str | int | float] = [expected.value, move.new.value, repr(now)]
+        args += [reason, request_id, int(move.stores), int(move.keeps_cause)]
+        args += [int(move.resets_counts)]
+        args += [self._event(campaign_execution_id, move, now, reason, request_id)]
+        args += [secrets.token_hex(8), rate, int(campaign_id is not None), campaign_id or ""]
         with unavailable():
             if move.stores and expected is QueueState.IDLE:
                 # The first state stored: listed first, so that a failure in between leaves
@@ -114,6 +117,16 @@ class RedisQueueStateStore:
         except StoreUnavailable as exc:
             _log.warning("events of %s left to publish: %s", campaign_execution_id, exc)
         return True
+
+    async def _campaign_rate(self, state: str, campaign_id: str | None, now: float) -> str:
+        """The 30-day rate of the campaign given, else of the one stored ("" for none)."""
+        with unavailable():
+            if campaign_id is None:
+                campaign_id = text(await self._client.hget(state, "campaign_id") or "")
+            if not campaign_id:
+                return ""
+            counts = await campaign_counts(self._client, self._keys, campaign_id, now)
+        return format_rate(counts.rate)
 
     @staticmethod
     def _event(

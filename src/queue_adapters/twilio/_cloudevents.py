@@ -19,6 +19,7 @@ __all__ = [
     "ExecutionEventModel",
     "KnownEvent",
     "StepEventModel",
+    "TaskRouterEventModel",
     "VoiceEventModel",
 ]
 
@@ -119,8 +120,21 @@ class StepEventModel(CloudEventModel):
     data: _StepData
 
 
+class TaskRouterEventModel(CloudEventModel):
+    """Only the envelope is checked: what `data` holds is read by `_taskrouter`, which counts
+    and ignores an event it cannot use rather than refusing the batch."""
+
+    type: Literal[
+        "com.twilio.taskrouter.task.created",
+        "com.twilio.taskrouter.task.canceled",
+        "com.twilio.taskrouter.task.completed",
+        "com.twilio.taskrouter.reservation.accepted",
+    ]
+    data: Any = None
+
+
 KnownEvent = Annotated[
-    VoiceEventModel | AmdEventModel | ExecutionEventModel | StepEventModel,
+    VoiceEventModel | AmdEventModel | ExecutionEventModel | StepEventModel | TaskRouterEventModel,
     Field(discriminator="type"),
 ]
 """An event of a type the service reads, chosen by its `type` without trying the others."""

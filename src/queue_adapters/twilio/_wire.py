@@ -14,7 +14,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 
-__all__ = ["OptionalInt", "Required", "Text", "WireModel", "describe", "unix_seconds"]
+__all__ = [
+    "OptionalInt",
+    "Required",
+    "Text",
+    "WireModel",
+    "describe",
+    "finer_seconds",
+    "unix_seconds",
+]
 
 _DIGITS = re.compile(r"^[0-9]{1,18}$")
 
@@ -81,6 +89,21 @@ def unix_seconds(*candidates: str) -> float | None:
         if moment is not None:
             return moment
     return None
+
+
+def finer_seconds(stamp: str, *finer: str) -> float | None:
+    """A voice event's instant: its `Timestamp` (whole seconds), or the first of `finer` (the
+    event's `data.timestamp`, then its CloudEvent `time`, with milliseconds) that falls within
+    the second `Timestamp` names: the same instant, to the millisecond (ADR 0025). Without a
+    `Timestamp`, the first of `finer` that parses."""
+    whole = unix_seconds(stamp)
+    if whole is None:
+        return unix_seconds(*finer)
+    for text in finer:
+        moment = unix_seconds(text)
+        if moment is not None and whole <= moment < whole + 1:
+            return moment
+    return whole
 
 
 @functools.lru_cache(maxsize=1024)

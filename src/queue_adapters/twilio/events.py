@@ -3,7 +3,9 @@
 A body is a JSON array of CloudEvents 1.0 (a single object is accepted too). The contract's
 event types become `queue_core.domain.facts` values; other types (including the deprecated
 `com.twilio.voice.webhook.status-callback.*` names) are counted and ignored. Anything
-malformed raises `InvalidWebhook` naming the event (its index in the array) and the field.
+malformed raises `InvalidWebhook` naming the event (its index in the array) and the field,
+except what a TaskRouter event carries past its envelope: one the service cannot use is
+counted and ignored (`_taskrouter`).
 
 A body is read twice at most. First, in one pass, pydantic parses the JSON and validates the
 whole array against the known event models (a discriminated union on `type`), or the bare
@@ -15,6 +17,7 @@ Python's `json` reads, such as UTF-16 or lone surrogates), is read again event b
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -27,22 +30,25 @@ from queue_adapters.twilio._cloudevents import (
     ExecutionEventModel,
     KnownEvent,
     StepEventModel,
+    TaskRouterEventModel,
     VoiceEventModel,
 )
-from queue_adapters.twilio._wire import describe, unix_seconds
+from queue_adapters.twilio._taskrouter import TASK_TYPES, task_fact
+from queue_adapters.twilio._wire import describe, finer_seconds, unix_seconds
 from queue_core.domain.bounds import load_json
 from queue_core.domain.errors import ContractViolation, InvalidWebhook
 from queue_core.domain.facts import (
     AmdEvent,
     StudioExecutionEvent,
     StudioStepEvent,
+    TaskFact,
     VoiceCallEvent,
     VoiceEventKind,
 )
 
 __all__ = ["ParsedBatch", "WebhookFact", "parse_event_batch"]
 
-WebhookFact = VoiceCallEvent | AmdEvent | StudioExecutionEvent | StudioStepEvent
+WebhookFact = VoiceCallEvent | AmdEvent | StudioExecutionEvent | StudioStepEvent | TaskFact
 
 _VOICE = "com.twilio.voice.status-callback.call."
 _AMD = "com.twilio.voice.status-callback.amd.detected"
@@ -58,7 +64,9 @@ _MAX_CONTEXT_DEPTH = 32
 # parser stops at about 200 levels).
 MAX_BODY_DEPTH = 256
 _M = TypeVar("_M", bound=BaseModel)
-_KNOWN_TYPES = frozenset([*_VOICE_KINDS, _AMD, _EXECUTION_STARTED, _EXECUTION_ENDED, _STEP_ENDED])
+_KNOWN_TYPES = frozenset(
+    [*_VOICE_KINDS, _AMD, _EXECUTION_STARTED, _EXECUTION_ENDED, _STEP_ENDED, *TASK_TYPES]
+)
 # An event of a known type that fails its model passes as a bare envelope here: the union is
 # tried left to right, and such an envelope sends the body to the event-by-event reading.
 _BATCH: TypeAdapter[list[Any]] = TypeAdapter(
@@ -68,10 +76,19 @@ _BATCH: TypeAdapter[list[Any]] = TypeAdapter(
 
 @dataclass(frozen=True, slots=True)
 class ParsedBatch:
-    """The facts of one webhook body, in body order, and the ignored types with their counts."""
+    """The facts of one webhook body, in body order, the ignored types with their counts, and
+    the TaskRouter events of known types that were ignored, as `<type>:<why>` with counts."""
 
     facts: list[WebhookFact] = field(default_factory=list)
     unknown_types: Counter[str] = field(default_factory=Counter)
+    ignored: Counter[str] = field(default_factory=Counter)
+
+    def add_task(self, event: TaskRouterEventModel) -> None:
+        fact = task_fact(event)
+        if isinstance(fact, str):
+            self.ignored[f"{event.type}:{fact}"] += 1
+        else:
+            self.facts.append(fact)
 
 
 def parse_event_batch(raw_body: bytes) -> ParsedBatch:
@@ -96,6 +113,10 @@ def _parse_in_one_pass(raw_body: bytes) -> ParsedBatch | None:
             batch.facts.append(_amd(event))
         elif isinstance(event, StepEventModel):
             batch.facts.append(_step(event))
+        elif isinstance(event, TaskRouterEventModel):
+            if not _finite(event.data):
+                return None  # `NaN` or `Infinity`: only the JSON reading may tell which
+            batch.add_task(event)
         elif event.type in _KNOWN_TYPES:
             return None
         else:
@@ -114,13 +135,13 @@ def _parse_event_by_event(raw_body: bytes) -> ParsedBatch:
         raise InvalidWebhook("body must be a JSON array of CloudEvents or one CloudEvent")
     batch = ParsedBatch()
     for index, event in enumerate(doc):
-        fact = _parse_event(index, event, batch.unknown_types)
+        fact = _parse_event(index, event, batch)
         if fact is not None:
             batch.facts.append(fact)
     return batch
 
 
-def _parse_event(index: int, event: Any, unknown: Counter[str]) -> WebhookFact | None:
+def _parse_event(index: int, event: Any, batch: ParsedBatch) -> WebhookFact | None:
     if not isinstance(event, dict):
         raise InvalidWebhook(f"event {index}: must be a JSON object")
     envelope = _validate(index, CloudEventModel, event)
@@ -133,7 +154,10 @@ def _parse_event(index: int, event: Any, unknown: Counter[str]) -> WebhookFact |
         return _execution(_validate(index, ExecutionEventModel, event), kind == _EXECUTION_ENDED)
     if kind == _STEP_ENDED:
         return _step(_validate(index, StepEventModel, event))
-    unknown[kind[:_MAX_TYPE_LENGTH]] += 1
+    if kind in TASK_TYPES:
+        batch.add_task(_validate(index, TaskRouterEventModel, event))
+        return None
+    batch.unknown_types[kind[:_MAX_TYPE_LENGTH]] += 1
     return None
 
 
@@ -157,7 +181,7 @@ def _voice(event: VoiceEventModel, kind: VoiceEventKind) -> VoiceCallEvent:
         duration_s=params.CallDuration,
         sip_response_code=params.SipResponseCode,
         answered_by=params.AnsweredBy,
-        at=unix_seconds(params.Timestamp, event.data.timestamp, event.time),
+        at=finer_seconds(params.Timestamp, event.data.timestamp, event.time),
     )
 
 
@@ -169,7 +193,7 @@ def _amd(event: AmdEventModel) -> AmdEvent:
         to=params.To,
         from_=params.From,
         answered_by=params.AnsweredBy,
-        at=unix_seconds(params.Timestamp, event.data.timestamp, event.time),
+        at=finer_seconds(params.Timestamp, event.data.timestamp, event.time),
     )
 
 
@@ -216,6 +240,20 @@ def _context(value: dict[str, Any] | str | None) -> dict[str, Any]:
     if not isinstance(value, dict) or _deeper_than(value, _MAX_CONTEXT_DEPTH):
         return {}
     return value
+
+
+def _finite(value: Any) -> bool:
+    """No float in `value` is infinite or NaN (without recursing)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

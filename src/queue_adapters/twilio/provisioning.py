@@ -16,7 +16,7 @@ from queue_core.domain.errors import StoreUnavailable
 __all__ = ["EventStreamsProvisioner", "ProvisioningError"]
 
 SINK_DESCRIPTION = "queue service webhook sink"
-SUBSCRIPTION_DESCRIPTION = "queue service: voice status and Studio events"
+SUBSCRIPTION_DESCRIPTION = "queue service: voice status, Studio and TaskRouter events"
 
 
 class ProvisioningError(Exception):

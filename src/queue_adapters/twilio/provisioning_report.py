@@ -15,6 +15,10 @@ CONTRACT_EVENT_TYPES: tuple[str, ...] = (
     "com.twilio.studio.flow.execution.started",
     "com.twilio.studio.flow.execution.ended",
     "com.twilio.studio.flow.step.ended",
+    "com.twilio.taskrouter.task.created",
+    "com.twilio.taskrouter.task.canceled",
+    "com.twilio.taskrouter.reservation.accepted",
+    "com.twilio.taskrouter.task.completed",
 )
 
 

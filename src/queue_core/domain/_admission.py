@@ -1,11 +1,13 @@
 """Which facts belong to a contact attempt: one per key, of its execution, record and pair,
-and voice events of its own call only (ADR 0011). Private to the assembler."""
+voice and AMD events of its own call only (ADR 0011), and the tasks of that call when the
+attempt expects them (ADR 0025). Private to the assembler."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from queue_core.domain.contacts import ContactAttempt
 from queue_core.domain.facts import (
@@ -14,9 +16,13 @@ from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
     ContactTimedOut,
+    ReservationAccepted,
     SettleGraceElapsed,
     StudioExecutionEvent,
     StudioStepEvent,
+    TaskCanceled,
+    TaskCreated,
+    TaskFact,
     VoiceCallEvent,
     VoiceEventKind,
     encode,
@@ -40,7 +46,8 @@ def normalize_call_status(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    """The facts that belong to the attempt under its mode, one per key, sorted by key."""
+    """The facts that belong to the attempt under its modes, one per key, sorted by key, and
+    the call they bind it to ("" while none)."""
 
     voice: tuple[VoiceCallEvent, ...]
     ended: StudioExecutionEvent | None
@@ -48,6 +55,9 @@ class Admitted:
     steps: tuple[StudioStepEvent, ...]
     timeout: ContactTimedOut | None
     grace: SettleGraceElapsed | None
+    amd: tuple[AmdEvent, ...] = ()
+    tasks: tuple[TaskFact, ...] = ()
+    call_sid: str = ""
 
 
 def unique(facts: Iterable[ContactFact]) -> list[ContactFact]:
@@ -68,18 +78,22 @@ def rank(fact: ContactFact) -> tuple[float, str]:
 
 def admit(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> Admitted:
     voice: list[VoiceCallEvent] = []
+    amd: list[AmdEvent] = []
+    tasks: list[TaskFact] = []
     ended: list[StudioExecutionEvent] = []
     reports: list[CallStatusReport] = []
     steps: list[StudioStepEvent] = []
     timeout: ContactTimedOut | None = None
     grace: SettleGraceElapsed | None = None
     pair, ref = (attempt.to, attempt.from_), (attempt.ref.campaign_execution_id, attempt.record_id)
+    voice_mode = attempt.expect_voice_events
     for fact in unique(facts):
-        if isinstance(fact, AmdEvent):
-            continue  # for the pacer only: see `answered_by_person`
         if isinstance(fact, VoiceCallEvent):
-            if attempt.expect_voice_events and (fact.to, fact.from_) == pair:
-                voice.append(fact)
+            voice += [fact] if voice_mode and (fact.to, fact.from_) == pair else []
+        elif isinstance(fact, AmdEvent):
+            amd += [fact] if voice_mode and (fact.to, fact.from_) == pair else []
+        elif isinstance(fact, TaskCreated | ReservationAccepted | TaskCanceled):
+            tasks += [fact] if attempt.expect_task_events else []
         elif isinstance(fact, ContactTimedOut):
             timeout = fact
         elif isinstance(fact, SettleGraceElapsed):
@@ -92,10 +106,18 @@ def admit(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> Admitted:
             steps.append(fact)
         elif (fact.campaign_execution_id, fact.record_id) == ref:
             reports.append(fact)
-    voice = of_our_call(attempt, voice, reports, steps)
-    return Admitted(
-        tuple(voice), next(iter(ended), None), tuple(reports), tuple(steps), timeout, grace
-    )
+    voice, bound = of_our_call(attempt, voice, reports, steps)
+    ended_event = next(iter(ended), None)
+    admitted = Admitted(tuple(voice), ended_event, tuple(reports), tuple(steps), timeout, grace)
+    return replace(admitted, amd=of_call(amd, bound), tasks=of_call(tasks, bound), call_sid=bound)
+
+
+_F = TypeVar("_F", AmdEvent, TaskFact)
+
+
+def of_call(facts: list[_F], call_sid: str) -> tuple[_F, ...]:
+    """The facts about call `call_sid` (none while no call is bound)."""
+    return tuple(fact for fact in facts if call_sid and fact.call_sid == call_sid)
 
 
 def of_our_call(
@@ -103,9 +125,10 @@ def of_our_call(
     voice: list[VoiceCallEvent],
     reports: list[CallStatusReport],
     steps: list[StudioStepEvent],
-) -> list[VoiceCallEvent]:
-    """The voice events of the attempt's own call (ADR 0011). A voice event is matched only by
-    its (To, From) pair, so it may be a late delivery for an earlier call to the same number:
+) -> tuple[list[VoiceCallEvent], str]:
+    """The voice events of the attempt's own call (ADR 0011), and its SID ("" when none). A
+    voice event is matched only by its (To, From) pair, so it may be a late delivery for an
+    earlier call to the same number:
     - one dated before the launch (less `VOICE_CLOCK_ALLOWANCE_S`) is an earlier call's;
     - the call SID a report or the call widget's step names (both matched by the execution
       SID, so they are this attempt's) binds the contact: other calls' events are dropped;
@@ -124,4 +147,4 @@ def of_our_call(
             initiated = initiated or event.kind is VoiceEventKind.INITIATED
             started[event.call_sid] = (initiated, min(first, at), event.call_sid)
         bound = max(started.values(), default=(False, 0.0, ""))[2]
-    return [event for event in voice if event.call_sid == bound]
+    return [event for event in voice if event.call_sid == bound], bound

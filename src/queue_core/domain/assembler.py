@@ -3,8 +3,10 @@
 A pure function of the SET of facts (deduplicated on `fact.key`). Every field comes only from
 the facts that made the set final, so facts added to a final set never change the disposition
 unless they contradict it. Which facts are the attempt's: `_admission`; what each fact tells:
-`_outcomes`; the rules below say which of them decide, and when. Rules and reasons:
-docs/adr/0011-every-source-may-be-silent.md (which supersedes ADR 0003).
+`_outcomes`; whether a person answered and how soon an agent took the call: `_person`; the
+rules below say which of them decide, and when. Rules and reasons:
+docs/adr/0011-every-source-may-be-silent.md (which supersedes ADR 0003), and
+docs/adr/0025-taskrouter-and-abandonment.md for a person-answered call's task.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from queue_core.domain._outcomes import (
     terminal_voice,
     unknown,
 )
+from queue_core.domain._person import awaits_task, person_and_agent
 from queue_core.domain.contacts import ContactAttempt
 from queue_core.domain.disposition import Disposition, DispositionStatus
 from queue_core.domain.facts import (
@@ -106,6 +109,14 @@ def _decide(attempt: ContactAttempt, admitted: Admitted) -> Decision | None:
     return None  # a failed call's report, or the terminal event, may still be on its way
 
 
+def _final_early(attempt: ContactAttempt, admitted: Admitted) -> Decision | None:
+    """`_decide`, unless a person answered and the contact waits for its task (ADR 0025)."""
+    decided = _decide(attempt, admitted)
+    if decided is not None and awaits_task(attempt, admitted, decided[0]):
+        return None
+    return decided
+
+
 def _live(admitted: Admitted) -> bool:
     """A voice event shows our call answered and no fact shows it ended: the call was handed
     on (to an agent, a queue) and outlives its flow."""
@@ -170,7 +181,7 @@ class DispositionAssembler:
         """The contact's one disposition once the facts are final, else None. A function of the
         SET of facts (deduplicated on `fact.key`): any order, any duplicates, same result."""
         admitted = admit(attempt, facts)
-        decided = _decide(attempt, admitted)
+        decided = _final_early(attempt, admitted)
         if decided is None and admitted.grace is not None:
             decided = _on_grace(attempt, admitted)
         if decided is None and admitted.timeout is not None:
@@ -178,6 +189,8 @@ class DispositionAssembler:
         if decided is None:
             return None
         outcome, ended_at = decided
+        waited = admitted.grace is not None or admitted.timeout is not None
+        person = person_and_agent(attempt, admitted, outcome, waited=waited)
         return Disposition(
             campaign_execution_id=attempt.ref.campaign_execution_id,
             record_id=attempt.record_id,
@@ -186,7 +199,9 @@ class DispositionAssembler:
             launched_at=attempt.launched_at,
             ended_at=ended_at,
             execution_sid=attempt.execution_sid,
+            campaign_id=attempt.campaign_id,
             **{**asdict(outcome), "status": DispositionStatus(outcome.status)},
+            **asdict(person),
         )
 
     @staticmethod
@@ -198,8 +213,14 @@ class DispositionAssembler:
             admitted.ended is not None
             and admitted.grace is None
             and admitted.timeout is None
-            and _decide(attempt, admitted) is None
+            and _final_early(attempt, admitted) is None
         )
+
+    @staticmethod
+    def call_sid(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> str:
+        """The SID of the call the facts bind the attempt to (ADR 0011), "" while none: the
+        call whose TaskRouter tasks are the contact's."""
+        return admit(attempt, facts).call_sid
 
     @staticmethod
     def answered_by_person(facts: Iterable[ContactFact]) -> bool:

@@ -12,6 +12,7 @@ The limits, in characters of the text as read (one character is one to four byte
     campaign_cache:{id} record           MAX_RECORD_CHARS     262,144
       its `attributes`, as compact JSON  MAX_ATTRIBUTES_BYTES 16,384 bytes of UTF-8
     task_queue_stats value               MAX_STATS_CHARS      65,536
+    a TaskRouter task's `task_attributes` MAX_TASK_ATTRIBUTES_CHARS 65,536
     any of them, levels of nesting       MAX_JSON_DEPTH       32
     echoed text (`reason`, `error`,      MAX_ECHO_CHARS       512
       `error_message`)
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_RECORD_CHARS",
     "MAX_STATS_CHARS",
+    "MAX_TASK_ATTRIBUTES_CHARS",
     "cut",
     "load_json",
     "shown",
@@ -45,6 +47,7 @@ MAX_DOCUMENT_CHARS = 65_536
 MAX_RECORD_CHARS = 262_144
 MAX_ATTRIBUTES_BYTES = 16_384
 MAX_STATS_CHARS = 65_536
+MAX_TASK_ATTRIBUTES_CHARS = 65_536
 MAX_ECHO_CHARS = 512
 MAX_ID_ECHO_CHARS = 128
 

@@ -152,7 +152,13 @@ class ContactRef:
 
 @dataclass(frozen=True, slots=True)
 class ContactAttempt:
-    """What is known about a launched contact before any webhook arrives."""
+    """What is known about a launched contact before any webhook arrives.
+
+    `campaign_id` is the execution document's ("" when it names none). `expect_task_events`:
+    the call goes to TaskRouter's agents when a person answers, and the sink gets TaskRouter's
+    events, so a person-answered contact waits for its task's outcome (ADR 0025). Both are
+    written in the stored form only when set, so an attempt stored without them reads back
+    as one that has neither."""
 
     ref: ContactRef
     record_id: str
@@ -162,22 +168,26 @@ class ContactAttempt:
     execution_sid: str
     launched_at: float
     expect_voice_events: bool
+    campaign_id: str = ""
+    expect_task_events: bool = False
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "campaign_execution_id": self.ref.campaign_execution_id,
-                "claim_id": self.ref.claim_id,
-                "record_id": self.record_id,
-                "to": self.to,
-                "from": self.from_,
-                "flow_sid": self.flow_sid,
-                "execution_sid": self.execution_sid,
-                "launched_at": self.launched_at,
-                "expect_voice_events": self.expect_voice_events,
-            },
-            separators=(",", ":"),
-        )
+        doc: dict[str, object] = {
+            "campaign_execution_id": self.ref.campaign_execution_id,
+            "claim_id": self.ref.claim_id,
+            "record_id": self.record_id,
+            "to": self.to,
+            "from": self.from_,
+            "flow_sid": self.flow_sid,
+            "execution_sid": self.execution_sid,
+            "launched_at": self.launched_at,
+            "expect_voice_events": self.expect_voice_events,
+        }
+        if self.campaign_id:
+            doc["campaign_id"] = self.campaign_id
+        if self.expect_task_events:
+            doc["expect_task_events"] = True
+        return json.dumps(doc, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> ContactAttempt:
@@ -191,4 +201,6 @@ class ContactAttempt:
             execution_sid=doc["execution_sid"],
             launched_at=float(doc["launched_at"]),
             expect_voice_events=bool(doc["expect_voice_events"]),
+            campaign_id=str(doc.get("campaign_id", "")),
+            expect_task_events=bool(doc.get("expect_task_events", False)),
         )

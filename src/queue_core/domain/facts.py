@@ -19,9 +19,13 @@ __all__ = [
     "CallStatusReport",
     "ContactFact",
     "ContactTimedOut",
+    "ReservationAccepted",
     "SettleGraceElapsed",
     "StudioExecutionEvent",
     "StudioStepEvent",
+    "TaskCanceled",
+    "TaskCreated",
+    "TaskFact",
     "VoiceCallEvent",
     "VoiceEventKind",
     "decode",
@@ -134,6 +138,58 @@ class CallStatusReport:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskCreated:
+    """`com.twilio.taskrouter.task.created`: TaskRouter made a task for a call (the flow handed
+    it to agents). Matched to its contact by `call_sid`, which the task's attributes name;
+    `at` is TaskRouter's `timestamp` (milliseconds)."""
+
+    event_id: str
+    task_sid: str
+    call_sid: str
+    at: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"ce:{self.event_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationAccepted:
+    """`com.twilio.taskrouter.reservation.accepted`: an agent (`worker_sid`) accepted the call's
+    task; `at` is TaskRouter's `timestamp` of the accept (milliseconds), the instant the agent
+    took the call. Matched by `call_sid`."""
+
+    event_id: str
+    task_sid: str
+    call_sid: str
+    worker_sid: str = ""
+    at: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"ce:{self.event_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCanceled:
+    """`com.twilio.taskrouter.task.canceled`: the call's task ended with no agent on it;
+    `reason` is TaskRouter's (`hangup`: the person gave up waiting). Matched by `call_sid`."""
+
+    event_id: str
+    task_sid: str
+    call_sid: str
+    reason: str = ""
+    at: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"ce:{self.event_id}"
+
+
+TaskFact = TaskCreated | ReservationAccepted | TaskCanceled
+
+
+@dataclass(frozen=True, slots=True)
 class ContactTimedOut:
     """No terminal event came within the contact timeout."""
 
@@ -162,6 +218,9 @@ ContactFact = (
     | StudioExecutionEvent
     | StudioStepEvent
     | CallStatusReport
+    | TaskCreated
+    | ReservationAccepted
+    | TaskCanceled
     | ContactTimedOut
     | SettleGraceElapsed
 )
@@ -174,6 +233,9 @@ _TYPES: dict[str, type[ContactFact]] = {
         StudioExecutionEvent,
         StudioStepEvent,
         CallStatusReport,
+        TaskCreated,
+        ReservationAccepted,
+        TaskCanceled,
         ContactTimedOut,
         SettleGraceElapsed,
     )

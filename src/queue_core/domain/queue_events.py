@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from queue_core.domain.abandonment import AbandonmentCounts, format_rate
 from queue_core.domain.bounds import MAX_ID_ECHO_CHARS, cut
 from queue_core.domain.disposition import iso_utc, parse_iso_utc
 from queue_core.domain.errors import ContractViolation
@@ -25,7 +26,11 @@ class QueueEventType(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class QueueEvent:
-    """One lifecycle event with the execution's counts at the time it happened."""
+    """One lifecycle event with the execution's counts at the time it happened.
+
+    `human_answered` and `abandoned` count this run of the execution (its `abandon_rate` is
+    theirs); `campaign_abandon_rate_30d` is its campaign's over 30 days (ADR 0025), None when
+    the execution names no campaign."""
 
     event: QueueEventType
     campaign_execution_id: str
@@ -35,6 +40,13 @@ class QueueEvent:
     active: int = 0
     request_id: str | None = None
     reason: str | None = None
+    human_answered: int = 0
+    abandoned: int = 0
+    campaign_abandon_rate_30d: float | None = None
+
+    @property
+    def abandon_rate(self) -> float:
+        return AbandonmentCounts(self.human_answered, self.abandoned).rate
 
     def to_fields(self) -> dict[str, str]:
         """The stream entry; `request_id` and `reason` echo outside text, so they are cut
@@ -46,7 +58,12 @@ class QueueEvent:
             "launched": str(self.launched),
             "dispositions": str(self.dispositions),
             "active": str(self.active),
+            "human_answered": str(self.human_answered),
+            "abandoned": str(self.abandoned),
+            "abandon_rate": format_rate(self.abandon_rate),
         }
+        if self.campaign_abandon_rate_30d is not None:
+            fields["campaign_abandon_rate_30d"] = format_rate(self.campaign_abandon_rate_30d)
         if self.request_id is not None:
             fields["request_id"] = cut(self.request_id, MAX_ID_ECHO_CHARS)
         if self.reason is not None:
@@ -55,6 +72,8 @@ class QueueEvent:
 
     @classmethod
     def from_fields(cls, entry: Mapping[str, str]) -> QueueEvent:
+        """Parse a stream entry (`abandon_rate` is not read: the counts give it)."""
+        campaign_rate = entry.get("campaign_abandon_rate_30d", "")
         try:
             return cls(
                 event=QueueEventType(entry["event"]),
@@ -65,6 +84,9 @@ class QueueEvent:
                 active=int(entry.get("active", "0")),
                 request_id=entry.get("request_id"),
                 reason=entry.get("reason"),
+                human_answered=int(entry.get("human_answered", "0")),
+                abandoned=int(entry.get("abandoned", "0")),
+                campaign_abandon_rate_30d=float(campaign_rate) if campaign_rate else None,
             )
         except (KeyError, ValueError) as exc:
             raise ContractViolation(f"queue_event_stream entry is invalid: {exc}") from None

@@ -1,4 +1,5 @@
-"""The dispositions of records that were never dialed: `invalid_record` and `launch_failed`."""
+"""The dispositions of records that were never dialed: `invalid_record` and `launch_failed`
+(`campaign_id` is the execution document's, "" when it names none)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ _MAX_PHONE_LENGTH = 64
 
 
 def invalid_record_disposition(
-    campaign_execution_id: str, record: ClaimedRecord, error: str, now: float, from_: str
+    campaign_execution_id: str,
+    record: ClaimedRecord,
+    error: str,
+    now: float,
+    from_: str,
+    campaign_id: str = "",
 ) -> Disposition:
     """The `invalid_record` disposition of a record that fails validation: never dialed, so
     launched and ended at `now`; `to` is the raw `phone_number` when it is a string, and
@@ -29,11 +35,17 @@ def invalid_record_disposition(
         launched_at=now,
         ended_at=now,
         error_message=cut(error),
+        campaign_id=campaign_id,
     )
 
 
 def launch_failed_disposition(
-    campaign_execution_id: str, record: ContactRecord, from_: str, rejected: Rejected, now: float
+    campaign_execution_id: str,
+    record: ContactRecord,
+    from_: str,
+    rejected: Rejected,
+    now: float,
+    campaign_id: str = "",
 ) -> Disposition:
     """The `launch_failed` disposition of a launch Twilio refused (no execution, no call), with
     Twilio's error code and message; launched and ended at `now`."""
@@ -47,4 +59,5 @@ def launch_failed_disposition(
         ended_at=now,
         error_code=rejected.error_code,
         error_message=rejected.error_message,
+        campaign_id=campaign_id,
     )

@@ -69,7 +69,7 @@ class Transition:
 
     new: QueueState
     announces: QueueEventType | None = None  # the event, in the order of the moves
-    resets_counts: bool = False  # a new run: `launched` and `dispositions` start from 0
+    resets_counts: bool = False  # a new run: its counts (launched, dispositions...) from 0
     keeps_cause: bool = False  # the stored reason and request id stay; the event echoes them
     stores: bool = True  # False for a refusal: nothing is stored, the event is announced
 

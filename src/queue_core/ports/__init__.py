@@ -1,5 +1,7 @@
 """The ports: what the core needs from the world, as `typing.Protocol`s, one module each.
 
+    abandonment     `AbandonmentCounters`: person-answered and abandoned calls, per
+                    execution and per campaign over 30 days
     clock           `Clock`: wall-clock and monotonic time, and waiting
     control         `ControlStream` (`ControlEntry`): the commands other services send
     campaigns       `CampaignExecutionStore`: each execution's settings document
@@ -34,10 +36,12 @@ How each is kept in Redis (keys, scripts, a cluster's slots) is said by its adap
 these docstrings.
 """
 
+from queue_core.ports.abandonment import AbandonmentCounters
 from queue_core.ports.assembly import (
     AssemblySnapshot,
     AssemblyStore,
     Correlation,
+    FactsByCall,
     FactsByContact,
     FactsByPair,
     FactsBySid,
@@ -56,6 +60,7 @@ from queue_core.ports.stats import PacingStatsSource
 from queue_core.ports.zones import ContactZones
 
 __all__ = [
+    "AbandonmentCounters",
     "ActiveCallRegistry",
     "AssemblySnapshot",
     "AssemblyStore",
@@ -70,6 +75,7 @@ __all__ = [
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
+    "FactsByCall",
     "FactsByContact",
     "FactsByPair",
     "FactsBySid",

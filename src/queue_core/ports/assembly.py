@@ -14,16 +14,18 @@ __all__ = [
     "AssemblySnapshot",
     "AssemblyStore",
     "Correlation",
+    "FactsByCall",
     "FactsByContact",
     "FactsByPair",
     "FactsBySid",
 ]
 
 # What `AssemblyStore.add_many` and `correlate_and_add` take: facts per contact, per
-# (to, from) pair and per execution SID.
+# (to, from) pair, per execution SID and per call SID.
 FactsByContact = Sequence[tuple[ContactRef, Sequence[ContactFact]]]
 FactsByPair = Sequence[tuple[tuple[str, str], Sequence[ContactFact]]]
 FactsBySid = Sequence[tuple[str, Sequence[ContactFact]]]
+FactsByCall = Sequence[tuple[str, Sequence[ContactFact]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +41,14 @@ class AssemblySnapshot:
 
 @dataclass(frozen=True, slots=True)
 class Correlation:
-    """What `AssemblyStore.correlate_and_add` found and did: the contact holding each pair and
-    each execution SID asked (None: no contact), in the order asked, and the snapshot of every
-    contact facts went to (None as `AssemblyStore.add` answers it)."""
+    """What `AssemblyStore.correlate_and_add` found and did: the contact holding each pair, each
+    execution SID and each call SID asked (None: no contact), in the order asked, and the
+    snapshot of every contact facts went to (None as `AssemblyStore.add` answers it)."""
 
     by_pair: tuple[ContactRef | None, ...]
     by_sid: tuple[ContactRef | None, ...]
     snapshots: Mapping[ContactRef, AssemblySnapshot | None]
+    by_call: tuple[ContactRef | None, ...] = ()
 
 
 class AssemblyStore(Protocol):
@@ -70,11 +73,13 @@ class AssemblyStore(Protocol):
         known: FactsByContact,
         by_pair: FactsByPair,
         by_sid: FactsBySid,
+        by_call: FactsByCall = (),
     ) -> Correlation:
-        """`ActiveCallRegistry.holders` of the (to, from) pairs and execution SIDs, then
-        `add_many` for the `known` contacts (each at most once) and the contacts those indexes
-        hold. A contact gets one add with all its facts: its `known` ones first, then those of
-        its pairs, then of its SIDs, in the order given. Facts of an index that no contact holds
+        """`ActiveCallRegistry.holders` of the (to, from) pairs and execution SIDs, and the
+        holders of the call SIDs (`ActiveCallRegistry.index_call`), then `add_many` for the
+        `known` contacts (each at most once) and the contacts those indexes hold. A contact
+        gets one add with all its facts: its `known` ones first, then those of its pairs, of
+        its SIDs, then of its calls, in the order given. Facts of an index that no contact holds
         are not added (the caller may park them). Where the store can, the lookup and the adds
         are one atomic step; else the lookup comes first (none when no index is asked), then
         the adds, atomic per contact, as `holders` then `add_many` would. What it costs does

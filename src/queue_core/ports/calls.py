@@ -12,10 +12,11 @@ __all__ = ["ActiveCallRegistry"]
 
 
 class ActiveCallRegistry(Protocol):
-    """The contacts in flight of every execution, with their launch attempts, and the two
-    indexes that tie a webhook to its contact: by (to, from) pair and by Studio execution
-    SID. The indexes are global, across executions (Studio allows one active execution per
-    pair), and each names at most one contact.
+    """The contacts in flight of every execution, with their launch attempts, and the indexes
+    that tie a webhook to its contact: by (to, from) pair, by Studio execution SID, and by
+    call SID (for TaskRouter's events, which name only the call: ADR 0025). The indexes are
+    global, across executions (Studio allows one active execution per pair), and each names
+    at most one contact.
 
     Order keeps the indexes right: `reserve` before the launch, `record_launch` after it,
     `release` only after the disposition is published: a store that cannot change an index
@@ -72,10 +73,18 @@ class ActiveCallRegistry(Protocol):
         answer is what its index held at some moment of the call."""
         ...
 
-    async def release(self, ref: ContactRef, to: str, from_: str, execution_sid: str) -> None:
+    async def index_call(self, ref: ContactRef, call_sid: str) -> bool:
+        """Point the call SID index at `ref`, once the contact's call is known. False (and
+        nothing changes) when another contact holds it. Idempotent; the index lives as long
+        as the others and is let go with them."""
+        ...
+
+    async def release(
+        self, ref: ContactRef, to: str, from_: str, execution_sid: str, call_sid: str = ""
+    ) -> None:
         """Drop the global indexes that still point at `ref` (never another contact's); an
-        empty `execution_sid` leaves the SID index alone. Idempotent. (`ContactCache.settle`
-        can do this as it settles.)"""
+        empty `execution_sid` or `call_sid` leaves that index alone. Idempotent.
+        (`ContactCache.settle` can do this as it settles.)"""
         ...
 
     async def count(self, campaign_execution_id: str) -> int:

@@ -48,14 +48,17 @@ class ContactCache(Protocol):
         """Finish a claim with its disposition, exactly once across all instances: drop the
         claim, take the contact out of the execution's contacts in flight
         (`ActiveCallRegistry.count`), drop its facts (`AssemblyStore`), count it
-        (`ExecutionStatus.dispositions`), and publish the disposition on the dispositions
-        stream (the contract's `call_dispositions`). Returns False (and does nothing of that)
-        when the claim was already settled: a retry never publishes twice.
+        (`ExecutionStatus.dispositions`, and `AbandonmentCounters` when a person answered),
+        and publish the disposition on the dispositions stream (the contract's
+        `call_dispositions`). Returns False (and does nothing of that) when the claim was
+        already settled: a retry never publishes, nor counts, twice. The campaign's
+        abandonment counts move with the publication (see `AbandonmentCounters`).
 
         With `release`, the claim's launched attempt: then, settled now or before, the global
-        indexes of its (to, from_) pair and execution SID that still point at its contact are
-        dropped too, as `ActiveCallRegistry.release` right after would (atomically with the
-        settle where the store can)."""
+        indexes of its (to, from_) pair and execution SID (and of the disposition's call SID,
+        for an attempt that expects task events) that still point at its contact are dropped
+        too, as `ActiveCallRegistry.release` right after would (atomically with the settle
+        where the store can)."""
         ...
 
     async def remaining(self, campaign_execution_id: str) -> int:

@@ -14,7 +14,8 @@ __all__ = ["ExecutionStatus", "PacingReport", "QueueStateStore"]
 @dataclass(frozen=True, slots=True)
 class ExecutionStatus:
     """The stored state of one execution. Counts are maintained by the stores that change them
-    (`record_launch` counts launches, `settle` counts dispositions)."""
+    (`record_launch` counts launches, `settle` counts dispositions and person-answered and
+    abandoned calls). `campaign_id` is the one its `start` named ("" for none)."""
 
     campaign_execution_id: str
     state: QueueState
@@ -25,6 +26,9 @@ class ExecutionStatus:
     reason: str = ""
     request_id: str = ""
     pacing: PacingReport | None = None
+    human_answered: int = 0
+    abandoned: int = 0
+    campaign_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +61,22 @@ class QueueStateStore(Protocol):
         now: float,
         reason: str = "",
         request_id: str = "",
+        campaign_id: str | None = None,
     ) -> bool:
         """Carry `move` out, in one atomic step, if the stored state is `expected` (IDLE:
         nothing stored, or counts only), and return True; else change nothing, return False.
 
         The step: store `move.new` at `now` with the reason and request id of what caused it
         (unless `move.keeps_cause`: those stored stay); zero the counts when
-        `move.resets_counts`; nothing of that when not `move.stores`. And when
+        `move.resets_counts`; store `campaign_id` when given ("": the execution names none;
+        None: keep the stored one); nothing of that when not `move.stores`. And when
         `move.announces`, the event: at `now`, with the reason and request id (the stored
-        ones when `move.keeps_cause`; None when empty) and the counts and calls in flight
-        right after the step. The events of one execution reach `queue_event_stream` in the
-        order of its transitions, each once; one the step stored but could not publish yet
-        (the stream unreachable, a crash) is published before the execution's next one.
+        ones when `move.keeps_cause`; None when empty), the counts and calls in flight right
+        after the step, and the campaign's 30-day abandonment rate (`AbandonmentCounters`,
+        read just before the step, rounded to four places) when a campaign is known. The
+        events of one execution reach `queue_event_stream` in the order of its transitions,
+        each once; one the step stored but could not publish yet (the stream unreachable, a
+        crash) is published before the execution's next one.
         Raises `StoreUnavailable` when the step may not have happened."""
         ...
 

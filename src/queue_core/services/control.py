@@ -27,6 +27,7 @@ from queue_core.domain.errors import InvalidCampaignExecution, InvalidCommand, S
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
 from queue_core.domain.state import QueueState, Trigger
 from queue_core.ports import (
+    AbandonmentCounters,
     ActiveCallRegistry,
     CampaignExecutionStore,
     Clock,
@@ -64,7 +65,11 @@ class ControlCommandHandler:
         calls: ActiveCallRegistry,
         clock: Clock,
         on_change: Callable[[StateChange], Awaitable[None]],
+        abandonment: AbandonmentCounters | None = None,
     ) -> None:
+        """`abandonment` gives a rejected command's event its campaign's 30-day rate (the
+        store gives the others theirs)."""
+        self._abandonment = abandonment
         self._stream = stream
         self._executions = executions
         self._states = states
@@ -117,8 +122,9 @@ class ControlCommandHandler:
                 execution = await self._executions.load(execution_id)
             except InvalidCampaignExecution as exc:
                 trigger, reason = Trigger.INVALID_DOCUMENT, cut(str(exc))
+        campaign_id = None if execution is None else execution.campaign_id or ""
         applied = await self._transitions.apply(
-            execution_id, trigger, reason, command.request_id or ""
+            execution_id, trigger, reason, command.request_id or "", campaign_id
         )
         if applied.moved and trigger is not Trigger.INVALID_DOCUMENT:
             await self._on_change(StateChange(command, applied.old, applied.new, execution))
@@ -131,15 +137,23 @@ class ControlCommandHandler:
         reason: str | None = None,
     ) -> None:
         status = await self._states.load(execution_id) if execution_id else None
+        now = self._clock.now()
+        campaign_rate = None
+        if status is not None and status.campaign_id and self._abandonment is not None:
+            counts = await self._abandonment.of_campaign(status.campaign_id, now)
+            campaign_rate = counts.reported_rate
         await self._events.publish(
             QueueEvent(
                 event=event,
                 campaign_execution_id=execution_id,
-                at=self._clock.now(),
+                at=now,
                 launched=status.launched if status else 0,
                 dispositions=status.dispositions if status else 0,
                 active=await self._calls.count(execution_id) if execution_id else 0,
                 request_id=request_id,
                 reason=reason,
+                human_answered=status.human_answered if status else 0,
+                abandoned=status.abandoned if status else 0,
+                campaign_abandon_rate_30d=campaign_rate,
             )
         )

@@ -9,7 +9,8 @@ from queue_core.domain.contacts import ContactRef
 
 __all__ = ["IndexKey", "IndexMemory"]
 
-IndexKey = tuple[str, ...]  # ("pair", to, from), ("sid", execution SID) or ("none",)
+# ("pair", to, from), ("sid", execution SID), ("call", call SID) or ("none",)
+IndexKey = tuple[str, ...]
 
 
 class IndexMemory:

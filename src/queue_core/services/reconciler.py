@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from queue_core.domain.assembler import invalid_record_disposition, launch_failed_disposition
-from queue_core.domain.campaign import CampaignExecution
+from queue_core.domain.campaign import CampaignExecution, PacingMode
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt, ContactRecord, ContactRef
 from queue_core.domain.errors import InvalidContactRecord, StoreUnavailable
 from queue_core.domain.facts import ContactFact
@@ -59,7 +59,11 @@ class Reconciler:
         reconcile_after_s: float,
         retry: StoreRetry,
         log: logging.LoggerAdapter[logging.Logger],
+        expect_task_events: bool = False,
     ) -> None:
+        """`expect_task_events`: a person-answered call goes to TaskRouter's agents and the
+        sink gets TaskRouter's events (ADR 0025); never for a `fixed` execution, which needs
+        no agents."""
         self.execution = execution
         self._id = execution.campaign_execution_id
         self._cache = cache
@@ -70,6 +74,10 @@ class Reconciler:
         self._tokens = tokens
         self._callstatus_url = callstatus_url
         self._expect_voice_events = expect_voice_events
+        self._expect_task_events = (
+            expect_task_events and execution.pacing.mode is not PacingMode.FIXED
+        )
+        self._campaign_id = execution.campaign_id or ""
         self._max_launch_attempts = max_launch_attempts
         self._reconcile_margin_s = reconcile_margin_s
         self._reconcile_after_s = reconcile_after_s
@@ -158,6 +166,8 @@ class Reconciler:
             execution_sid=launched.execution_sid,
             launched_at=now,
             expect_voice_events=self._expect_voice_events,
+            campaign_id=self._campaign_id,
+            expect_task_events=self._expect_task_events,
         )
         parked = await self._calls.record_launch(attempt)
         if parked and self.on_recorded is not None:
@@ -186,7 +196,12 @@ class Reconciler:
     async def settle_invalid(self, record: ClaimedRecord, exc: InvalidContactRecord) -> None:
         """Settle a claimed record that cannot be launched (nothing was reserved for it)."""
         disposition = invalid_record_disposition(
-            self._id, record, str(exc), self._clock.now(), self.execution.from_number
+            self._id,
+            record,
+            str(exc),
+            self._clock.now(),
+            self.execution.from_number,
+            self._campaign_id,
         )
         await self._cache.settle(self._id, record.claim_id, disposition)
 
@@ -196,7 +211,12 @@ class Reconciler:
         """Settle a launch Twilio refused for good, and release it, retrying until the store
         answers."""
         disposition = launch_failed_disposition(
-            self._id, contact, self.execution.from_number, rejected, self._clock.now()
+            self._id,
+            contact,
+            self.execution.from_number,
+            rejected,
+            self._clock.now(),
+            self._campaign_id,
         )
         await self._retry.until_done(
             lambda: self._cache.settle(self._id, record.claim_id, disposition)

@@ -36,6 +36,7 @@ from queue_core.domain.pacer import Pacer, PacingSnapshot
 from queue_core.domain.state import TERMINAL_STATES, QueueState, Trigger
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.ports import (
+    AbandonmentCounters,
     ActiveCallRegistry,
     CallLauncher,
     Clock,
@@ -45,6 +46,7 @@ from queue_core.ports import (
     PacingStatsSource,
     QueueStateStore,
 )
+from queue_core.services.abandonment_view import AbandonmentView
 from queue_core.services.launch_line import LaunchLine
 from queue_core.services.pacing_report import PacingReports
 from queue_core.services.reconciler import OnRecorded, Reconciler
@@ -72,6 +74,7 @@ class RunnerPorts:
     events: EventPublisher
     clock: Clock
     limiter: LaunchLimiter | None = None
+    abandonment: AbandonmentCounters | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class RunnerSettings:
     stats_max_age_s: float = 60.0
     poll_interval_s: float = 0.5
     expect_voice_events: bool = True
+    expect_task_events: bool = False  # a person's call waits for its task (ADR 0025)
     claim_lookahead_s: float = 1.0
     reconcile_margin_s: float = 5.0
     max_launch_attempts: int = 5
@@ -149,6 +153,10 @@ class QueueRunner:
             reconcile_after_s=settings.reconcile_after_s,
             retry=self._retry,
             log=self._log,
+            expect_task_events=settings.expect_task_events,
+        )
+        self.abandonment = AbandonmentView(
+            ports.abandonment, self._id, execution.campaign_id, ports.clock
         )
 
     @property
@@ -318,12 +326,15 @@ class QueueRunner:
             stats = None
         in_flight = await ports.calls.count(self._id)
         self.in_flight = in_flight
+        counts = await self.abandonment.refresh()
         snapshot = PacingSnapshot(
             now=ports.clock.monotonic(),
             stats=stats,
             in_flight=in_flight + len(self._launches),
             answered_in_flight=await ports.calls.answered(self._id),
             claimed=len(self._pending),
+            human_answered_total=counts.human_answered,
+            abandoned_total=counts.abandoned,
         )
         decision = self.pacer.decide(snapshot, self.state)
         await self._reports.report(self.budget.budget, self.pacer.dial_ratio, decision.reason)

@@ -131,8 +131,9 @@ class QueueSupervisor:
             self._is_our_flow,
             settle_grace_s=budget_settings.settle_grace_s,
         )
+        shared = (ports.states, ports.events, ports.calls, ports.clock)
         self.commands = ControlCommandHandler(
-            control, executions, ports.states, ports.events, ports.calls, ports.clock, self._changed
+            control, executions, *shared, self._changed, ports.abandonment
         )
 
     @property

@@ -4,14 +4,16 @@ Any instance can take any webhook: facts are correlated to their contact through
 indexes, added to the contact's shared assembly state, and the assembler decides whether the
 contact is final. Settling is exactly once across instances (the cache's `settle`); the
 indexes are released only after the disposition is published, so a late duplicate finds no
-contact and changes nothing.
+contact and changes nothing. The call SID index, which TaskRouter's events are found by, is
+written by the fold that first binds a contact to its call (ADR 0025): a task of a call no
+contact is bound to is counted as unmatched and changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -33,7 +35,7 @@ from queue_core.ports import (
     Clock,
     ContactCache,
 )
-from queue_core.services.correlation import Batch, index_key
+from queue_core.services.correlation import Batch, bound_call, index_key
 from queue_core.services.index_memory import IndexKey, IndexMemory
 
 __all__ = ["ContactTracker", "TrackResult"]
@@ -130,9 +132,12 @@ class ContactTracker:
             [(ref, tuple(added)) for ref, added in batch.by_contact.items()],
             list(batch.by_pair.items()),
             list(batch.by_sid.items()),
+            list(batch.by_call.items()),
         )
         for ((to, from_), added), ref in zip(batch.by_pair.items(), found.by_pair, strict=True):
             batch.found(ref, added, ("pair", to, from_))
+        for (call_sid, added), ref in zip(batch.by_call.items(), found.by_call, strict=True):
+            batch.found(ref, added, ("call", call_sid))  # never parked: not ours, or too early
         to_park: dict[str, list[ContactFact]] = {}
         for (sid, added), ref in zip(batch.by_sid.items(), found.by_sid, strict=True):
             if ref is not None:
@@ -162,9 +167,9 @@ class ContactTracker:
                 else:
                     unrecorded.append(self._unrecorded(ref, added))
                 continue
-            self._remember(snapshot, batch.keys_of[ref], now)
+            call_sid = self._remember(snapshot, batch.keys_of[ref], now)
             matched += len(added)
-            step = self._folded(snapshot)
+            step = self._folded(snapshot, {fact.key for fact in added}, call_sid)
             if step is not None:
                 pending.append(step)
         outcomes = await _all([*pending, *unrecorded])
@@ -174,12 +179,16 @@ class ContactTracker:
         unmatched = batch.unmatched + total - matched - len(doubtful)
         return TrackResult(matched, unmatched, settled), doubtful
 
-    def _remember(self, snapshot: AssemblySnapshot, keys: set[IndexKey], now: float) -> None:
+    def _remember(self, snapshot: AssemblySnapshot, keys: set[IndexKey], now: float) -> str:
         """The contact's own indexes name it as long as it has a recorded launch: the next
-        batches skip the lookup of both, whichever of them this one named."""
+        batches skip the lookup of each, whichever of them this one named. Returns its call
+        SID when its attempt expects task events and the facts bind it ("" otherwise)."""
         attempt = snapshot.attempt
         own: set[IndexKey] = {("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)}
+        call_sid = bound_call(snapshot)
+        own |= {("call", call_sid)} if call_sid else set()
         self._known.store(snapshot.attempt.ref, keys | own, now)
+        return call_sid
 
     async def _park(
         self,
@@ -219,15 +228,17 @@ class ContactTracker:
         """An index still names a contact that is done: its release was cut short (an outage
         between settle and release). Let it go now, or the number stays blocked until the TTL.
         `release` drops only indexes that still point at this contact."""
-        indexes: dict[tuple[str, str, str], None] = {}
+        indexes: dict[tuple[str, str, str, str], None] = {}
         for key in map(index_key, facts):
             match key:
                 case ("pair", to, from_):
-                    indexes[to, from_, ""] = None
+                    indexes[to, from_, "", ""] = None
                 case ("sid", sid):
-                    indexes["", "", sid] = None
-        for to, from_, sid in indexes:
-            await self._calls.release(ref, to, from_, sid)
+                    indexes["", "", sid, ""] = None
+                case ("call", sid):
+                    indexes["", "", "", sid] = None
+        for to, from_, sid, call_sid in indexes:
+            await self._calls.release(ref, to, from_, sid, call_sid)
 
     async def adopt(self, attempt: ContactAttempt, parked: Sequence[ContactFact]) -> None:
         """Fold in the facts that came before a launch was recorded (`record_launch`)."""
@@ -235,7 +246,7 @@ class ContactTracker:
             return
         snapshot = await self._assembly.add(attempt.ref, parked)
         if snapshot is not None:
-            await self._fold(snapshot)
+            await self._fold(snapshot, {fact.key for fact in parked})
 
     def _parks(self, fact: ContactFact) -> bool:
         if isinstance(fact, CallStatusReport):
@@ -255,25 +266,37 @@ class ContactTracker:
         folded = await asyncio.gather(*(self._fold(s) for s in snapshots if s is not None))
         return sum(1 for disposition in folded if disposition is not None)
 
-    async def _fold(self, snapshot: AssemblySnapshot) -> Disposition | None:
-        step = self._folded(snapshot)
+    async def _fold(
+        self, snapshot: AssemblySnapshot, added: Set[str] = frozenset()
+    ) -> Disposition | None:
+        step = self._folded(snapshot, added, bound_call(snapshot))
         return None if step is None else await step
 
-    def _folded(self, snapshot: AssemblySnapshot) -> Awaitable[Disposition | None] | None:
+    def _folded(
+        self, snapshot: AssemblySnapshot, added: Set[str], call_sid: str
+    ) -> Awaitable[Disposition | None] | None:
         """What the contact's facts call for, not started yet: its settling when they are
-        final; else its answered mark the first time they show a person answered, and its
-        settle grace while the flow has ended but the facts are not final; else None."""
+        final; else its answered mark the first time they show a person answered, its settle
+        grace while the flow has ended but the facts are not final, and its call's index the
+        first time they bind its call (`call_sid`; the facts of keys `added` are new); else
+        None."""
         attempt, facts = snapshot.attempt, snapshot.facts
         disposition = DispositionAssembler.assemble(attempt, facts)
         if disposition is not None:
             return self._settle(attempt, disposition)
         answered = not snapshot.answered and DispositionAssembler.answered_by_person(facts)
         grace = DispositionAssembler.awaits_grace(attempt, facts)
-        if answered or grace:
-            return self._mark(attempt, answered=answered, grace=grace)
+        if call_sid and call_sid == bound_call(snapshot, without=added):
+            call_sid = ""  # bound before this fold: indexed then
+        if answered or grace or call_sid:
+            return self._mark(attempt, answered=answered, grace=grace, call_sid=call_sid)
         return None
 
-    async def _mark(self, attempt: ContactAttempt, *, answered: bool, grace: bool) -> None:
+    async def _mark(
+        self, attempt: ContactAttempt, *, answered: bool, grace: bool, call_sid: str = ""
+    ) -> None:
+        if call_sid:
+            await self._calls.index_call(attempt.ref, call_sid)
         if answered:
             await self._calls.mark_answered(attempt.ref, attempt.execution_sid)
         if grace:
@@ -301,9 +324,8 @@ class ContactTracker:
     ) -> Disposition | None:
         """Publish the disposition (once across instances) and let the indexes go."""
         execution_id = attempt.ref.campaign_execution_id
-        self._known.forget(
-            attempt.ref, [("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)]
-        )
+        own = [("pair", attempt.to, attempt.from_), ("sid", attempt.execution_sid)]
+        self._known.forget(attempt.ref, [*own, ("call", disposition.call_sid)])
         published = await self._cache.settle(
             execution_id, attempt.ref.claim_id, disposition, release=attempt
         )

@@ -36,10 +36,16 @@ class StateTransitions:
         self._clock = clock
 
     async def apply(
-        self, execution_id: str, trigger: Trigger, reason: str = "", request_id: str = ""
+        self,
+        execution_id: str,
+        trigger: Trigger,
+        reason: str = "",
+        request_id: str = "",
+        campaign_id: str | None = None,
     ) -> Applied:
         """Apply `trigger` to the stored state, with the reason and request id of what caused
-        it (cut to their bounds). Raises `StoreUnavailable`."""
+        it (cut to their bounds), and the campaign its document names (`start`; None: the
+        stored one stays). Raises `StoreUnavailable`."""
         reason, request_id = cut(reason), cut(request_id, MAX_ID_ECHO_CHARS)
         while True:
             status = await self._states.load(execution_id)
@@ -49,7 +55,10 @@ class StateTransitions:
             if move is None:
                 return Applied(old, old, allowed, moved=False)
             now = self._clock.now()
-            if await self._states.transition(execution_id, old, move, now, why, request_id):
+            moved = await self._states.transition(
+                execution_id, old, move, now, why, request_id, campaign_id=campaign_id
+            )
+            if moved:
                 new = move.new if move.stores else old
                 return Applied(old, new, allowed, moved=allowed)
             # Moved by someone else since it was read: judge the trigger again.

@@ -27,3 +27,22 @@ def test_the_exposition_has_counters_and_per_execution_gauges() -> None:
         'queue_executions{state="running"} 1.0',
     ):
         assert line in text.splitlines(), line
+
+
+def test_the_abandonment_gauges_of_a_run_and_of_its_campaigns_30_days() -> None:
+    metrics = QueueMetrics()
+    metrics.read_gauges = lambda: [
+        ExecutionGauges("ce-1", "running", 1, 1, 1, 1, 64, 2, "c-7", 0.0125),
+        ExecutionGauges("ce-2", "running", 1, 1, 1, 1),  # names no campaign
+    ]
+    lines = metrics.exposition()[0].decode().splitlines()
+
+    for line in (
+        'queue_human_answered{execution="ce-1"} 64.0',
+        'queue_abandoned{execution="ce-1"} 2.0',
+        'queue_abandon_rate{execution="ce-1"} 0.03125',
+        'queue_campaign_abandon_rate_30d{campaign="c-7",execution="ce-1"} 0.0125',
+        'queue_abandon_rate{execution="ce-2"} 0.0',
+    ):
+        assert line in lines, line
+    assert not any("campaign_abandon" in line and "ce-2" in line for line in lines)

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from queue_adapters.twilio._taskrouter import TASK_TYPES
 from queue_adapters.twilio.events import (
     MAX_BODY_DEPTH,
     ParsedBatch,
@@ -431,7 +432,7 @@ json_values = st.recursive(
     max_leaves=30,
 )
 known_types = st.sampled_from(
-    [*(VOICE + k.value for k in VoiceEventKind), AMD, STARTED, ENDED, STEP]
+    [*(VOICE + k.value for k in VoiceEventKind), AMD, STARTED, ENDED, STEP, *sorted(TASK_TYPES)]
 )
 
 

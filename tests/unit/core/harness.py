@@ -39,6 +39,7 @@ from tests.fakes import (
     FakeQueueStateStore,
     InMemoryBackend,
 )
+from tests.fakes.abandonment import FakeAbandonmentCounters
 
 FLOW = "FW" + "0" * 32
 QUEUE = "WQ" + "0" * 32
@@ -250,6 +251,7 @@ def make_queue(
         events=FakeEventPublisher(backend),
         clock=clock,
         limiter=limiter(clock),
+        abandonment=FakeAbandonmentCounters(backend),
     )
     leases = FakeExecutionLeases(backend, clock)
 

@@ -22,9 +22,12 @@ from queue_core.domain.facts import (
     CallStatusReport,
     ContactFact,
     ContactTimedOut,
+    ReservationAccepted,
     SettleGraceElapsed,
     StudioExecutionEvent,
     StudioStepEvent,
+    TaskCanceled,
+    TaskCreated,
     VoiceCallEvent,
     VoiceEventKind,
 )
@@ -98,7 +101,10 @@ def expected(
     error_code: str = "",
     error_message: str = "",
 ) -> Disposition:
-    """This module's contact (r-1001 of ce-42, launched at T0) with the given outcome."""
+    """This module's contact (r-1001 of ce-42, launched at T0) with the given outcome. Without
+    task events (ADR 0025) an answered call is a person's unless its AnsweredBy says a machine
+    or a fax, and no agent is known to have taken it: abandoned."""
+    human = status is S.COMPLETED and not answered_by.startswith(("machine", "fax"))
     return Disposition(
         campaign_execution_id=EXECUTION,
         record_id="r-1001",
@@ -114,6 +120,8 @@ def expected(
         sip_response_code=sip_response_code,
         error_code=error_code,
         error_message=error_message,
+        human_answered=human,
+        abandoned=human,
     )
 
 
@@ -146,12 +154,14 @@ class Contact:
 
 
 @st.composite
-def contacts(draw: st.DrawFn, voice_mode: bool) -> Contact:
+def contacts(draw: st.DrawFn, voice_mode: bool, outcomes: Sequence[str] = ()) -> Contact:
     """A realistic contact: Studio started/ended, the call's voice events with AMD, the call
     widget's step and another widget's, and the flow's report. The report is always there for
     a failure in voice mode, sometimes for the other outcomes; in Studio-only mode it may be
-    lost, and the call widget's step may carry no context."""
-    outcome = draw(st.sampled_from(VOICE_OUTCOMES if voice_mode else STUDIO_OUTCOMES))
+    lost, and the call widget's step may carry no context. `outcomes`: drawn from (all by
+    default)."""
+    outcomes = outcomes or (VOICE_OUTCOMES if voice_mode else STUDIO_OUTCOMES)
+    outcome = draw(st.sampled_from(outcomes))
     attempt = make_attempt(voice_mode)
     answered, dialled = outcome in ("human", "machine"), outcome != "failed-no-call"
     status = S.COMPLETED if answered else S(outcome.removesuffix("-no-call"))
@@ -256,6 +266,78 @@ def contacts(draw: st.DrawFn, voice_mode: bool) -> Contact:
     return Contact(attempt, tuple(facts), status, (frozenset(needed),), frozenset(terminal), result)
 
 
+# ---------------------------------------------------------------- with TaskRouter (ADR 0025)
+
+WT = "WT" + "ab" * 16
+WORKER = "WK" + "cd" * 16
+
+
+def _tellers(contact: Contact) -> list[str]:
+    """Keys of the admitted facts that carry the call's AnsweredBy."""
+    keys = []
+    for fact in contact.facts:
+        told = fact.context.get("AnsweredBy") if isinstance(fact, StudioStepEvent) else None
+        if isinstance(fact, VoiceCallEvent | AmdEvent):
+            told = fact.answered_by if contact.attempt.expect_voice_events else None
+        keys += [fact.key] if told else []
+    return keys
+
+
+def _answer(contact: Contact) -> ContactFact | None:
+    """The fact an agent's accept is measured from: the `call.answered` event in voice mode,
+    the call widget's step (when it names the call) in Studio-only mode."""
+    facts = {fact.key: fact for fact in contact.facts}
+    if contact.attempt.expect_voice_events:
+        return facts.get("ce:EZans")
+    step = facts.get("ce:EZcall")
+    return step if isinstance(step, StudioStepEvent) and step.context else None
+
+
+@st.composite
+def task_contacts(draw: st.DrawFn, voice_mode: bool) -> Contact:
+    """`contacts`, launched expecting task events: a person-answered call gets a task, and is
+    final only once its task's outcome is in (an agent's accept, with the answer it is
+    measured from, or a cancel); a machine-answered one once a fact tells the machine."""
+    base = draw(contacts(voice_mode, ("human", "human", "human", "machine", "busy")))
+    contact = replace(base, attempt=replace(base.attempt, expect_task_events=True))
+    everything = (*base.facts, *base.noise)
+    amd = next((f.answered_by for f in everything if isinstance(f, AmdEvent)), "")
+    if base.status is not S.COMPLETED or base.expected is None:
+        return contact
+    if amd != "human":
+        ways = tuple(way | {key} for way in base.deciding for key in _tellers(contact))
+        machine = replace(base.expected, human_answered=False, abandoned=False)
+        return replace(contact, deciding=ways, expected=machine if ways else None)
+    answer = _answer(contact)
+    answered_at = T0 if answer is None or answer.at is None else answer.at
+    created = TaskCreated("EZtask", WT, CALL, at=answered_at + 0.25)
+    world = draw(st.sampled_from(["accepted", "canceled", "silent", "created-only"]))
+    if world in ("silent", "created-only"):
+        extra = (created,) if world == "created-only" else ()
+        return replace(contact, facts=base.facts + extra, deciding=(), expected=None)
+    if world == "canceled":
+        canceled = TaskCanceled("EZcancel", WT, CALL, "hangup", at=answered_at + 4)
+        ways = tuple(way | {canceled.key} for way in base.deciding)
+        facts = (*base.facts, created, canceled)
+        return replace(
+            contact, facts=facts, deciding=ways, expected=replace(base.expected, task_sid=WT)
+        )
+    delay = draw(st.sampled_from([0, 1999, 2000, 2001]) | st.integers(0, 30_000)) / 1000
+    accepted = ReservationAccepted("EZaccept", WT, CALL, WORKER, at=answered_at + delay)
+    facts = (*base.facts, created, accepted)
+    if answer is None:
+        return replace(contact, facts=facts, deciding=(), expected=None)
+    ways = tuple(way | {accepted.key, answer.key} for way in base.deciding)
+    measured = round(answered_at + delay - answered_at, 3)
+    told = replace(base.expected, agent_connected_s=measured, abandoned=measured > 2, task_sid=WT)
+    return replace(contact, facts=facts, deciding=ways, expected=told)
+
+
+def any_contacts(voice_mode: bool) -> st.SearchStrategy[Contact]:
+    """A contact launched with or without expecting task events."""
+    return st.one_of(contacts(voice_mode), task_contacts(voice_mode))
+
+
 @st.composite
 def deliveries(draw: st.DrawFn, contact: Contact, with_noise: bool = False) -> list[ContactFact]:
     """The contact's facts as a webhook sink may see them: any order, some delivered again."""
@@ -278,7 +360,7 @@ modes = st.sampled_from([True, False])
 @settings(max_examples=300, deadline=None)
 @given(st.data(), modes)
 def test_any_order_and_duplicates_give_the_one_disposition(data: st.DataObject, mode: bool) -> None:
-    contact = data.draw(contacts(mode))
+    contact = data.draw(any_contacts(mode))
     delivered = data.draw(deliveries(contact))
     assert assemble(contact.attempt, delivered) == contact.expected
 
@@ -286,7 +368,7 @@ def test_any_order_and_duplicates_give_the_one_disposition(data: st.DataObject, 
 @settings(max_examples=300, deadline=None)
 @given(st.data(), modes)
 def test_fed_one_by_one_it_turns_final_once_and_stays(data: st.DataObject, mode: bool) -> None:
-    contact = data.draw(contacts(mode))
+    contact = data.draw(any_contacts(mode))
     delivered = data.draw(deliveries(contact))
     results = [assemble(contact.attempt, delivered[: i + 1]) for i in range(len(delivered))]
     final_at = first_final_index(contact, delivered)
@@ -300,7 +382,7 @@ def test_fed_one_by_one_it_turns_final_once_and_stays(data: st.DataObject, mode:
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_voice_events_change_nothing_when_not_expected(data: st.DataObject) -> None:
-    contact = data.draw(contacts(voice_mode=False))
+    contact = data.draw(any_contacts(voice_mode=False))
     delivered = data.draw(deliveries(contact, with_noise=True))
     timeout = ContactTimedOut(at=T0 + 7200)
     for i in range(len(delivered) + 1):
@@ -314,7 +396,7 @@ def test_voice_events_change_nothing_when_not_expected(data: st.DataObject) -> N
 @settings(max_examples=200, deadline=None)
 @given(st.data(), modes, st.integers(0, 100_000))
 def test_a_timeout_is_final_at_once(data: st.DataObject, mode: bool, late: int) -> None:
-    contact = data.draw(contacts(mode))
+    contact = data.draw(any_contacts(mode))
     delivered = data.draw(deliveries(contact))
     timeout = ContactTimedOut(at=T0 + 7200 + late)
     for i in range(len(delivered) + 1):
@@ -385,6 +467,8 @@ def test_the_sample_batch_gives_its_disposition() -> None:
         call_sid=CALL,
         answered_by="human",
         duration_s=57,
+        human_answered=True,
+        abandoned=True,  # no task events expected: no agent is known to have taken it
     )
     assert disposition.to_fields()["ended_at"] == "2026-11-28T10:01:06.000Z"
     assert disposition.to_fields()["launched_at"] == "2026-11-28T09:59:59.500Z"
@@ -404,6 +488,8 @@ def test_the_sample_batch_without_voice_mode_waits_for_the_flow_report() -> None
         parse_iso_utc("2026-11-28T10:01:06Z"),
         execution_sid=FN,
         call_sid=CALL,
+        human_answered=True,
+        abandoned=True,
     )
 
 

@@ -1,10 +1,12 @@
 """Every source may be silent, late or repeated (ADR 0011): over the whole matrix of what
 reaches the service about one contact, the contact settles once, by the settle grace at the
-latest (unless its call is answered and live), and the same whatever the order."""
+latest (unless its call is answered and live), and the same whatever the order. TaskRouter is
+one more source (ADR 0025): a person-answered contact that expects its task's outcome waits
+for it no longer than the grace, and what is known by then decides `abandoned`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +14,14 @@ from hypothesis import strategies as st
 from queue_core.domain.assembler import DispositionAssembler
 from queue_core.domain.contacts import ContactAttempt
 from queue_core.domain.disposition import Disposition, DispositionStatus
-from queue_core.domain.facts import ContactFact, ContactTimedOut, SettleGraceElapsed
+from queue_core.domain.facts import (
+    ContactFact,
+    ContactTimedOut,
+    ReservationAccepted,
+    SettleGraceElapsed,
+    TaskCanceled,
+    TaskCreated,
+)
 from tests.unit.core.test_assembler import (
     CALL,
     ERRORS,
@@ -32,6 +41,8 @@ assemble = DispositionAssembler.assemble
 OUTCOMES = ["human", "machine", "busy", "no-answer", "canceled", "failed", "failed-no-call"]
 VOICE = ["all", "none", "all-but-terminal", "answered-only", "late"]
 CALLSTATUS = ["every", "failed-only", "never"]
+TASKS = ["accepted", "canceled", "silent", "late"]  # what TaskRouter tells of a person's call
+WT = "WT" + "ab" * 16
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class Sources:
     report_names_call: bool
     step: bool
     answered_reports: str  # what a report of an answered call says
+    task: str = "silent"
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,7 @@ def sources(draw: st.DrawFn) -> Sources:
         draw(st.booleans()),
         draw(st.booleans()),
         draw(st.sampled_from(["in-progress", "completed"])),
+        draw(st.sampled_from(TASKS)),
     )
 
 
@@ -111,7 +124,21 @@ def world_of(s: Sources) -> World:
         facts.append(report(said, t, named, code, message))
     late = tuple(calls) if s.voice == "late" else ()
     timely = tuple(facts) + (() if s.voice == "late" else tuple(calls))
+    tasks = task_facts(s.task, T0 + 7) if s.outcome == "human" else ()
+    timely += tasks if s.task != "late" else ()
+    late += tasks if s.task == "late" else ()
     return World(s, status, timely, late, SettleGraceElapsed(at=t + 31))
+
+
+def task_facts(told: str, answered_at: float) -> tuple[ContactFact, ...]:
+    """What TaskRouter tells of a person's call: its task, then an agent's accept (1.5 s after
+    the answer) or the task's cancel; nothing when silent."""
+    if told == "silent":
+        return ()
+    created = TaskCreated("EZtask", WT, CALL, at=answered_at + 0.5)
+    if told == "canceled":
+        return created, TaskCanceled("EZcancel", WT, CALL, "hangup", at=answered_at + 9)
+    return created, ReservationAccepted("EZaccept", WT, CALL, "WK1", at=answered_at + 1.5)
 
 
 def tells_outcome(world: World, attempt: ContactAttempt) -> bool:
@@ -155,11 +182,12 @@ def first_final(attempt: ContactAttempt, delivered: list[ContactFact]) -> Dispos
 
 
 @settings(max_examples=600, deadline=None)
-@given(sources(), st.booleans(), st.data())
+@given(sources(), st.booleans(), st.booleans(), st.data())
 def test_any_sources_any_order_settle_once_by_the_grace_the_same_way(
-    s: Sources, voice_mode: bool, data: st.DataObject
+    s: Sources, voice_mode: bool, tasks: bool, data: st.DataObject
 ) -> None:
-    world, attempt = world_of(s), make_attempt(voice_mode)
+    world = world_of(s)
+    attempt = replace(make_attempt(voice_mode), expect_task_events=tasks)
     reference = assemble(attempt, [*world.timely, world.grace])
     delivered = data.draw(deliveries(world.timely))
     late = data.draw(deliveries(world.late)) if world.late else []
@@ -181,15 +209,40 @@ def test_any_sources_any_order_settle_once_by_the_grace_the_same_way(
     if world.status is S.FAILED and reference.status is S.FAILED:
         reported = s.callstatus in ("every", "failed-only")
         assert (reference.error_code != "") == reported
+    if reference.human_answered:
+        assert_what_taskrouter_told(world, attempt, reference)
+
+
+def assert_what_taskrouter_told(
+    world: World, attempt: ContactAttempt, reference: Disposition
+) -> None:
+    """Only an accept that came in time connects an agent; any other word from TaskRouter,
+    or none, leaves the person-answered call abandoned. A task's SID is the one told. (A
+    machine's call gets no task: when nothing tells the machine, it counts as a person's. And
+    a task counts only once some fact names its call: it names nothing else.)"""
+    s = world.sources
+    named = s.step or (s.callstatus == "every" and s.report_names_call)
+    timely_voice = s.voice in ("all", "all-but-terminal", "answered-only")
+    named = named or (attempt.expect_voice_events and timely_voice)
+    person = s.outcome == "human" and attempt.expect_task_events and named
+    told = s.task if person else "silent"
+    if told == "accepted":
+        assert reference.agent_connected_s is not None
+        assert reference.abandoned is (reference.agent_connected_s > 2)
+    else:
+        assert reference.agent_connected_s is None
+        assert reference.abandoned is True
+    assert reference.task_sid == (WT if told in ("accepted", "canceled") else "")
 
 
 @settings(max_examples=300, deadline=None)
-@given(sources(), st.booleans(), st.data())
+@given(sources(), st.booleans(), st.booleans(), st.data())
 def test_the_grace_is_needed_only_when_no_deciding_facts_are_in(
-    s: Sources, voice_mode: bool, data: st.DataObject
+    s: Sources, voice_mode: bool, tasks: bool, data: st.DataObject
 ) -> None:
     """A set final before the grace stays final, and the grace fact changes nothing in it."""
-    world, attempt = world_of(s), make_attempt(voice_mode)
+    world = world_of(s)
+    attempt = replace(make_attempt(voice_mode), expect_task_events=tasks)
     delivered = data.draw(deliveries(world.timely))
     for i in range(len(delivered) + 1):
         before = assemble(attempt, delivered[:i])

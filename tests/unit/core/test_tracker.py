@@ -142,10 +142,11 @@ class CountingAssembly(FakeAssemblyStore):
         known: FactsByContact,
         by_pair: FactsByPair,
         by_sid: FactsBySid,
+        by_call: FactsBySid = (),
     ) -> Correlation:
         self.requests += 1
-        self.lookups += bool(by_pair or by_sid)
-        return await super().correlate_and_add(known, by_pair, by_sid)
+        self.lookups += bool(by_pair or by_sid or by_call)
+        return await super().correlate_and_add(known, by_pair, by_sid, by_call)
 
 
 async def launched_contacts(
@@ -360,8 +361,9 @@ async def test_facts_of_a_sid_indexed_between_the_lookup_and_the_park_are_added(
             known: FactsByContact,
             by_pair: FactsByPair,
             by_sid: FactsBySid,
+            by_call: FactsBySid = (),
         ) -> Correlation:
-            found = await super().correlate_and_add(known, by_pair, by_sid)
+            found = await super().correlate_and_add(known, by_pair, by_sid, by_call)
             assert await calls.record_launch(attempt) == []
             return found
 

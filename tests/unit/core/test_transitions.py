@@ -30,13 +30,14 @@ class Interleaved(FakeQueueStateStore):
         now: float,
         reason: str = "",
         request_id: str = "",
+        campaign_id: str | None = None,
     ) -> bool:
         self.attempts += 1
         if self._other is not None:
             other, self._other = self._other, None
             await other()
         return await super().transition(
-            campaign_execution_id, expected, move, now, reason, request_id
+            campaign_execution_id, expected, move, now, reason, request_id, campaign_id
         )
 
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 
 from queue_adapters.redis import _indexes
+from queue_adapters.redis._abandonment import counting
 from queue_adapters.redis._assembly_adds import (
     AssemblyAdds,
     add_facts,
@@ -26,7 +27,14 @@ from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.domain.contacts import ContactAttempt, ContactRef
-from queue_core.ports import AssemblySnapshot, Correlation, FactsByContact, FactsByPair, FactsBySid
+from queue_core.ports import (
+    AssemblySnapshot,
+    Correlation,
+    FactsByCall,
+    FactsByContact,
+    FactsByPair,
+    FactsBySid,
+)
 
 __all__ = ["OneScriptSteps"]
 
@@ -79,12 +87,13 @@ class OneScriptSteps:
         k = self._keys.execution(execution_id)
         keys = [*k.claim_keys, k.answered, k.active_calls, k.state, k.facts(claim_id)]
         keys.append(self._keys.call_dispositions)
-        args: list[str | int | float] = [claim_id, self._maxlen]
-        if release is None:
-            args.append("")
-        else:
-            keys += _indexes.of_attempt(self._keys, release)
-            args.append(encode_ref(release.ref))
+        counts = counting(self._keys, fields)
+        keys += [counts.day_key] if counts.day_key else []
+        ref = "" if release is None else encode_ref(release.ref)
+        args: list[str | int | float] = [claim_id, self._maxlen, ref, counts.human]
+        args += [counts.abandoned, counts.expires_at]
+        if release is not None:
+            keys += _indexes.of_attempt(self._keys, release, fields.get("call_sid", ""))
         for name, value in fields.items():
             args += [name, value]
         return await self._scripts.run("settle_publish", keys, args) is not None
@@ -93,12 +102,20 @@ class OneScriptSteps:
         await self._scripts.run("compare_delete", index_keys, [encode_ref(ref)])
 
     async def correlate_and_add(
-        self, adds: AssemblyAdds, known: FactsByContact, by_pair: FactsByPair, by_sid: FactsBySid
+        self,
+        adds: AssemblyAdds,
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
+        by_call: FactsByCall = (),
     ) -> Correlation:
         index_keys = _indexes.index_keys(
-            self._keys, [pair for pair, _ in by_pair], [sid for sid, _ in by_sid]
+            self._keys,
+            [pair for pair, _ in by_pair],
+            [sid for sid, _ in by_sid],
+            [sid for sid, _ in by_call],
         )
-        found = [facts for _, facts in [*by_pair, *by_sid]]
+        found = [facts for _, facts in [*by_pair, *by_sid, *by_call]]
         sending = [(ref, adds.unstored(ref, facts)) for ref, facts in known]
         args: list[str | int | float] = [self._ttl_s, *self._templates, len(sending)]
         for ref, unstored in sending:
@@ -115,4 +132,4 @@ class OneScriptSteps:
             ref = ContactRef(execution_id, claim_id)
             out[ref] = taken = snapshot(sent[ref], one)
             adds.remember(ref, taken)
-        return correlation(len(by_pair), refs, out)
+        return correlation(len(by_pair), len(by_sid), refs, out)

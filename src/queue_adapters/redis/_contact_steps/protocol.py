@@ -8,7 +8,7 @@ from typing import Protocol
 
 from queue_adapters.redis._assembly_adds import AssemblyAdds
 from queue_core.domain.contacts import ContactAttempt, ContactRef
-from queue_core.ports import Correlation, FactsByContact, FactsByPair, FactsBySid
+from queue_core.ports import Correlation, FactsByCall, FactsByContact, FactsByPair, FactsBySid
 
 __all__ = ["ContactSteps", "Reserved"]
 
@@ -59,7 +59,12 @@ class ContactSteps(Protocol):
         ...
 
     async def correlate_and_add(
-        self, adds: AssemblyAdds, known: FactsByContact, by_pair: FactsByPair, by_sid: FactsBySid
+        self,
+        adds: AssemblyAdds,
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
+        by_call: FactsByCall = (),
     ) -> Correlation:
         """`AssemblyStore.correlate_and_add`: look the index keys up and add every contact's
         facts through `adds`."""

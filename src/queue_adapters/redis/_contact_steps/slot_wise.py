@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 
 from queue_adapters.redis import _indexes
+from queue_adapters.redis._abandonment import counting
 from queue_adapters.redis._assembly_adds import AssemblyAdds, correlation, merged
 from queue_adapters.redis._contact_steps.protocol import Reserved
 from queue_adapters.redis._scripts import Scripts
@@ -24,7 +25,7 @@ from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 from queue_core.domain.contacts import ContactAttempt, ContactRef
 from queue_core.domain.errors import StoreUnavailable
-from queue_core.ports import Correlation, FactsByContact, FactsByPair, FactsBySid
+from queue_core.ports import Correlation, FactsByCall, FactsByContact, FactsByPair, FactsBySid
 
 __all__ = ["SlotWiseSteps"]
 
@@ -87,7 +88,8 @@ class SlotWiseSteps:
         indexes go is (a retry returns False and lets them go)."""
         k = self._keys.execution(execution_id)
         keys = [*k.claim_keys, k.answered, k.active_calls, k.state, k.outbox, k.facts(claim_id)]
-        args: list[str | int | float] = [claim_id]
+        counts = counting(self._keys, fields)
+        args: list[str | int | float] = [claim_id, counts.human, counts.abandoned]
         for name, value in fields.items():
             args += [name, value]
         entry_id = await self._scripts.run("settle", keys, args)
@@ -98,7 +100,8 @@ class SlotWiseSteps:
                 # Settled and durable in the outbox: relay_outbox publishes it later.
                 _log.warning("disposition of claim %s left in the outbox: %s", claim_id, exc)
         if release is not None:
-            await self.release(release.ref, _indexes.of_attempt(self._keys, release))
+            call_sid = fields.get("call_sid", "")
+            await self.release(release.ref, _indexes.of_attempt(self._keys, release, call_sid))
         return entry_id is not None
 
     async def release(self, ref: ContactRef, index_keys: list[str]) -> None:
@@ -109,13 +112,22 @@ class SlotWiseSteps:
         )
 
     async def correlate_and_add(
-        self, adds: AssemblyAdds, known: FactsByContact, by_pair: FactsByPair, by_sid: FactsBySid
+        self,
+        adds: AssemblyAdds,
+        known: FactsByContact,
+        by_pair: FactsByPair,
+        by_sid: FactsBySid,
+        by_call: FactsByCall = (),
     ) -> Correlation:
         index_keys = _indexes.index_keys(
-            self._keys, [pair for pair, _ in by_pair], [sid for sid, _ in by_sid]
+            self._keys,
+            [pair for pair, _ in by_pair],
+            [sid for sid, _ in by_sid],
+            [sid for sid, _ in by_call],
         )
-        found = [facts for _, facts in [*by_pair, *by_sid]]
+        found = [facts for _, facts in [*by_pair, *by_sid, *by_call]]
         refs = await _indexes.lookup(self._client, index_keys)
         contacts = merged(known, zip(refs, found, strict=True))
         snapshots = await adds.add_many(list(contacts.items()))
-        return correlation(len(by_pair), refs, dict(zip(contacts, snapshots, strict=True)))
+        snapshots_of = dict(zip(contacts, snapshots, strict=True))
+        return correlation(len(by_pair), len(by_sid), refs, snapshots_of)

@@ -3,7 +3,7 @@
 -- assembly_add.lua does, first delivery of each key wins). The contacts' keys are made here,
 -- from the index values and the key templates, so they cannot be declared in KEYS: a cluster
 -- would refuse them, and takes an MGET then assembly_add.lua per execution instead.
--- KEYS: index keys ((To, From) pairs, then execution SIDs)
+-- KEYS: index keys ((To, From) pairs, then execution SIDs, then call SIDs)
 -- ARGV: TTL (s); the text before and after the execution id in the keys of the attempts,
 --       launching and answered hashes and in the facts prefix (8 strings; a facts key is its
 --       prefix and the claim id); the number of known contacts, then for each: execution id,

@@ -1,5 +1,5 @@
--- Point a global index key ((To, From) pair or execution SID) at a contact, unless another
--- contact holds it. KEYS: index key   ARGV: contact ref, TTL (ms)
+-- Point a global index key ((To, From) pair, execution SID or call SID) at a contact, unless
+-- another contact holds it. KEYS: index key   ARGV: contact ref, TTL (ms)
 -- Returns 1 when the key is now (or already was) this contact's, 0 when another holds it.
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then

@@ -4,22 +4,26 @@
 -- outbox entry and no published marker are needed: the disposition is added to the stream in
 -- the step that drops the claim, or not at all.
 -- KEYS: claims, owners, claimed_at, launching, attempts, answered, active_calls, state, facts
---       of this claim  (the execution's slot), call_dispositions, then the index keys to let go
---       (none, or the contact's pair and SID)
--- ARGV: claim id, approximate MAXLEN (0 = none), contact ref (the index value), then the
---       disposition's field/value pairs
+--       of this claim  (the execution's slot), call_dispositions, the campaign's day when the
+--       disposition counts in one (the stream's slot), then the index keys to let go (none, or
+--       the contact's pair and SID, and its call's)
+-- ARGV: claim id, approximate MAXLEN (0 = none), contact ref (the index value), person
+--       answered (0/1), abandoned (0/1), the campaign day's EXPIREAT (unix s; 0 = no day),
+--       then the disposition's field/value pairs
 -- When the claim exists: add the disposition to call_dispositions, drop the claim and
--- everything kept for it, count it. Whether or not it existed, delete each index key that still
--- points at the contact. Returns the stream entry id, or false when the claim was already
--- settled (or returned): then nothing else changes.
+-- everything kept for it, count it (and the person-answered and abandoned call, in the
+-- execution and in the campaign's day). Whether or not it existed, delete each index key that
+-- still points at the contact. Returns the stream entry id, or false when the claim was
+-- already settled (or returned): then nothing else changes.
 local id = ARGV[1]
 local entry = false
+local day = ARGV[6] ~= '0' and 11 or nil
 if redis.call('HEXISTS', KEYS[1], id) == 1 then
   -- The first write: when it fails (a wrong MAXLEN, a full memory), nothing has changed.
   if tonumber(ARGV[2]) > 0 then
-    entry = redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 4))
+    entry = redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 7))
   else
-    entry = redis.call('XADD', KEYS[10], '*', unpack(ARGV, 4))
+    entry = redis.call('XADD', KEYS[10], '*', unpack(ARGV, 7))
   end
   local attempt = redis.call('HGET', KEYS[5], id)
   if attempt then
@@ -32,8 +36,21 @@ if redis.call('HEXISTS', KEYS[1], id) == 1 then
   end
   redis.call('DEL', KEYS[9])
   redis.call('HINCRBY', KEYS[8], 'dispositions', 1)
+  if ARGV[4] == '1' then
+    redis.call('HINCRBY', KEYS[8], 'human_answered', 1)
+  end
+  if ARGV[5] == '1' then
+    redis.call('HINCRBY', KEYS[8], 'abandoned', 1)
+  end
+  if day then
+    redis.call('HINCRBY', KEYS[day], 'human_answered', 1)
+    if ARGV[5] == '1' then
+      redis.call('HINCRBY', KEYS[day], 'abandoned', 1)
+    end
+    redis.call('EXPIREAT', KEYS[day], ARGV[6])
+  end
 end
-for k = 11, #KEYS do
+for k = (day or 10) + 1, #KEYS do
   if redis.call('GET', KEYS[k]) == ARGV[3] then
     redis.call('DEL', KEYS[k])
   end

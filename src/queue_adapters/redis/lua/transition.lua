@@ -2,7 +2,9 @@
 -- on (compare-and-set), with every effect of the table's entry in the same step.
 -- KEYS: queue:state:{<id>}, active_calls:{<id>}  (one slot)
 -- ARGV: expected state, new state, now, reason, request id, stores (1/0), keeps cause (1/0),
---       resets counts (1/0), the event's fields as a JSON object ('' = none), the event's id
+--       resets counts (1/0), the event's fields as a JSON object ('' = none), the event's id,
+--       the campaign's 30-day abandonment rate for the event ('' = none), stores the campaign
+--       id (1/0), the campaign id
 -- Returns false when the stored state is not the expected one (nothing changed); else the
 -- execution's events not yet published, oldest first: JSON [[event id, fields], ...].
 -- A hash without `state` (counts only, or nothing) is idle.
@@ -16,14 +18,25 @@ if ARGV[6] == '1' then
   end
   if ARGV[8] == '1' then
     redis.call('HSET', KEYS[1], 'launched', '0', 'dispositions', '0')
+    redis.call('HSET', KEYS[1], 'human_answered', '0', 'abandoned', '0')
   end
+end
+if ARGV[6] == '1' and ARGV[12] == '1' then
+  redis.call('HSET', KEYS[1], 'campaign_id', ARGV[13])
 end
 local pending = cjson.decode(redis.call('HGET', KEYS[1], 'events') or '[]')
 if ARGV[9] ~= '' then
   local event = cjson.decode(ARGV[9])
-  local held = redis.call('HMGET', KEYS[1], 'launched', 'dispositions', 'reason', 'request_id')
+  local held = redis.call(
+    'HMGET', KEYS[1], 'launched', 'dispositions', 'reason', 'request_id', 'human_answered',
+    'abandoned')
   event['launched'] = held[1] or '0'
   event['dispositions'] = held[2] or '0'
+  event['human_answered'] = held[5] or '0'
+  event['abandoned'] = held[6] or '0'
+  if ARGV[11] ~= '' then
+    event['campaign_abandon_rate_30d'] = ARGV[11]
+  end
   event['active'] = tostring(redis.call('SCARD', KEYS[2]))
   if ARGV[7] == '1' then
     event['reason'] = (held[3] ~= false and held[3] ~= '') and held[3] or nil
