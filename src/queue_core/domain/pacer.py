@@ -8,9 +8,10 @@
 In predictive mode the agents in view are those idle or talking (available - pending +
 answered in flight), and the level (calls in flight per agent in view, within [1.0,
 max_dial_ratio]) keeps ringing the unanswered calls that bring people at the rate the
-estimates ask (`queue_core.domain._predictive`). At level 1.0 it dials as progressive does at
-ratio 1.0; it is held there while a call waits past the connect rule, or while the abandon
-share (this execution's over the last day, or the campaign's over 30 days) is at or over
+estimates ask (`queue_core.domain._predictive`); until they are warm, `dial_ratio` calls per
+free agent, as progressive dials. At level 1.0 it dials as progressive does at ratio 1.0; it
+is held there while a call waits past the connect rule, or while the abandon share (this
+execution's over the last day, or the campaign's over 30 days) is at or over
 `abandon_target`.
 
 Every count is then clamped to [0, max_concurrent_calls - in flight - claimed], and is 0 unless
@@ -166,15 +167,16 @@ class Pacer:
         return None
 
     def _level(self, free: int, in_view: int) -> tuple[float, str]:
-        """The estimates' level, or the starting ratio while they warm up."""
+        """The estimates' level; while they warm up, progressive's at the starting ratio."""
         if free <= 0:
             return 1.0, _MODELLED  # no agent to dial for
         ringing = self._estimates.wanted_ringing(free, in_view)
+        reason = _MODELLED
         if ringing is None:
-            return self._start_ratio, "predictive, warming up"
+            ringing, reason = self._start_ratio * free, "predictive, warming up"
         # At least one call per free agent (level 1.0), the wanted ones beyond that.
         level = 1.0 + max(0.0, ringing - free) / in_view
-        return min(level, self._max_ratio), _MODELLED
+        return min(level, self._max_ratio), reason
 
     def _observe(self, snapshot: PacingSnapshot) -> None:
         """Feed the estimates and the abandon window, at every decision."""

@@ -158,18 +158,25 @@ def test_predictive_dials_nothing_and_falls_to_one_while_calls_wait_for_agents()
     assert {(d.count, d.dial_ratio, d.reason) for d in decisions} == {(0, 1.0, "no free agents")}
 
 
-def test_predictive_dials_its_level_per_agent_in_view() -> None:
-    # The level is calls in flight per agent idle or talking: before its estimates are warm,
-    # the configured ratio. floor(2.5 x (4 available + 1 answered)) - 3 in flight = 9.
+def test_predictive_uses_its_starting_ratio_in_the_progressive_formula() -> None:
+    # Until its estimates are warm; the ratio reported is the level, calls in flight per
+    # agent idle or talking: (8 + 3 in flight) / (4 available + 1 answered).
     pacer = Pacer(pacing(PacingMode.PREDICTIVE, dial_ratio=2.5))
     decision = pacer.decide(snap(available=4, in_flight=3, answered=1), RUNNING)
-    assert decision == PacingDecision(math.floor(2.5 * 5) - 3, 2.5, "predictive, warming up")
-    # At level 1.0 that is progressive at ratio 1.0: one unanswered call per free agent.
-    at_one = Pacer(pacing(PacingMode.PREDICTIVE, dial_ratio=1.0))
-    shot = snap(available=4, pending=1, in_flight=5, answered=3, claimed=1)
-    assert at_one.decide(shot, RUNNING).count == Pacer(pacing()).decide(shot, RUNNING).count == 0
-    shot = snap(available=9, pending=1, in_flight=5, answered=3, claimed=1)
-    assert at_one.decide(shot, RUNNING).count == Pacer(pacing()).decide(shot, RUNNING).count == 5
+    assert decision == PacingDecision(math.floor(2.5 * 4) - 2, 11 / 5, "predictive, warming up")
+
+
+def test_predictive_level_one_is_progressive_at_ratio_one() -> None:
+    # One unanswered call per free agent, whatever the estimates.
+    warm = Pacer(pacing(PacingMode.PREDICTIVE))
+    for t in range(40):
+        warm.decide(snap(now=float(t), available=2, in_flight=12, answered=2, human=t), RUNNING)
+    for shot in (
+        snap(now=40.0, available=4, pending=1, in_flight=5, answered=3, claimed=1, human=40),
+        snap(now=41.0, available=9, pending=1, in_flight=5, answered=3, claimed=1, human=40),
+    ):
+        held = replace(shot, campaign_abandon_rate_30d=0.5)
+        assert warm.decide(held, RUNNING).count == Pacer(pacing()).decide(shot, RUNNING).count
 
 
 def test_predictive_does_not_adapt_while_paused() -> None:

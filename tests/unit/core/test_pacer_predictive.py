@@ -63,10 +63,11 @@ def test_the_starting_ratio_paces_until_enough_people_answered() -> None:
     pacer = predictive(dial_ratio=1.5)
     stream = Stream()
     warming = stream.run(pacer, 4 * WARM_UP_PEOPLE - 1)
-    assert (warming.dial_ratio, warming.reason) == (1.5, "predictive, warming up")
+    # 1.5 calls per free agent, as progressive: 5 free agents of 10 in view.
+    assert (warming.dial_ratio, warming.reason) == (1 + 0.5 * 5 / 10, "predictive, warming up")
     warm = stream.run(pacer, 8)
     assert warm.reason in ("predictive", "calls in flight cover the agents")
-    assert warm.dial_ratio != 1.5
+    assert warm.dial_ratio != warming.dial_ratio
 
 
 def test_the_fewer_people_answer_the_more_calls_ring_up_to_the_ceiling() -> None:
