@@ -112,28 +112,8 @@ def _body(
     return body, goals, rows
 
 
-def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Path]:
-    """Write the report (and the plots of the parts measured); the paths written. When only
-    simulated parts have figures on file, the page already written keeps its other parts."""
-    parts = _load(results)
-    if not parts:
-        return []
-    docs.mkdir(parents=True, exist_ok=True)
-    md = docs / "benchmarks.md"
-    only_simulated = all(name in SIMULATED for name in parts)
-    kept = Page.read(md.read_text()) if only_simulated and md.exists() else None
-    written = []
-    body, goals, rows = _body(parts, kept)
-    plots = {"pacing": plot_pacing, "dialing": plot_dialing}
-    for name, plot in plots.items():
-        if name in parts:
-            png = docs / f"benchmarks-{name}.png"
-            plot(parts[name]["figures"], png)
-            written.append(png)
-    summary = ["| figure | goal | measured | |", "|---|---|---|---|", *rows]
-    summary += [f"| {f} | {g} | {m} | {_met(ok)} |" for f, g, m, ok in goals]
-    machine = kept.machine if kept is not None and kept.machine else _machine(parts, total_s)
-    head = [
+def _head(machine: list[str], summary: list[str]) -> list[str]:
+    return [
         "# Benchmarks",
         "",
         "Written by `python -m bench` (the `bench/` package) from real processes: "
@@ -163,7 +143,30 @@ def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Pa
         "",
         *summary,
     ]
+
+
+def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Path]:
+    """Write the report (and the plots of the parts measured); the paths written. When only
+    simulated parts have figures on file, the page already written keeps its other parts."""
+    parts = _load(results)
+    if not parts:
+        return []
+    docs.mkdir(parents=True, exist_ok=True)
+    md = docs / "benchmarks.md"
+    only_simulated = all(name in SIMULATED for name in parts)
+    kept = Page.read(md.read_text()) if only_simulated and md.exists() else None
+    written = []
+    body, goals, rows = _body(parts, kept)
+    plots = {"pacing": plot_pacing, "dialing": plot_dialing}
+    for name, plot in plots.items():
+        if name in parts:
+            png = docs / f"benchmarks-{name}.png"
+            plot(parts[name]["figures"], png)
+            written.append(png)
+    summary = ["| figure | goal | measured | |", "|---|---|---|---|", *rows]
+    summary += [f"| {f} | {g} | {m} | {_met(ok)} |" for f, g, m, ok in goals]
+    machine = kept.machine if kept is not None and kept.machine else _machine(parts, total_s)
     findings = ["", FINDINGS.read_text().rstrip()] if FINDINGS.exists() else []
-    md.write_text("\n".join([*head, *body, *findings]) + "\n")
+    md.write_text("\n".join([*_head(machine, summary), *body, *findings]) + "\n")
     written.insert(0, md)
     return written
