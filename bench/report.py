@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import PARTS
+from bench import PARTS, SIMULATED
+from bench.dialing_plot import plot_dialing
+from bench.page import Page
 from bench.plot import plot_pacing
-from bench.sections import SECTIONS, Goal, _met
+from bench.sections import GOAL_PREFIXES, SECTIONS, Goal, _met
 
 __all__ = ["write"]
 
@@ -71,51 +73,67 @@ def _profiles(part: dict[str, Any]) -> list[str]:
     return out
 
 
-def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Path]:
-    """Write the report (and the plot, when pacing was measured); the paths written."""
-    parts = _load(results)
-    if not parts:
-        return []
-    docs.mkdir(parents=True, exist_ok=True)
-    written = []
+def _took(name: str, part: dict[str, Any]) -> str:
+    took = (
+        f"`{part['command']}`, {part['elapsed_s']:.0f} s "
+        f"(this part alone: `python -m bench {name}`)."
+    )
+    if name in SIMULATED:
+        took += (
+            f" Commit {part.get('commit', 'unknown')}, {part['machine']['date']}; simulated "
+            "time: the figures do not depend on the machine."
+        )
+    if part.get("quick"):
+        took += " **Quick run: smoke figures, not benchmarks.**"
+    return took
+
+
+def _body(
+    parts: dict[str, dict[str, Any]], kept: Page | None
+) -> tuple[list[str], list[Goal], list[str]]:
+    """The sections in order, the goals of the parts measured, and the summary rows kept."""
     goals: list[Goal] = []
     body: list[str] = []
-    for name, part in parts.items():
+    for name in PARTS:
         title, render = SECTIONS[name]
+        if name not in parts:
+            if kept is not None and title in kept.sections:
+                body += ["", f"## {title}", *kept.sections[title]]
+            continue
+        part = parts[name]
         lines, part_goals = render(part["figures"])
         goals += part_goals
-        took = (
-            f"`{part['command']}`, {part['elapsed_s']:.0f} s "
-            f"(this part alone: `python -m bench {name}`)."
-        )
-        body += ["", f"## {title}", "", took, ""]
+        body += ["", f"## {title}", "", _took(name, part), ""]
         body += lines
         if name == "ceiling":
             body += _profiles(part)
-    if "pacing" in parts:
-        png = docs / "benchmarks-pacing.png"
-        plot_pacing(parts["pacing"]["figures"], png)
-        written.append(png)
-    summary = ["| figure | goal | measured | |", "|---|---|---|---|"]
-    summary += [f"| {f} | {g} | {m} | {_met(ok)} |" for f, g, m, ok in goals]
-    head = [
+    prefixes = tuple(GOAL_PREFIXES[name] for name in parts if name in GOAL_PREFIXES)
+    rows = kept.rows_not_of(prefixes) if kept is not None else []
+    return body, goals, rows
+
+
+def _head(machine: list[str], summary: list[str]) -> list[str]:
+    return [
         "# Benchmarks",
         "",
         "Written by `python -m bench` (the `bench/` package) from real processes: "
         "`queue-service serve` (or its bench variant `python -m bench.uncapped`, named where "
         "used), a private `redis-server`, the Twilio emulator (`python -m twilio_emulator`), "
-        "all on loopback. Do not edit by hand; the findings come from `bench/findings.md`.",
+        "all on loopback; and, for dialing efficiency, the real pacer against a call centre "
+        "simulated on a fake clock. Do not edit by hand; the findings come from "
+        "`bench/findings.md`.",
         "",
-        "Every figure is from the run in the table below: its date, its commit, the machine it "
-        "ran on. Each section names the command that measured it.",
+        "Every figure measured on real processes is from the run in the table below: its date, "
+        "its commit, the machine it ran on. Each section names the command that measured it; "
+        "the simulated part also names its commit and date.",
         "",
         "Run it: `pip install -e '.[dev,bench]'`, then `python -m bench` (every part), "
-        "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale) or "
-        "`python -m bench --quick` (a smoke run).",
+        "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale, dialing) "
+        "or `python -m bench --quick` (a smoke run).",
         "",
         "## Machine and run",
         "",
-        *_machine(parts, total_s),
+        *machine,
         "",
         "Every process of a part (service, emulator, Redis, load generator) runs on these "
         "cores, beside whatever else the machine runs at the time: compare figures within one "
@@ -125,8 +143,30 @@ def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Pa
         "",
         *summary,
     ]
-    findings = ["", FINDINGS.read_text().rstrip()] if FINDINGS.exists() else []
+
+
+def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Path]:
+    """Write the report (and the plots of the parts measured); the paths written. When only
+    simulated parts have figures on file, the page already written keeps its other parts."""
+    parts = _load(results)
+    if not parts:
+        return []
+    docs.mkdir(parents=True, exist_ok=True)
     md = docs / "benchmarks.md"
-    md.write_text("\n".join([*head, *body, *findings]) + "\n")
+    only_simulated = all(name in SIMULATED for name in parts)
+    kept = Page.read(md.read_text()) if only_simulated and md.exists() else None
+    written = []
+    body, goals, rows = _body(parts, kept)
+    plots = {"pacing": plot_pacing, "dialing": plot_dialing}
+    for name, plot in plots.items():
+        if name in parts:
+            png = docs / f"benchmarks-{name}.png"
+            plot(parts[name]["figures"], png)
+            written.append(png)
+    summary = ["| figure | goal | measured | |", "|---|---|---|---|", *rows]
+    summary += [f"| {f} | {g} | {m} | {_met(ok)} |" for f, g, m, ok in goals]
+    machine = kept.machine if kept is not None and kept.machine else _machine(parts, total_s)
+    findings = ["", FINDINGS.read_text().rstrip()] if FINDINGS.exists() else []
+    md.write_text("\n".join([*_head(machine, summary), *body, *findings]) + "\n")
     written.insert(0, md)
     return written

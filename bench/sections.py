@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SECTIONS", "Goal"]
+from bench.dialing_section import GOAL_PREFIX, dialing
+
+__all__ = ["GOAL_PREFIXES", "SECTIONS", "Goal"]
 
 Goal = tuple[str, str, str, bool | None]  # figure, goal, measured, met (None: no goal)
 
@@ -301,4 +303,6 @@ SECTIONS = {
     "webhooks": ("3. Webhook intake", webhooks),
     "redis": ("4. Redis cost", redis),
     "scale": ("5. Scale: many executions in one process", scale),
+    "dialing": ("6. Dialing efficiency: a simulated call centre", dialing),
 }
+GOAL_PREFIXES = {"dialing": GOAL_PREFIX}  # how the summary rows of a simulated part begin

@@ -73,7 +73,7 @@ class PacingSettings:
             cps_share=_number(doc, "cps_share", defaults.cps_share, where, low=0.0, high=1.0),
             max_dial_ratio=max(max_ratio, dial_ratio),
             abandon_target=_number(
-                doc, "abandon_target", defaults.abandon_target, where, 0.0, 1.0, closed_low=True
+                doc, "abandon_target", defaults.abandon_target, where, 0.0, 1.0, closed_high=False
             ),
         )
 
@@ -97,6 +97,7 @@ def _number(
     high: float,
     *,
     closed_low: bool = False,
+    closed_high: bool = True,
 ) -> float:
     value = doc.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -105,10 +106,12 @@ def _number(
         raise InvalidCampaignExecution(f"{where}: field 'pacing.{name}' must be a number")
     # Compared as it is: an int too big for a float is out of range, not an OverflowError.
     above_low = value >= low if closed_low else value > low
-    if not (above_low and value <= high):
-        bracket = "[" if closed_low else "("
+    below_high = value <= high if closed_high else value < high
+    if not (above_low and below_high):
+        left, right = "[" if closed_low else "(", "]" if closed_high else ")"
         raise InvalidCampaignExecution(
-            f"{where}: field 'pacing.{name}' must be in {bracket}{low}, {high}], got {shown(value)}"
+            f"{where}: field 'pacing.{name}' must be in {left}{low}, {high}{right}, "
+            f"got {shown(value)}"
         )
     return float(value)
 

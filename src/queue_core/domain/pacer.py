@@ -1,44 +1,48 @@
-"""The pacer: how many contacts one execution should claim and launch now (ADR 0002).
+"""The pacer: how many contacts one execution should claim and launch now (ADRs 0002, 0023).
 
     progressive  floor(ratio x (available agents - pending tasks))
                      - (in flight - answered in flight) - claimed
     fixed        max_concurrent_calls - in flight - claimed       (no agents needed)
-    predictive   progressive, with a ratio that adapts to idle agents vs calls waiting
+    predictive   floor(level x agents in view) - in flight - claimed
+
+In predictive mode the agents in view are those idle or talking (available - pending +
+answered in flight), and the level (calls in flight per agent in view, within [1.0,
+max_dial_ratio]) keeps ringing the unanswered calls that bring people at the rate the
+estimates ask (`queue_core.domain._predictive`); until they are warm, `dial_ratio` calls per
+free agent, as progressive dials. At level 1.0 it dials as progressive does at ratio 1.0; it
+is held there while a call waits past the connect rule, or while the abandon share (this
+execution's over the last day, or the campaign's over 30 days) is at or over
+`abandon_target`.
 
 Every count is then clamped to [0, max_concurrent_calls - in flight - claimed], and is 0 unless
 the execution is running. Pure: time comes in with the snapshot; the only state is the
-predictive ratio's recent history, so the same snapshots always give the same decisions.
+predictive estimates, so the same snapshots always give the same decisions.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
+from queue_core.domain._abandon_window import ABANDON_WINDOW_S, AbandonWindow, reached
+from queue_core.domain._predictive import Estimates
 from queue_core.domain.campaign import PacingMode, PacingSettings
 from queue_core.domain.state import QueueState, QueueStateMachine
 from queue_core.domain.stats import QueueStats
 
 __all__ = [
     "ABANDON_WINDOW_S",
-    "AVERAGE_WINDOW_S",
     "CONNECT_RULE_S",
-    "RESCALE_EVERY_S",
-    "RESCALE_STEP",
     "Pacer",
     "PacingDecision",
     "PacingSnapshot",
 ]
 
 CONNECT_RULE_S = 2.0  # a person answering should reach an agent within 2 s
-AVERAGE_WINDOW_S = 15.0  # the predictive moving average looks this far back
-RESCALE_EVERY_S = 5.0  # the predictive ratio moves at most this often
-RESCALE_STEP = 0.25  # ... and by at most this much each time
-ABANDON_WINDOW_S = 300.0  # the abandon share is measured over this recent window
 
 # ratio x agents is a float: 1.15 x 100 is 114.999...; without this nudge it floors to 114.
 _FLOOR_SLACK = 1e-9
+_MODELLED = "predictive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,8 @@ class PacingSnapshot:
     `in_flight` is SCARD `active_calls:{id}`; `answered_in_flight` those a person answered (now
     TaskRouter's); `claimed` records claimed but not launched. The two totals are cumulative
     over the execution's current run: human-answered calls, and those abandoned before
-    reaching an agent.
+    reaching an agent. `campaign_abandon_rate_30d` is the campaign's abandoned share of its
+    human-answered calls over 30 days, None when unknown.
     """
 
     now: float
@@ -59,6 +64,7 @@ class PacingSnapshot:
     claimed: int
     human_answered_total: int = 0
     abandoned_total: int = 0
+    campaign_abandon_rate_30d: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +74,6 @@ class PacingDecision:
     count: int
     dial_ratio: float
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Sample:
-    at: float
-    idle: int
-    waiting: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Counts:
-    at: float
-    answered: int
-    abandoned: int
 
 
 class Pacer:
@@ -94,29 +86,34 @@ class Pacer:
             self._ratio = min(max(settings.dial_ratio, 1.0), self._max_ratio)
         else:
             self._ratio = settings.dial_ratio
-        self._samples: deque[_Sample] = deque()
-        self._counts: deque[_Counts] = deque()
-        self._last_rescale: float | None = None
+        self._start_ratio = self._ratio
+        self._estimates = Estimates(settings.abandon_target)
+        self._window = AbandonWindow()
         self._last_now: float | None = None
+        self._over_target = False
+        self._learn = False  # whether the last decision was the estimates' own
 
     @property
     def dial_ratio(self) -> float:
-        """The ratio in force: the configured one, or the adapted one in predictive mode."""
+        """The ratio in force: the configured one, or the predictive level."""
         return self._ratio
 
     def decide(self, snapshot: PacingSnapshot, state: QueueState) -> PacingDecision:
         """How many contacts to claim and launch now, and why."""
         s = self._settings
         cap = max(0, s.max_concurrent_calls - snapshot.in_flight - snapshot.claimed)
-        running = QueueStateMachine.launches(state)
         if s.mode is PacingMode.PREDICTIVE:
-            self._adapt(snapshot, sample=running and cap > 0)
-        if not running:
+            self._observe(snapshot)
+        if not QueueStateMachine.launches(state):
             return PacingDecision(0, self._ratio, f"not running ({state.value})")
+        if s.mode is PacingMode.PREDICTIVE:
+            return self._predictive(snapshot, cap)
         if s.mode is PacingMode.FIXED:
-            if cap == 0:
-                return PacingDecision(0, self._ratio, "max concurrent reached")
-            return PacingDecision(cap, self._ratio, "fixed")
+            reason = "max concurrent reached" if cap == 0 else "fixed"
+            return PacingDecision(cap, self._ratio, reason)
+        return self._progressive(snapshot, cap)
+
+    def _progressive(self, snapshot: PacingSnapshot, cap: int) -> PacingDecision:
         stats = snapshot.stats
         if stats is None:
             return PacingDecision(0, self._ratio, "no stats")
@@ -132,63 +129,75 @@ class Pacer:
         wanted -= snapshot.claimed
         if wanted <= 0:
             return PacingDecision(0, self._ratio, "calls in flight cover the agents")
-        return PacingDecision(min(wanted, cap), self._ratio, s.mode.value)
+        return PacingDecision(min(wanted, cap), self._ratio, "progressive")
 
-    def _adapt(self, snapshot: PacingSnapshot, *, sample: bool) -> None:
-        """Move the predictive ratio: VICIdial's adaptive mode, with two hard stops at 1.0."""
+    def _predictive(self, snapshot: PacingSnapshot, cap: int) -> PacingDecision:
+        stats = snapshot.stats
+        held = self._held(snapshot)
+        if held is not None:
+            self._ratio = 1.0
+        if stats is None:
+            return PacingDecision(0, self._ratio, "no stats")
+        if cap == 0:
+            return PacingDecision(0, self._ratio, "max concurrent reached")
+        # People answered since these stats were taken hold agents the stats call available.
+        free = stats.available_workers - stats.pending_tasks
+        free -= self._estimates.people_since_stats(snapshot.human_answered_total)
+        in_view = free + snapshot.answered_in_flight
+        level, reason = (1.0, held) if held is not None else self._level(free, in_view)
+        self._ratio = level
+        wanted = math.floor(level * in_view + _FLOOR_SLACK) - snapshot.in_flight - snapshot.claimed
+        # The estimates learn from what they decided alone: not from a rule, a ceiling or a cap.
+        self._learn = reason == _MODELLED and level < self._max_ratio and wanted <= cap
+        if wanted <= 0:
+            why = "no free agents" if free <= 0 else "calls in flight cover the agents"
+            return PacingDecision(0, level, why if reason == _MODELLED else reason)
+        return PacingDecision(min(wanted, cap), level, reason)
+
+    def _held(self, snapshot: PacingSnapshot) -> str | None:
+        """Why the level is held at 1.0 now, or None."""
+        stats = snapshot.stats
+        if stats is not None and stats.longest_task_waiting_age_s > CONNECT_RULE_S:
+            return "a call waits past the connect rule"
+        if self._over_target:
+            return "abandon share at or over the target"
+        campaign = snapshot.campaign_abandon_rate_30d
+        if campaign is not None and reached(campaign, 1.0, self._settings.abandon_target):
+            return "campaign abandon share at or over the target"
+        return None
+
+    def _level(self, free: int, in_view: int) -> tuple[float, str]:
+        """The estimates' level; while they warm up, progressive's at the starting ratio."""
+        if free <= 0:
+            return 1.0, _MODELLED  # no agent to dial for
+        ringing = self._estimates.wanted_ringing(free, in_view)
+        reason = _MODELLED
+        if ringing is None:
+            ringing, reason = self._start_ratio * free, "predictive, warming up"
+        # At least one call per free agent (level 1.0), the wanted ones beyond that.
+        level = 1.0 + max(0.0, ringing - free) / in_view
+        return min(level, self._max_ratio), reason
+
+    def _observe(self, snapshot: PacingSnapshot) -> None:
+        """Feed the estimates and the abandon window, at every decision."""
         now = snapshot.now
         if self._last_now is not None and now < self._last_now:
             # Time went back: nothing recorded can be placed on it any more. Starting over
             # counts every abandon seen so far as recent, the cautious side.
-            self._samples.clear()
-            self._counts.clear()
-            self._last_rescale = None
+            self._window.reset()
+            self._estimates.reset()
         self._last_now = now
-        over_abandon = self._abandon_share_exceeded(snapshot)
+        people, abandoned = snapshot.human_answered_total, snapshot.abandoned_total
+        self._over_target = self._window.reached(
+            now, people, abandoned, self._settings.abandon_target
+        )
         stats = snapshot.stats
-        calls_wait = stats is not None and stats.longest_task_waiting_age_s > CONNECT_RULE_S
-        if calls_wait or over_abandon:
-            self._ratio = 1.0
-            self._samples.clear()
-            self._last_rescale = now
-            return
-        if stats is None or not sample:
-            # When paused or at max_concurrent_calls, idle agents say nothing about the ratio.
-            return
-        self._samples.append(_Sample(now, stats.available_workers, stats.pending_tasks))
-        while self._samples and self._samples[0].at < now - AVERAGE_WINDOW_S:
-            self._samples.popleft()
-        if self._last_rescale is None:
-            self._last_rescale = now
-            return
-        if now - self._last_rescale < RESCALE_EVERY_S:
-            return
-        self._last_rescale = now
-        idle = sum(x.idle for x in self._samples) / len(self._samples)
-        waiting = sum(x.waiting for x in self._samples) / len(self._samples)
-        # Normalised to [-1, 1]: agents idle push the ratio up, calls waiting push it down.
-        error = (idle - waiting) / max(1.0, idle + waiting)
-        self._ratio = min(max(self._ratio + RESCALE_STEP * error, 1.0), self._max_ratio)
-
-    def _abandon_share_exceeded(self, snapshot: PacingSnapshot) -> bool:
-        """Whether abandoned / human-answered over the recent window passes the target."""
-        now = snapshot.now
-        current = _Counts(now, snapshot.human_answered_total, snapshot.abandoned_total)
-        if self._counts and (
-            current.answered < self._counts[-1].answered
-            or current.abandoned < self._counts[-1].abandoned
-        ):
-            self._counts.clear()  # the totals restarted: a new run of the execution
-        if not self._counts:
-            # The totals count from the run's start, so zero is their value at the baseline.
-            self._counts.append(_Counts(now, 0, 0))
-        last = self._counts[-1]
-        if (current.answered, current.abandoned) != (last.answered, last.abandoned):
-            self._counts.append(current)
-        # Keep as baseline the newest entry at or before the window's start.
-        while len(self._counts) >= 2 and self._counts[1].at <= now - ABANDON_WINDOW_S:
-            self._counts.popleft()
-        base, last = self._counts[0], self._counts[-1]
-        answered = last.answered - base.answered
-        abandoned = last.abandoned - base.abandoned
-        return abandoned > self._settings.abandon_target * answered
+        self._estimates.observe(
+            now,
+            max(0, snapshot.in_flight - snapshot.answered_in_flight),
+            people,
+            abandoned,
+            None if stats is None else stats.timestamp,
+            learn=self._learn,
+        )
+        self._learn = False
