@@ -7,6 +7,7 @@ are integers; task ages whole simulated seconds; `tasks_by_status` counts `pendi
 `reserved`, `assigned` and `wrapping` tasks. Every agent serves every queue, so the worker
 counts are the team's. The writer is a drift-corrected loop every `stats_every_s` real
 seconds; a failed write is counted (`stats_write_errors`) and the next one is tried on time.
+The loop ends once it is stopped or cancelled, even if a write swallowed the cancellation.
 """
 
 from __future__ import annotations
@@ -110,20 +111,27 @@ class QueueStatsWriter:
         running = self._task is not None and not self._task.done()
         if running and same:
             return
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self.close()
         if wanted:
             self._task = asyncio.get_running_loop().create_task(self._run())
             self._state.track(self._task)
+
+    def close(self) -> None:
+        """Stop writing (the task in hand ends at its next step, at the latest)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     async def _run(self) -> None:
         config = self._state.config.callcentre
         assert config.stats_redis_url is not None
         client = redis.Redis.from_url(config.stats_redis_url, decode_responses=True)
+        me = asyncio.current_task()
         try:
             due = time.monotonic()
-            while True:
+            # Not on cancellation alone: redis-py may finish a command it was cancelled in,
+            # and return as if nothing happened.
+            while self._task is me and not (me is not None and me.cancelling()):
                 await self._write(client, config.stats_key)
                 every = self._state.config.callcentre.stats_every_s
                 due = max(due + every, time.monotonic())

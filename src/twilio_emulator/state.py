@@ -91,6 +91,7 @@ class EmulatorState:
     async def aclose(self) -> None:
         """Cancel background work and close the HTTP client."""
         self.callcentre.close()
+        self.stats_writer.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
