@@ -4,13 +4,15 @@ the call centre did with the call."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 
 from twilio_emulator.agents import Agent
 from twilio_emulator.playout import AgentLeg
+from twilio_emulator.resources import Execution
 from twilio_emulator.taskrouter import TaskFacts
 
-__all__ = ["AgentTask", "CallRecord", "LegEnd"]
+__all__ = ["AgentTask", "CallRecord", "LegEnd", "task_attributes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class AgentTask:
     reservation_sid: str = ""
     accepted: float | None = None
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    call_over: bool = False  # the flow has reported the call's end
+    wrapped_at: float | None = None  # a wrap-up that ended before the call's end was reported
 
     def facts(
         self, account_sid: str, workspace_sid: str, age_s: float, *, worker: bool, reason: str
@@ -73,3 +77,11 @@ class AgentTask:
             canceled_reason=reason if self.status == "canceled" else "",
             completed_reason=reason if self.status == "completed" else "",
         )
+
+
+def task_attributes(execution: Execution) -> str:
+    """The task's attributes, a JSON string as TaskRouter carries them: the call's SID as Send
+    to Flex and Enqueue Call write it, and its direction and numbers."""
+    call = {"call_sid": execution.call_sid, "direction": "outbound"}
+    call |= {"from": execution.from_, "to": execution.to}
+    return json.dumps(call, separators=(",", ":"))

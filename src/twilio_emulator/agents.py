@@ -53,9 +53,11 @@ class Team:
         return Counter(a.state for a in self.agents)
 
     def move(self, agent: Agent, state: str, now: float) -> None:
-        """`agent` enters `state` at monotonic `now`; the span it leaves is accounted."""
+        """`agent` enters `state` at monotonic `now`; the span it leaves is accounted. A
+        step due before the agent's last change counts as at that change."""
+        now = max(now, agent.since)
         if agent.state in ON_DUTY:
-            self._closed[agent.state] += max(0.0, now - agent.since) / self._scale()
+            self._closed[agent.state] += (now - agent.since) / self._scale()
         agent.state, agent.since = state, now
 
     def done_with_task(self, agent: Agent, now: float) -> None:

@@ -5,21 +5,25 @@ A task is `pending` until a free agent reserves it, `reserved` until the agent a
 (`reservation.accepted`), `assigned` while they talk, `wrapping` during wrap-up, then
 `completed`; a caller whose patience runs out while it is pending or reserved hangs up, and it
 is `canceled` (reason `hangup`). Everything runs on the app's event loop in callbacks armed
-with `call_later`, none awaiting between a check and its change: a task goes to one agent.
+with `call_at`, none awaiting between a check and its change: a task goes to one agent.
+
+Each step runs at the time it was due, not the time the loop got to it: its callback takes that
+time as `now`, and arms the next steps from it. A busy loop delays the steps but does not
+stretch the simulated durations (talk, wrap-up, waits, the agents' time); only what comes from
+outside (a hand-over, an execution ended, agents logged in by hand) takes the loop's clock.
 The settings are `EmulatorConfig.callcentre` (`twilio_emulator.callcentre_config`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twilio_emulator._wire import new_sid
-from twilio_emulator.agent_tasks import AgentTask, CallRecord, LegEnd
+from twilio_emulator.agent_tasks import AgentTask, CallRecord, LegEnd, task_attributes
 from twilio_emulator.agents import Team
 from twilio_emulator.callcentre_config import CallCentreConfig
 from twilio_emulator.cloudevents import (
@@ -36,14 +40,6 @@ if TYPE_CHECKING:
     from twilio_emulator.state import EmulatorState
 
 __all__ = ["CallCentre"]
-
-
-def _attributes(execution: Execution) -> str:
-    """The task's attributes, a JSON string as TaskRouter carries them: the call's SID as Send
-    to Flex and Enqueue Call write it, and its direction and numbers."""
-    call = {"call_sid": execution.call_sid, "direction": "outbound"}
-    call |= {"from": execution.from_, "to": execution.to}
-    return json.dumps(call, separators=(",", ":"))
 
 
 class CallCentre:
@@ -76,7 +72,7 @@ class CallCentre:
         if self.started is not None or not self.config.enabled:
             return
         self.started = time.monotonic()
-        self.change_agents(self.config.agents)
+        self.change_agents(self.config.agents, self.started)
         self._arm_schedule()
 
     def reconfigure(self, old: CallCentreConfig) -> None:
@@ -101,10 +97,12 @@ class CallCentre:
         self.calls.clear()
         self.team.restart_accounting(time.monotonic())
 
-    def change_agents(self, count: int) -> None:
-        """Log `count` agents in (positive) or out (negative); waiting tasks may go out."""
-        self.team.change(count, time.monotonic())
-        self._dispatch()
+    def change_agents(self, count: int, now: float | None = None) -> None:
+        """Log `count` agents in (positive) or out (negative) at monotonic `now` (default:
+        the loop's clock); waiting tasks may go out."""
+        now = time.monotonic() if now is None else now
+        self.team.change(count, now)
+        self._dispatch(now)
 
     def _arm_schedule(self) -> None:
         assert self.started is not None
@@ -112,10 +110,13 @@ class CallCentre:
             handle.cancel()
         elapsed = self._simulated(time.monotonic() - self.started)
         self._schedule = [
-            self._later(at - elapsed, self.change_agents, change)
+            self._at(self.started + at * self.scale, self._scheduled_change, change)
             for at, change in self.config.schedule
             if at >= elapsed
         ]
+
+    def _scheduled_change(self, now: float, count: int) -> None:
+        self.change_agents(count, now)
 
     # --- calls -----------------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class CallCentre:
         task = AgentTask(
             sid=record.task_sid,
             queue_sid=queue,
-            attributes=_attributes(execution),
+            attributes=task_attributes(execution),
             leg=leg,
             record=record,
             created=now,
@@ -142,36 +143,37 @@ class CallCentre:
         )
         self.tasks[task.sid] = task
         self._waiting.append(task)
-        task.timers.append(self._later(leg.patience_s, self._give_up, task, leg.patience_s))
+        task.timers.append(self._later(now, leg.patience_s, self._give_up, task))
         self._state.counters["callcentre_tasks_created"] += 1
-        self._publish(TASK_CREATED, task)
-        self._dispatch()
+        self._publish(TASK_CREATED, task, now)
+        self._dispatch(now)
         return task
 
     def hang_up(self, task: AgentTask) -> None:
         """The call ended from outside (its execution was ended): the task ends with it."""
         now = time.monotonic()
         if task.status in ("pending", "reserved"):
-            self._cancel(task, self._simulated(now - task.created))
+            self._cancel(now, task)
         elif task.status == "assigned" and task.accepted is not None:
-            self._talk_ended(task, self._simulated(now - task.accepted))
+            self._talk_ended(now, task, self._simulated(now - task.accepted))
 
     # --- steps -----------------------------------------------------------------------------
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, now: float) -> None:
         while self._waiting:
             free = self.team.free()
             if not free:
                 return
             task, agent = self._waiting.pop(0), free[0]
-            self.team.move(agent, "reserved", time.monotonic())
+            # A step the loop got to late may free an agent "before" a task it then takes.
+            at = max(now, task.created)
+            self.team.move(agent, "reserved", at)
             task.status, task.agent = "reserved", agent
             task.reservation_sid = new_sid(self._rng, "WR")
-            task.timers.append(self._later(task.leg.accept_s, self._accept, task))
+            task.timers.append(self._later(at, task.leg.accept_s, self._accept, task))
 
-    def _accept(self, task: AgentTask) -> None:
+    def _accept(self, now: float, task: AgentTask) -> None:
         assert task.agent is not None
-        now = time.monotonic()
         task.status, task.accepted = "assigned", now
         task.agent.calls += 1
         self.team.move(task.agent, "talking", now)
@@ -180,55 +182,67 @@ class CallCentre:
         leg = task.leg
         talk = leg.talk_s if leg.lasts_s is None else max(0.0, leg.lasts_s - waited)
         self._state.counters["callcentre_tasks_accepted"] += 1
-        self._publish(RESERVATION_ACCEPTED, task, worker=True, age_s=waited)
-        self._replace_timers(task, self._later(talk, self._talk_ended, task, talk))
+        self._publish(RESERVATION_ACCEPTED, task, now, worker=True)
+        self._replace_timers(task, self._later(now, talk, self._talk_ended, task, talk))
 
-    def _talk_ended(self, task: AgentTask, talk_s: float) -> None:
+    def _talk_ended(self, now: float, task: AgentTask, talk_s: float) -> None:
         assert task.agent is not None
         assert task.record.wait_s is not None
         task.status = "wrapping"
         task.record.talk_s = talk_s
-        self.team.move(task.agent, "wrapping", time.monotonic())
+        self.team.move(task.agent, "wrapping", now)
         self._resolve(task, LegEnd(True, task.record.wait_s + talk_s))
         if self.config.task_completed_at == "hangup":
-            self._complete(task)
+            self._complete(now, task)
         # The wrap-up's end sends `task.completed`: it counts as work until then.
         self._state.work_started()
-        self._replace_timers(task, self._later(task.leg.wrapup_s, self._wrapped_up, task))
+        self._replace_timers(task, self._later(now, task.leg.wrapup_s, self._wrapped_up, task))
 
-    def _wrapped_up(self, task: AgentTask) -> None:
+    def call_ended(self, task: AgentTask) -> None:
+        """The flow has reported the end of `task`'s call: a wrap-up that ended meanwhile (a
+        late loop) finishes now, so that `task.completed` never comes before the call's end."""
+        task.call_over = True
+        if task.wrapped_at is not None:
+            self._wrapped_up(task.wrapped_at, task)
+
+    def _wrapped_up(self, now: float, task: AgentTask) -> None:
+        if not task.call_over:
+            task.wrapped_at = now
+            return
+        task.wrapped_at = None
         self._state.work_done()
         assert task.agent is not None
         if task.status == "wrapping":
-            self._complete(task)
+            self._complete(now, task)
         self.tasks.pop(task.sid, None)
-        self.team.done_with_task(task.agent, time.monotonic())
-        self._dispatch()
+        self.team.done_with_task(task.agent, now)
+        self._dispatch(now)
 
-    def _complete(self, task: AgentTask) -> None:
+    def _complete(self, now: float, task: AgentTask) -> None:
         # The task stays in `tasks` until its agent's wrap-up ends (its timer is there).
         task.status = "completed"
         self._state.counters["callcentre_tasks_completed"] += 1
-        self._publish(TASK_COMPLETED, task, worker=True, reason="Task completed")
+        self._publish(TASK_COMPLETED, task, now, worker=True, reason="Task completed")
 
-    def _give_up(self, task: AgentTask, waited_s: float) -> None:
+    def _give_up(self, now: float, task: AgentTask) -> None:
         if task.status in ("pending", "reserved"):
-            self._cancel(task, waited_s)
+            self._cancel(now, task)
 
-    def _cancel(self, task: AgentTask, waited_s: float) -> None:
+    def _cancel(self, now: float, task: AgentTask) -> None:
         """The caller hangs up before an agent accepted."""
+        waited = self._simulated(now - task.created)
         if task in self._waiting:
             self._waiting.remove(task)
         if task.agent is not None:  # a reservation under way is withdrawn
-            self.team.done_with_task(task.agent, time.monotonic())
+            self.team.done_with_task(task.agent, now)
         self._replace_timers(task)
         task.status = "canceled"
-        task.record.abandoned, task.record.wait_s = True, waited_s
+        task.record.abandoned, task.record.wait_s = True, waited
         self.tasks.pop(task.sid, None)
         self._state.counters["callcentre_tasks_canceled"] += 1
-        self._publish(TASK_CANCELED, task, reason="hangup", age_s=waited_s)
-        self._resolve(task, LegEnd(False, waited_s))
-        self._dispatch()
+        self._publish(TASK_CANCELED, task, now, reason="hangup")
+        self._resolve(task, LegEnd(False, waited))
+        self._dispatch(now)
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -236,14 +250,13 @@ class CallCentre:
         self,
         event_type: str,
         task: AgentTask,
+        now: float,
         *,
         worker: bool = False,
         reason: str = "",
-        age_s: float | None = None,
     ) -> None:
-        """Send `event_type` of `task`; `age_s` (simulated) is its age unless measured now."""
-        if age_s is None:
-            age_s = self._simulated(time.monotonic() - task.created)
+        """Send `event_type` of `task` as it is at monotonic `now`."""
+        age_s = self._simulated(now - task.created)
         account, workspace = self._state.config.account_sid, self.config.workspace_sid
         facts = task.facts(account, workspace, age_s, worker=worker, reason=reason)
         nested = self.config.task_payload == "nested"
@@ -263,14 +276,19 @@ class CallCentre:
         return max(0.0, real_s) / self.scale
 
     def _later(
-        self, simulated_s: float, callback: Callable[..., None], *args: Any
+        self, now: float, simulated_s: float, step: Callable[..., None], *args: Any
     ) -> asyncio.TimerHandle:
-        delay = max(0.0, simulated_s) * self.scale
-        return asyncio.get_running_loop().call_later(delay, self._guarded, callback, args)
+        """Run `step(due, *args)` `simulated_s` after monotonic `now`."""
+        return self._at(now + max(0.0, simulated_s) * self.scale, step, *args)
 
-    def _guarded(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def _at(self, due: float, step: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
+        """Run `step(due, *args)` at monotonic `due` (at once if it is past)."""
+        # The loop's clock is `time.monotonic` (asyncio's default loop).
+        return asyncio.get_running_loop().call_at(due, self._guarded, step, due, args)
+
+    def _guarded(self, step: Callable[..., None], due: float, args: tuple[Any, ...]) -> None:
         try:
-            callback(*args)
+            step(due, *args)
         except Exception as exc:
             # A bug in the emulator, not a simulated fault: make it visible in the stats.
             self._state.counters["background_errors"] += 1

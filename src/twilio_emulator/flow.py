@@ -166,6 +166,8 @@ class CallFlow:
             SipResponseCode=sip,
             AnsweredBy=answered_by or None,
         )
+        if self._task is not None:
+            self._state.callcentre.call_ended(self._task)
 
     def _amd_detected(self) -> None:
         if not voice_event_wanted(self._state.config, self.plan, ce.VOICE_AMD):
