@@ -169,7 +169,7 @@ class Instance:
         self.stop.set()
         doomed = list(self.tasks)
         for runner in self.supervisor.runners.values():
-            doomed += list(runner._launches)
+            doomed += list(runner.launch_tasks)
         doomed += list(self.supervisor._tasks.values())
         for task in doomed:
             task.cancel()
