@@ -13,60 +13,20 @@ from queue_core.domain.launch_schedule import LaunchRateController
 from queue_core.domain.pacer import Pacer
 from queue_core.domain.state import QueueState
 from queue_core.domain.tokens import CallstatusTokens
-from queue_core.ports import (
-    AbandonmentCounters,
-    ActiveCallRegistry,
-    CallLauncher,
-    Clock,
-    ContactCache,
-    EventPublisher,
-    LaunchLimiter,
-    PacingStatsSource,
-    QueueStateStore,
-)
 from queue_core.services.abandonment_view import AbandonmentView
 from queue_core.services.launch_line import LaunchLine
 from queue_core.services.pacing_report import PacingReports
 from queue_core.services.reconciler import Reconciler
+from queue_core.services.runner_config import RunnerPorts, RunnerSettings
 from queue_core.services.store_retry import StoreRetry
 from queue_core.services.stored_state import StoredState
 
-__all__ = ["ExecutionRun", "RunnerPorts", "RunnerSettings"]
+__all__ = ["ExecutionRun"]
 
 log = logging.getLogger("queue_core.services.runner")
 
 RATE_WINDOW_S = 10.0  # the launch rate reported for `status` is over this window
 PACING_REPORT_S = 2.0  # and reported at most this often
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerPorts:
-    cache: ContactCache
-    calls: ActiveCallRegistry
-    stats: PacingStatsSource
-    launcher: CallLauncher
-    states: QueueStateStore
-    events: EventPublisher
-    clock: Clock
-    limiter: LaunchLimiter | None = None
-    abandonment: AbandonmentCounters | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerSettings:
-    owner: str
-    callstatus_url: str
-    stats_max_age_s: float = 60.0
-    poll_interval_s: float = 0.5
-    expect_voice_events: bool = True
-    expect_task_events: bool = False  # a person's call waits for its task (ADR 0025)
-    claim_lookahead_s: float = 1.0
-    reconcile_margin_s: float = 5.0
-    max_launch_attempts: int = 5
-    # A launch reserved this long ago with no recorded outcome is over, whoever sent it: only
-    # then is it reconciled with Studio's list (and sent again when Studio has none).
-    reconcile_after_s: float = 60.0
-    store_retry_cap_s: float = 5.0
 
 
 @dataclass(slots=True)
@@ -138,34 +98,6 @@ class ExecutionRun:
                 every_s=PACING_REPORT_S,
             ),
             retry,
-            _reconciler(execution, ports, settings, tokens, line, retry, run_log),
+            Reconciler(execution, ports, settings, line.send_turn, tokens, retry, run_log),
             AbandonmentView(ports.abandonment, execution_id, execution.campaign_id, ports.clock),
         )
-
-
-def _reconciler(
-    execution: CampaignExecution,
-    ports: RunnerPorts,
-    settings: RunnerSettings,
-    tokens: CallstatusTokens,
-    line: LaunchLine,
-    retry: StoreRetry,
-    run_log: logging.LoggerAdapter[logging.Logger],
-) -> Reconciler:
-    return Reconciler(
-        execution,
-        cache=ports.cache,
-        calls=ports.calls,
-        launcher=ports.launcher,
-        send_turn=line.send_turn,
-        clock=ports.clock,
-        tokens=tokens,
-        callstatus_url=settings.callstatus_url,
-        expect_voice_events=settings.expect_voice_events,
-        max_launch_attempts=settings.max_launch_attempts,
-        reconcile_margin_s=settings.reconcile_margin_s,
-        reconcile_after_s=settings.reconcile_after_s,
-        retry=retry,
-        log=run_log,
-        expect_task_events=settings.expect_task_events,
-    )

@@ -31,10 +31,11 @@ from queue_core.domain.state import TERMINAL_STATES, QueueState, Trigger
 from queue_core.domain.tokens import CallstatusTokens
 from queue_core.services.abandonment_view import AbandonmentView
 from queue_core.services.claims import Claims
-from queue_core.services.execution_run import ExecutionRun, RunnerPorts, RunnerSettings
+from queue_core.services.execution_run import ExecutionRun
 from queue_core.services.launch_line import LaunchLine
 from queue_core.services.launches import STATE_READ_S, Launches
 from queue_core.services.reconciler import OnRecorded
+from queue_core.services.runner_config import RunnerPorts, RunnerSettings
 
 __all__ = ["STATE_READ_S", "QueueRunner", "RunnerPorts", "RunnerSettings"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
@@ -214,7 +213,7 @@ async def test_the_reaper_reads_the_contacts_of_an_execution_only_once_one_can_t
     queue = make_queue(account_cps=10)
     queue.twilio.talk_s = (10_000.0, 10_000.0)  # no call ends during the test
     supervisor = queue.supervisor
-    supervisor._budget_settings = replace(supervisor._budget_settings, contact_timeout_s=20.0)
+    supervisor._reaper.timeout_s = 20.0
     calls: Counter[str] = Counter()
     count(calls, queue.ports.calls, "in_flight")
     start_many(queue, 1)
