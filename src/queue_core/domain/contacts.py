@@ -9,6 +9,7 @@ from typing import Any
 
 from queue_core.domain._validate import E164
 from queue_core.domain.bounds import MAX_ATTRIBUTES_BYTES, MAX_RECORD_CHARS, load_json, shown
+from queue_core.domain.disposition import DispositionStatus
 from queue_core.domain.errors import ContractViolation, InvalidContactRecord
 from queue_core.domain.time_zones import time_zone
 
@@ -136,10 +137,15 @@ class ClaimedRecord:
 
     `claim_id` is unique per claim (a record claimed again after a `stop` gets a new one);
     `raw` is the entry exactly as the cache held it, so that returning it restores it byte for byte.
+    `attempt` is the number of the attempt this claim is for (1: the record's first in the
+    execution); `last_status` is how the attempt before it ended (None for a first attempt).
+    A record taken back from the waiting set (`WaitingRecords.take_due`) keeps both.
     """
 
     claim_id: str
     raw: str
+    attempt: int = 1
+    last_status: DispositionStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
