@@ -1,8 +1,9 @@
 """A runner's claims: the records it took from the cache and has not launched yet.
 
 Each pacing decision (`top_up`) reads the pacing stats, the calls in flight and the abandonment
-counts, asks the pacer how many contacts to launch, and claims that many (up to the lookahead)
-from the head of the cache. The launches take them in order (`take`); a record whose (to, from)
+counts, asks the pacer how many contacts to launch, and claims that many (up to the lookahead):
+the waiting records that are due first, then from the head of the cache; the dialing rules
+screen them (`DialGate`). The launches take them in order (`take`); a record whose (to, from)
 pair is still in flight waits for the next decision (`defer`); on pause, stop or leaving they all
 go back to the head of the cache in their order (`give_back`).
 """
@@ -14,6 +15,7 @@ from collections import deque
 
 from queue_core.domain.contacts import ClaimedRecord
 from queue_core.domain.pacer import PacingSnapshot
+from queue_core.services.dial_gate import DialGate
 from queue_core.services.execution_run import ExecutionRun
 
 __all__ = ["Claims"]
@@ -24,6 +26,7 @@ class Claims:
 
     def __init__(self, run: ExecutionRun) -> None:
         self._run = run
+        self.gate = DialGate(run)
         self._pending: deque[ClaimedRecord] = deque()
         self._deferred: list[ClaimedRecord] = []
         self.cache_maybe_empty = False  # the last claim got fewer records than it asked for
@@ -91,10 +94,14 @@ class Claims:
             # Nothing to claim now: look whether the campaign is over instead.
             self.cache_maybe_empty = not self._pending
             return
-        ports = run.ports
-        records = await ports.cache.claim(run.id, run.settings.owner, want, ports.clock.now())
-        self._pending.extend(records)
-        self.cache_maybe_empty = len(records) < want
+        # Records due again (their window opened, or their retry came) go before the cache's.
+        taken = await self.gate.take_due(want)
+        ports, rest = run.ports, want - len(taken)
+        records = []
+        if rest > 0:
+            records = await ports.cache.claim(run.id, run.settings.owner, rest, ports.clock.now())
+        self.cache_maybe_empty = len(records) < rest
+        self._pending.extend(await self.gate.screen([*taken, *records]))
 
     async def _snapshot(self, launching: int) -> PacingSnapshot:
         """What the pacer decides on: fresh stats (stale ones are none), the calls in flight

@@ -127,7 +127,7 @@ class Launches:
         now = run.ports.clock.monotonic()
         if isinstance(outcome, Launched):
             run.budget.succeeded(now)
-            await run.retry.until_done(lambda: reconciler.record(ref, contact, outcome, request))
+            await run.retry.until_done(lambda: reconciler.record(record, contact, outcome, request))
         elif isinstance(outcome, RateLimited):
             run.budget.rate_limited(now, outcome.retry_after_s)
             await reconciler.give_back(ref, contact, self._claims.take_all(record))

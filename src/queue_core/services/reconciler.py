@@ -142,10 +142,16 @@ class Reconciler:
         )
 
     async def record(
-        self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
+        self,
+        record: ClaimedRecord,
+        contact: ContactRecord,
+        launched: Launched,
+        request: LaunchRequest,
     ) -> None:
-        """Record the launch Studio made as in flight, launched when its create left (when the
-        launcher told, else now); hand over facts parked before it."""
+        """Record the launch Studio made for the claim `record` as in flight, launched when its
+        create left (when the launcher told, else now), with its attempt number and the
+        execution's retry policy; hand over facts parked before it."""
+        ref = ContactRef(self._id, record.claim_id)
         now = self._clock.now()
         if launched.sent_at is not None:
             now -= max(0.0, self._clock.monotonic() - launched.sent_at)
@@ -160,6 +166,8 @@ class Reconciler:
             expect_voice_events=self._expect_voice_events,
             campaign_id=self._campaign_id,
             expect_task_events=self._expect_task_events,
+            attempt=record.attempt,
+            retry=self.execution.retry,
         )
         parked = await self._calls.record_launch(attempt)
         if parked and self.on_recorded is not None:
@@ -194,6 +202,7 @@ class Reconciler:
             self._clock.now(),
             self.execution.from_number,
             self._campaign_id,
+            record.attempt,
         )
         await self._cache.settle(self._id, record.claim_id, disposition)
 
@@ -202,7 +211,7 @@ class Reconciler:
     ) -> None:
         """Settle a launch Twilio refused for good, and release it, retrying until the store
         answers."""
-        disposition = launch_failed_disposition(
+        failed = launch_failed_disposition(
             self._id,
             contact,
             self.execution.from_number,
@@ -210,6 +219,7 @@ class Reconciler:
             self._clock.now(),
             self._campaign_id,
         )
+        disposition = self.execution.retry.mark(failed, record.attempt)
         await self._retry.until_done(
             lambda: self._cache.settle(self._id, record.claim_id, disposition)
         )
@@ -251,6 +261,6 @@ class Reconciler:
                     self.execution.from_number,
                     {},
                 )
-                await self.record(ref, contact, Launched(sid, adopted=True), request)
+                await self.record(record, contact, Launched(sid, adopted=True), request)
         if back:
             await self._cache.return_to_head(self._id, back)

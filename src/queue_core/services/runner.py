@@ -34,6 +34,7 @@ from queue_core.services.claims import Claims
 from queue_core.services.execution_run import ExecutionRun
 from queue_core.services.launch_line import LaunchLine
 from queue_core.services.launches import STATE_READ_S, Launches
+from queue_core.services.progress import ProgressReports
 from queue_core.services.reconciler import OnRecorded
 from queue_core.services.runner_config import RunnerPorts, RunnerSettings
 
@@ -65,6 +66,7 @@ class QueueRunner:
         self._run = ExecutionRun.open(execution, ports, settings, tokens, parts, self.wake)
         self._claims = Claims(self._run)
         self._launches = Launches(self._run, self._claims)
+        self._progress = ProgressReports(self._run, self._claims.gate)
         self._next_decision = -float("inf")
 
     @property
@@ -175,6 +177,7 @@ class QueueRunner:
             return self.state
         if self.state is QueueState.RUNNING:
             await self._launch_round()
+            await self._progress.report()
         else:
             await self._claims.give_back()
         if self.state is not QueueState.RUNNING or self._claims.cache_maybe_empty:
@@ -203,9 +206,11 @@ class QueueRunner:
                 break
 
     async def _check_progress(self) -> QueueState | None:
-        """Move the execution on when its work is done: to draining when the cache is empty,
-        and out of draining or stopping when nothing is in flight."""
-        run = self._run
+        """Move the execution on when its work is done: to draining when the cache is empty
+        and no record waits (nor may come to wait: a retry of a call in flight), and out of
+        draining or stopping when nothing is in flight; records still waiting then get their
+        final disposition (`DialGate.finish`)."""
+        run, gate = self._run, self._claims.gate
         ports, execution_id = run.ports, run.id
         if self._launches or self._claims.held:
             return None
@@ -215,7 +220,7 @@ class QueueRunner:
             await run.reconciler.recover()
             return None
         if self.state is QueueState.RUNNING:
-            if await ports.cache.remaining(execution_id):
+            if await ports.cache.remaining(execution_id) or await self._may_wait():
                 self._claims.cache_maybe_empty = False
                 return None
             await run.stored.move(Trigger.CACHE_EMPTY)
@@ -224,9 +229,19 @@ class QueueRunner:
                 return None
             if self.state is QueueState.DRAINING and await ports.cache.remaining(execution_id):
                 return None
+            await gate.finish()
             await run.stored.move(Trigger.DRAINED)
             return self.state
         return None
+
+    async def _may_wait(self) -> bool:
+        """A record waits, or a call in flight may end in a retry (dialing rules on)."""
+        gate, run = self._claims.gate, self._run
+        if not gate.on:
+            return False
+        if any(await gate.counts()):
+            return True
+        return run.execution.retry.max_attempts > 1 and bool(await run.ports.calls.count(run.id))
 
     async def _wait(self) -> None:
         """Sleep until the next thing to do, or until woken (`wake`)."""

@@ -19,10 +19,13 @@ from queue_core.ports import (
     CallLauncher,
     Clock,
     ContactCache,
+    ContactZones,
+    DoNotCallLists,
     EventPublisher,
     LaunchLimiter,
     PacingStatsSource,
     QueueStateStore,
+    WaitingRecords,
 )
 
 __all__ = ["BudgetSettings", "RunnerPorts", "RunnerSettings"]
@@ -39,6 +42,10 @@ class RunnerPorts:
     clock: Clock
     limiter: LaunchLimiter | None = None
     abandonment: AbandonmentCounters | None = None
+    # The dialing rules' (ADR 0027): without `waiting`, records are dialed as they come.
+    waiting: WaitingRecords | None = None
+    dnc: DoNotCallLists | None = None
+    zones: ContactZones | None = None
 
 
 @dataclass(frozen=True, slots=True)
