@@ -68,6 +68,7 @@ class QueueRunner:
         self._launches = Launches(self._run, self._claims)
         self._progress = ProgressReports(self._run, self._claims.gate)
         self._next_decision = -float("inf")
+        self._only_waiting = False  # the cache is empty; records wait, or calls may retry
 
     @property
     def execution(self) -> CampaignExecution:
@@ -220,8 +221,11 @@ class QueueRunner:
             await run.reconciler.recover()
             return None
         if self.state is QueueState.RUNNING:
-            if await ports.cache.remaining(execution_id) or await self._may_wait():
+            if await ports.cache.remaining(execution_id):
                 self._claims.cache_maybe_empty = False
+                return None
+            if await self._may_wait():
+                self._only_waiting = True  # until a record is due: see `_sleep_for`
                 return None
             await run.stored.move(Trigger.CACHE_EMPTY)
         if self.state in (QueueState.DRAINING, QueueState.STOPPING):
@@ -262,6 +266,12 @@ class QueueRunner:
         """How long the loop may sleep: the poll interval, or until a launch may start."""
         run, claims = self._run, self._claims
         delay = run.settings.poll_interval_s
+        if self._only_waiting and not claims:
+            # Nothing to claim until a waiting record is due (a finished call, a command or a
+            # retry settled here wakes the loop): look again then, or every IDLE_STATE_READ_S.
+            self._only_waiting = False
+            due = self._claims.gate.waited_until() - run.ports.clock.now()
+            return max(delay, min(IDLE_STATE_READ_S, due))
         if self.state is not QueueState.RUNNING or not claims:
             return delay
         # A launch may start when the budget allows, unless enough wait for their slot

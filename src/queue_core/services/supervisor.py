@@ -117,7 +117,7 @@ class QueueSupervisor:
         )
         shared = (ports.states, ports.events, ports.calls, ports.clock)
         self.commands = ControlCommandHandler(
-            control, executions, *shared, self._changed, ports.abandonment
+            control, executions, *shared, self._changed, ports.abandonment, ports.dnc
         )
 
     @property
