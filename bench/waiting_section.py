@@ -26,7 +26,7 @@ def waiting(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
         "per disposition = per attempt, plus the `dnc` ones.",
         "",
         "| steps | rules | contacts | dispositions | round trips / contact "
-        "| / disposition | most frequent, per contact |",
+        "| / disposition | most frequent commands, per contact |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in f["round_trips"].items():
