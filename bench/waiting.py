@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,14 @@ def _figures(top: Counter[str], contacts: int, dispositions: int) -> dict[str, A
     }
 
 
+async def _per_call_us(call: Callable[[], Awaitable[object]], calls: int = 200) -> float:
+    """Microseconds per call, round trip included, over `calls` calls one after another."""
+    began = time.perf_counter()
+    for _ in range(calls):
+        await call()
+    return (time.perf_counter() - began) / calls * 1e6
+
+
 async def _rates(server: RedisServerProcess, waiting: int) -> dict[str, float]:
     """Records per second taken from the waiting set, and claimed from the cache."""
     client = await connect(server.url, cluster=False)
@@ -179,14 +188,8 @@ async def _rates(server: RedisServerProcess, waiting: int) -> dict[str, float]:
         while claimed := await ports.cache.claim(ce, "bench", 100, NOW):
             await ports.waiting.defer(ce, [(r, NOW + _i(r) % 60) for r in claimed])
         fill_s = time.perf_counter() - began
-        began = time.perf_counter()
-        for _ in range(200):
-            await ports.waiting.take_due(ce, "bench", NOW - 1, 100)
-        none_due_us = (time.perf_counter() - began) / 200 * 1e6
-        began = time.perf_counter()
-        for _ in range(200):
-            await ports.waiting.next_due(ce)
-        next_due_us = (time.perf_counter() - began) / 200 * 1e6
+        none_due_us = await _per_call_us(lambda: ports.waiting.take_due(ce, "b", NOW - 1, 100))
+        next_due_us = await _per_call_us(lambda: ports.waiting.next_due(ce))
         began = time.perf_counter()
         taken = 0
         while got := await ports.waiting.take_due(ce, "bench", NOW + 60, 100):

@@ -16,8 +16,7 @@ def _top(by_command: dict[str, float], most: int = 6) -> str:
     return ", ".join(f"{name} {n:.2f}" for name, n in list(by_command.items())[:most])
 
 
-def waiting(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
-    rates = f["rates"]
+def _table(f: dict[str, Any]) -> list[str]:
     lines = [
         f"The storage ports driven directly on a private `redis-server`, claims by {f['batch']}, "
         f"{f['lists']} do-not-call lists (one contact in ten listed), half of each batch "
@@ -35,7 +34,13 @@ def waiting(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
             f"| {way} | {rules} | {r['contacts']} | {r['dispositions']} "
             f"| {r['per_contact']:.2f} | {r['per_disposition']:.2f} | {_top(r['by_command'])} |"
         )
-    lines += [
+    return lines
+
+
+def waiting(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
+    rates = f["rates"]
+    lines = [
+        *_table(f),
         "",
         f"With {rates['waiting']:,} records waiting (all due), one client taking 100 at a time: "
         f"**{rates['take_due_per_s']:,.0f} records/s** taken back "

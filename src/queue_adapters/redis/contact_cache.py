@@ -103,9 +103,7 @@ class RedisContactCache:
         go is (the claim stays settled: a retry returns False and lets them go)."""
         fields, retry = disposition.to_fields(), _retry(disposition)
         with unavailable():
-            return await self._steps.settle(
-                campaign_execution_id, claim_id, fields, release, retry
-            )
+            return await self._steps.settle(campaign_execution_id, claim_id, fields, release, retry)
 
     async def relay_outbox(self, campaign_execution_id: str) -> int:
         """Publish the execution's dispositions that were settled but not published (a crash or
