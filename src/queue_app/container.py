@@ -18,11 +18,13 @@ from queue_adapters.redis import (
     RedisClient,
     RedisContactCache,
     RedisControlStream,
+    RedisDoNotCallLists,
     RedisEventPublisher,
     RedisExecutionLeases,
     RedisLaunchLimiter,
     RedisPacingStatsSource,
     RedisQueueStateStore,
+    RedisWaitingRecords,
     connect,
 )
 from queue_adapters.system_clock import SystemClock
@@ -104,6 +106,10 @@ class Container(containers.DeclarativeContainer):
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
     abandonment = providers.Singleton(RedisAbandonmentCounters, redis, keys=keys)
+    # The dialing rules' storage: records waiting for their calling window or a retry, and
+    # the do-not-call lists an execution names, read when its records are dialed.
+    waiting = providers.Singleton(RedisWaitingRecords, redis, keys=keys, options=options)
+    dnc = providers.Singleton(RedisDoNotCallLists, redis)
     limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
