@@ -28,6 +28,7 @@ from queue_adapters.redis import (
     connect,
 )
 from queue_adapters.system_clock import SystemClock
+from queue_adapters.zones.phonenumbers_zones import PhonenumbersContactZones
 from queue_adapters.twilio import (
     EventStreamsProvisioner,
     StudioCallLauncher,
@@ -110,6 +111,7 @@ class Container(containers.DeclarativeContainer):
     # the do-not-call lists an execution names, read when its records are dialed.
     waiting = providers.Singleton(RedisWaitingRecords, redis, keys=keys, options=options)
     dnc = providers.Singleton(RedisDoNotCallLists, redis)
+    zones = providers.Singleton(PhonenumbersContactZones)
     limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
@@ -137,6 +139,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         limiter=limiter,
         abandonment=abandonment,
+        waiting=waiting,
+        dnc=dnc,
+        zones=zones,
     )
     supervisor = providers.Singleton(
         QueueSupervisor,
