@@ -28,13 +28,13 @@ from queue_adapters.redis import (
     connect,
 )
 from queue_adapters.system_clock import SystemClock
-from queue_adapters.zones.phonenumbers_zones import PhonenumbersContactZones
 from queue_adapters.twilio import (
     EventStreamsProvisioner,
     StudioCallLauncher,
     TwilioRest,
     open_twilio_rest,
 )
+from queue_adapters.zones.phonenumbers_zones import PhonenumbersContactZones
 from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.setting_groups import RedisGroup, TwilioGroup
 from queue_app.settings import Settings
