@@ -19,6 +19,7 @@ from queue_adapters.redis import (
     RedisContactCache,
     RedisControlStream,
     RedisEventPublisher,
+    RedisExecutionBoard,
     RedisExecutionLeases,
     RedisLaunchLimiter,
     RedisPacingStatsSource,
@@ -104,6 +105,8 @@ class Container(containers.DeclarativeContainer):
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
     abandonment = providers.Singleton(RedisAbandonmentCounters, redis, keys=keys)
+    # What the live page reads of every execution (ADR 0027).
+    board_reads = providers.Singleton(RedisExecutionBoard, redis, keys=keys)
     limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,

@@ -8,6 +8,7 @@ cluster, is chosen once, in `_contact_steps` (ADR 0009, 0019).
 from queue_adapters.redis.abandonment import RedisAbandonmentCounters
 from queue_adapters.redis.active_calls import RedisActiveCallRegistry
 from queue_adapters.redis.assembly import RedisAssemblyStore
+from queue_adapters.redis.board import ExecutionCounts, RedisExecutionBoard
 from queue_adapters.redis.campaign_store import RedisCampaignExecutionStore
 from queue_adapters.redis.connection import RedisClient, connect
 from queue_adapters.redis.contact_cache import RedisContactCache
@@ -21,6 +22,7 @@ from queue_adapters.redis.queue_state import RedisQueueStateStore
 from queue_adapters.redis.stats_source import RedisPacingStatsSource
 
 __all__ = [
+    "ExecutionCounts",
     "ExecutionKeys",
     "RedisAbandonmentCounters",
     "RedisActiveCallRegistry",
@@ -30,6 +32,7 @@ __all__ = [
     "RedisContactCache",
     "RedisControlStream",
     "RedisEventPublisher",
+    "RedisExecutionBoard",
     "RedisExecutionLeases",
     "RedisKeys",
     "RedisLaunchLimiter",
