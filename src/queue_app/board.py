@@ -15,9 +15,9 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from queue_adapters.redis import ExecutionCounts, RedisExecutionBoard
+from queue_adapters.redis import ExecutionCounts
 from queue_app.board_rows import (
     HISTORY_STEP_S,
     PageQuery,
@@ -29,7 +29,7 @@ from queue_core.domain.abandonment import AbandonmentCounts
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.ports import AbandonmentCounters, Clock
 
-__all__ = ["CAMPAIGN_EVERY_S", "WATCHED_EVERY_S", "LiveBoard"]
+__all__ = ["CAMPAIGN_EVERY_S", "WATCHED_EVERY_S", "BoardReads", "LiveBoard"]
 
 log = logging.getLogger("queue_app.board")
 
@@ -40,11 +40,23 @@ DISPOSITIONS_SCAN = 5000
 DISPOSITIONS_SHOWN = 50
 
 
+class BoardReads(Protocol):
+    """What the board reads (`queue_adapters.redis.RedisExecutionBoard`)."""
+
+    async def executions(self) -> list[str]: ...
+
+    async def read(self, execution_ids: Sequence[str]) -> list[ExecutionCounts]: ...
+
+    async def recent_dispositions(
+        self, execution_id: str, *, scan: int = 5000
+    ) -> list[dict[str, str]]: ...
+
+
 class LiveBoard:
     """The rows of every stored execution, refreshed by `run`, and a tick per refresh."""
 
     def __init__(
-        self, reads: RedisExecutionBoard, abandonment: AbandonmentCounters, clock: Clock
+        self, reads: BoardReads, abandonment: AbandonmentCounters, clock: Clock
     ) -> None:
         self._reads = reads
         self._abandonment = abandonment
