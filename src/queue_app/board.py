@@ -55,9 +55,7 @@ class BoardReads(Protocol):
 class LiveBoard:
     """The rows of every stored execution, refreshed by `run`, and a tick per refresh."""
 
-    def __init__(
-        self, reads: BoardReads, abandonment: AbandonmentCounters, clock: Clock
-    ) -> None:
+    def __init__(self, reads: BoardReads, abandonment: AbandonmentCounters, clock: Clock) -> None:
         self._reads = reads
         self._abandonment = abandonment
         self._clock = clock

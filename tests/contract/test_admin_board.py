@@ -21,8 +21,8 @@ from queue_app.admin import ServiceDesk, create_admin_app
 from queue_app.board import LiveBoard
 from queue_core.domain.state import QueueState, QueueStateMachine, Trigger
 from tests.contract.conftest import NOW, OPTIONS
-from tests.support.redis_server import redis_cli
 from tests.fakes.clock import FakeClock
+from tests.support.redis_server import redis_cli
 
 KEYS = RedisKeys()
 TOKEN = "admin-token-for-tests"

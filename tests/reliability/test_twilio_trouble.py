@@ -59,7 +59,9 @@ def _launch_times(emulator: EmulatorProcess) -> list[float]:
 
 
 def _budget(service: ServiceProcess, execution: str) -> float:
-    return metric_total(service.admin_get("/metrics").text, "queue_launch_budget", execution=execution)
+    return metric_total(
+        service.admin_get("/metrics").text, "queue_launch_budget", execution=execution
+    )
 
 
 def _recovered_at(times: list[float], since: float, budget: float) -> float | None:
@@ -75,7 +77,9 @@ def _recovered_at(times: list[float], since: float, budget: float) -> float | No
 
 
 def _launch_rate(service: ServiceProcess, execution: str) -> float:
-    return metric_total(service.admin_get("/metrics").text, "queue_launch_rate", execution=execution)
+    return metric_total(
+        service.admin_get("/metrics").text, "queue_launch_rate", execution=execution
+    )
 
 
 def _recovery(
