@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.dialing_section import GOAL_PREFIX, dialing
+from bench.ui_section import UI_GOAL_PREFIX, ui
 
 __all__ = ["GOAL_PREFIXES", "SECTIONS", "Goal"]
 
@@ -304,5 +305,9 @@ SECTIONS = {
     "redis": ("4. Redis cost", redis),
     "scale": ("5. Scale: many executions in one process", scale),
     "dialing": ("6. Dialing efficiency: a simulated call centre", dialing),
+    "ui": ("7. Live page: one update with many executions", ui),
 }
-GOAL_PREFIXES = {"dialing": GOAL_PREFIX}  # how the summary rows of a simulated part begin
+GOAL_PREFIXES = {
+    "dialing": GOAL_PREFIX,
+    "ui": UI_GOAL_PREFIX,
+}  # how the summary rows of a simulated part begin

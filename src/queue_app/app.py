@@ -16,6 +16,7 @@ from queue_adapters.http import HttpEndpoints, build_app
 from queue_app.container import Container
 from queue_app.intake import ServiceIntake
 from queue_app.lifecycle import service_lifespan
+from queue_app.logs import configure_logging
 from queue_app.service import QueueService, resolve
 from queue_app.settings import Settings
 
@@ -29,11 +30,14 @@ def create_app(
     owns_process: bool = True,
 ) -> Starlette:
     """The app of one service instance; nothing starts before its lifespan does. With
-    `owns_process` (the packaged service) the lifespan sets up the process's logs and holds
-    its SIGTERM and SIGINT (`queue_app.lifecycle`); a program that embeds the app (the demo)
-    passes False and keeps both. `app.state.queue` is the service; once started,
+    `owns_process` (the packaged service) the process's logs are set up here, before uvicorn
+    logs its first line, and the lifespan holds its SIGTERM and SIGINT
+    (`queue_app.lifecycle`); a program that embeds the app (the demo) passes False and keeps
+    both. `app.state.queue` is the service; once started,
     `app.state.admin` is the admin app and `app.state.admin_port` its port."""
     settings = settings or Settings.from_env()
+    if owns_process:
+        configure_logging(settings.instance.log_level, json_lines=settings.instance.log_json)
     container = container or Container(settings=settings)
     metrics = container.metrics()
     service = QueueService(settings, container, metrics)

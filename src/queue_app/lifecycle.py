@@ -1,9 +1,9 @@
 """The lifespan of the service's app: one behaviour under `queue-service serve` and under
 `uvicorn --factory queue_app.app:create_app` (ADR 0027).
 
-Start: the logs as `QUEUE_LOG_JSON` and `QUEUE_LOG_LEVEL` say (uvicorn's own loggers
-through the same handler, its access log off), the service (`QueueService.start`), the live
-board, and the admin listener on `QUEUE_ADMIN_PORT`. Then, when the app owns its process and
+Start: the service (`QueueService.start`), the live board, and the admin listener on
+`QUEUE_ADMIN_PORT` (the logs, as `QUEUE_LOG_JSON` and `QUEUE_LOG_LEVEL` say, are set up by
+`create_app` itself, before uvicorn's first line). Then, when the app owns its process and
 runs on its main thread, the process's SIGTERM and SIGINT: the first drains
 (`QueueService.drain`, up to `QUEUE_SHUTDOWN_GRACE_S`, webhooks still answered meanwhile)
 and then hands the signal to whoever held it before (the server: uvicorn stops accepting,
@@ -26,7 +26,6 @@ from typing import Any
 from starlette.applications import Starlette
 
 from queue_app.admin import AdminServer, create_admin_app, service_desk
-from queue_app.logs import configure_logging
 from queue_app.service import QueueService
 
 __all__ = ["SignalDrain", "service_lifespan"]
@@ -99,8 +98,6 @@ def service_lifespan(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if owns_process:
-            configure_logging(settings.instance.log_level, json_lines=settings.instance.log_json)
         signals = SignalDrain(service.drain, settings.instance.shutdown_grace_s)
         await service.start()
         board: asyncio.Task[bool] | None = None

@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from queue_adapters.redis._abandonment import campaign_counts
 from queue_adapters.redis._errors import unavailable
@@ -154,9 +155,7 @@ class RedisQueueStateStore:
         return sorted(text(member) for member in members)
 
 
-def status_from_hash(
-    campaign_execution_id: str, raw: Mapping[bytes | str, bytes | str]
-) -> ExecutionStatus | None:
+def status_from_hash(campaign_execution_id: str, raw: Mapping[Any, Any]) -> ExecutionStatus | None:
     """The execution's status from its state hash as read (None: never started)."""
     stored = {text(name): text(value) for name, value in raw.items()}
     if not stored.keys() - _OWN_FIELDS:

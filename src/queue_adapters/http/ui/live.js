@@ -35,9 +35,9 @@ function chart(history, width, height) {
   const all = history.rate.concat(history.budget);
   const top = Math.max(0.1, ...all) * 1.1;
   const points = (values) =>
-    values
+    (values.length === 1 ? [values[0], values[0]] : values)
       .map((v, i) => {
-        const x = values.length > 1 ? (i * (width - 2)) / (values.length - 1) + 1 : 1;
+        const x = (i * (width - 2)) / Math.max(1, values.length - 1) + 1;
         return `${x.toFixed(1)},${(height - 1 - (v / top) * (height - 2)).toFixed(1)}`;
       })
       .join(" ");
