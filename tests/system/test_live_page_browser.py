@@ -117,6 +117,20 @@ def _pause_with_the_token(page: Page, campaign: Campaign, emulator: EmulatorProc
     assert "pause sent for ce-browser" in (page.text_content("#notice") or "")
 
 
+def _execution_page(page: Page) -> None:
+    """The execution's own page: its figures, its newest dispositions, and their statuses
+    counted (every one of its dispositions is among the stream's newest entries here)."""
+    page.click(f'tr[data-id="{EXECUTION}"] td a')
+    page.wait_for_selector("#breakdown tbody tr", timeout=WAIT_MS)
+    assert page.text_content("#title") == EXECUTION
+    assert page.text_content('dd[data-field="state"]') == "completed"
+    assert page.locator("#dispositions tbody tr").count() == 50
+    counts = page.eval_on_selector_all(
+        "#breakdown tbody tr", "rows => rows.map((row) => Number(row.cells[1].textContent))"
+    )
+    assert sum(counts) == CONTACTS
+
+
 def test_the_live_page_follows_a_campaign_and_pauses_and_resumes_it(
     launch_service: Callable[..., ServiceProcess],
     serve_env: dict[str, str],
@@ -150,3 +164,4 @@ def test_the_live_page_follows_a_campaign_and_pauses_and_resumes_it(
     assert campaign.disposed_once() == set(campaign.record_ids)
     assert _cell(page, "cache_remaining") == 0
     assert page.text_content(f'tr[data-id="{EXECUTION}"] td[data-field="waiting"]') == ""
+    _execution_page(page)
