@@ -13,6 +13,7 @@ round trips to Redis; the process's CPU time on `time.process_time`.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -123,4 +124,5 @@ async def run(logs: Path, *, quick: bool = False) -> dict[str, Any]:
         "page": _ms(page) | {"bytes": page_bytes, "rows": 50, "count": len(page)},
         "filtered": _ms(found) | {"bytes": found_bytes, "count": len(found)},
         "requests_per_refresh": 1 + -(-executions // 200),
+        "load_average_1min": os.getloadavg()[0],
     }

@@ -26,8 +26,9 @@ def ui(f: dict[str, Any]) -> tuple[list[str], list[Goal]]:
         "requests (the list, then 200 executions each: state hash, cache length, calls in "
         "flight, claims), once for all viewers; each open page then gets its own update: "
         "filter, a page of rows, JSON (`bench/ui.py`). A refresh's wall time includes its "
-        "round trips and whatever else the cores run meanwhile; its CPU time is this "
-        "process's own.",
+        "round trips and whatever else the cores run meanwhile (load average "
+        f"{f.get('load_average_1min', float('nan')):.1f} at the end of this run); its CPU "
+        "time is this process's own.",
         "",
         "| cost | median | p95 | max | other |",
         "|---|---|---|---|---|",
