@@ -6,6 +6,13 @@
                             ruff, mypy --strict, import-linter and the whole pytest suite
     python3 dev.py figures  run the reliability tests and copy the figures they wrote to
                             build/reliability-figures/ into docs/reliability-figures/
+    python3 dev.py screenshot
+                            run the live page's browser test and save its screenshot as
+                            docs/images/live-page.png
+
+`test` and `screenshot` also install Debian's `chromium` package when /usr/bin/chromium is
+missing (apt-get, as root): the live page's browser test drives it with Playwright, whose own
+browser downloads are never used.
 
 Extra arguments after `test` go to pytest (`python3 dev.py test -m "not slow"`), which runs on
 two workers unless they say otherwise (`-n 0` runs it in one process); after `figures` they go
@@ -35,6 +42,9 @@ PYTEST_WORKERS = ("-n", "2", "--dist", "loadgroup")
 # kept with the documents.
 FIGURES = ROOT / "build" / "reliability-figures"
 DOCS_FIGURES = ROOT / "docs" / "reliability-figures"
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_TEST = "tests/system/test_live_page_browser.py"
+SCREENSHOT = ROOT / "docs" / "images" / "live-page.png"
 
 
 def run(*argv: str | Path) -> int:
@@ -55,8 +65,24 @@ def setup(extra: str) -> None:
             sys.exit("setup failed")
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium when /usr/bin/chromium is missing (root only)."""
+    if CHROMIUM.exists():
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"{CHROMIUM} is missing: install Debian's chromium package (as root)", flush=True)
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        print("+", " ".join(argv), flush=True)
+        if subprocess.call(argv, env=env) != 0:  # noqa: S603 - the system's package manager
+            print("installing chromium failed: the browser test will say so", flush=True)
+            return
+
+
 def test(pytest_args: list[str]) -> int:
     setup("[dev,bench]")
+    ensure_chromium()
     checks = [
         ("ruff", (BIN / "ruff", "check", ".")),
         ("ruff format", (BIN / "ruff", "format", "--check", ".")),
@@ -93,13 +119,23 @@ def figures(pytest_args: list[str]) -> int:
     return 0 if code == 0 else 1
 
 
+def screenshot(pytest_args: list[str]) -> int:
+    setup("[dev,bench]")
+    ensure_chromium()
+    os.environ["QUEUE_UI_SCREENSHOT"] = str(SCREENSHOT)
+    code = pytest(["-n", "0", BROWSER_TEST, *pytest_args])
+    if code == 0:
+        print(f"saved {SCREENSHOT.relative_to(ROOT)}", flush=True)
+    return code
+
+
 def demo(args: list[str]) -> int:
     setup("[demo]")
     return run(BIN / "queue-service", "demo", *args)
 
 
 def main() -> int:
-    commands = {"test": test, "demo": demo, "figures": figures}
+    commands = {"test": test, "demo": demo, "figures": figures, "screenshot": screenshot}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

@@ -132,6 +132,7 @@ def service(
             "QUEUE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "QUEUE_HOST": "127.0.0.1",
             "QUEUE_PORT": str(port),
+            "QUEUE_ADMIN_PORT": "0",  # any free port: the bench reads no metrics
             "QUEUE_CPS_SHARE": "1",
             "QUEUE_LOG_LEVEL": "WARNING",
             "QUEUE_SHUTDOWN_GRACE_S": "1",

@@ -135,7 +135,7 @@ def _head(machine: list[str], summary: list[str]) -> list[str]:
         "",
         "Run it: `pip install -e '.[dev,bench]'`, then `python -m bench` (every part), "
         "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale, dialing, "
-        "waiting) "
+        "waiting, ui) "
         "or `python -m bench --quick` (a smoke run).",
         "",
         "## Machine and run",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.dialing_section import GOAL_PREFIX, dialing
+from bench.ui_section import UI_GOAL_PREFIX, ui
 from bench.waiting_section import GOAL_PREFIX as WAITING_PREFIX
 from bench.waiting_section import waiting
 
@@ -307,6 +308,7 @@ SECTIONS = {
     "scale": ("5. Scale: many executions in one process", scale),
     "dialing": ("6. Dialing efficiency: a simulated call centre", dialing),
     "waiting": ("7. Dialing rules: the storage path", waiting),
+    "ui": ("8. Live page: one update with many executions", ui),
 }
 # How the summary rows of a standalone part begin.
-GOAL_PREFIXES = {"dialing": GOAL_PREFIX, "waiting": WAITING_PREFIX}
+GOAL_PREFIXES = {"dialing": GOAL_PREFIX, "waiting": WAITING_PREFIX, "ui": UI_GOAL_PREFIX}

@@ -36,10 +36,16 @@ __all__ = [
 ]
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    container: Container | None = None,
+    *,
+    owns_process: bool = True,
+) -> Starlette:
     """The app of one service instance (`queue_app.app.create_app`); nothing starts before
-    its lifespan does. `settings` default to `Settings.from_env()`, `container` to the one
-    they describe."""
+    its lifespan does, which serves the admin listener too. `settings` default to
+    `Settings.from_env()`, `container` to the one they describe; `owns_process=False` leaves
+    the logs and signals to a program that embeds the app."""
     from queue_app.app import create_app as build  # the web stack, loaded only when serving
 
-    return build(settings, container)
+    return build(settings, container, owns_process=owns_process)

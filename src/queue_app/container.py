@@ -20,6 +20,7 @@ from queue_adapters.redis import (
     RedisControlStream,
     RedisDoNotCallLists,
     RedisEventPublisher,
+    RedisExecutionBoard,
     RedisExecutionLeases,
     RedisLaunchLimiter,
     RedisPacingStatsSource,
@@ -112,6 +113,8 @@ class Container(containers.DeclarativeContainer):
     waiting = providers.Singleton(RedisWaitingRecords, redis, keys=keys, options=options)
     dnc = providers.Singleton(RedisDoNotCallLists, redis)
     zones = providers.Singleton(PhonenumbersContactZones)
+    # What the live page reads of every execution (ADR 0029).
+    board_reads = providers.Singleton(RedisExecutionBoard, redis, keys=keys)
     limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,

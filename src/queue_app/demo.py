@@ -131,6 +131,7 @@ def _settings(
         QUEUE_POLL_INTERVAL_S=0.1,
         QUEUE_CONTACT_TIMEOUT_S=600.0,
         QUEUE_INSTANCE_ID="demo",
+        QUEUE_ADMIN_PORT=0,  # the live page on any free port
         QUEUE_SHUTDOWN_GRACE_S=1.0,
         # What an operator sets when no voice event reaches the sink.
         QUEUE_EXPECT_VOICE_EVENTS=sources != "studio-only",
@@ -160,7 +161,7 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                 options.twilio_sources,
                 options.agents,
             ).updated(QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-            app = create_app(settings)
+            app = create_app(settings, owns_process=False)
             async with serving(app, port=port):
                 return await _campaign(options, settings, emulator, console)
 

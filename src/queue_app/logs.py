@@ -44,6 +44,14 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn's own loggers write through the same handler, whoever started uvicorn (its
+    # command line sets up handlers of its own); its access log stays off, a line per
+    # webhook would drown the service's own.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs every request at INFO: one line per Twilio call would drown the service's own.
     quiet = logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING
     for noisy in ("httpx", "httpcore"):

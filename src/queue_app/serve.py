@@ -1,27 +1,26 @@
-"""`queue-service serve`: the app under uvicorn, with the service's own signal handling.
+"""`queue-service serve`: the app under uvicorn, the admin listener beside it.
 
-The first SIGTERM or SIGINT drains: no new launch, claimed records back to their cache,
-webhooks still answered while calls in flight finish, up to `QUEUE_SHUTDOWN_GRACE_S`; then the
-server stops and the process exits 0. A second signal stops at once. Either way nothing is
-lost: the executions stay stored as running, and the next instance carries on.
+The app's lifespan (`queue_app.lifecycle`) does what `uvicorn --factory` does too: the logs,
+the admin listener, and the signals. The first SIGTERM or SIGINT drains: no new launch,
+claimed records back to their cache, webhooks still answered while calls in flight finish,
+up to `QUEUE_SHUTDOWN_GRACE_S`; then the server stops and the process exits 0. A second
+signal stops at once. Either way nothing is lost: the executions stay stored as running, and
+the next instance carries on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
 
-from queue_app.app import QueueService, create_app
+from queue_app.app import create_app
 from queue_app.settings import Settings
 
 __all__ = ["serve", "server_config"]
-
-log = logging.getLogger("queue_app")
 
 
 def serve(settings: Settings) -> None:
@@ -46,32 +45,19 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     )
 
 
+def _handled(sig: int, frame: FrameType | None) -> None:
+    """The signal was the lifespan's to act on, and it did."""
+
+
 async def _serve(settings: Settings) -> None:
     app = create_app(settings)
-    service: QueueService = app.state.queue
     server = uvicorn.Server(server_config(app, settings))
-    loop = asyncio.get_running_loop()
-    draining: list[asyncio.Task[None]] = []
-
-    async def drain_then_stop() -> None:
-        try:
-            await service.drain()
-        finally:
-            server.should_exit = True
-
-    def on_signal(sig: int, frame: FrameType | None) -> None:
-        if draining:
-            log.warning("second signal: stopping now")
-            server.force_exit = True
-            server.should_exit = True
-            return
-        log.info("signal %s: draining (grace %.0fs)", sig, settings.instance.shutdown_grace_s)
-        draining.append(loop.create_task(drain_then_stop()))
-
-    # uvicorn installs `handle_exit` for SIGINT/SIGTERM while serving; ours drains first.
-    server.handle_exit = on_signal  # type: ignore[method-assign]
-    await server.serve()
-    for task in draining:
-        task.cancel()
+    # uvicorn raises the signals it was handed again once it has stopped, under the handlers
+    # it found: these, so that a drained service exits 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_DFL)
+        signal.signal(sig, _handled)
+    try:
+        await server.serve()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)

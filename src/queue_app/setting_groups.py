@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "AdminGroup",
     "ContactsGroup",
     "Group",
     "HttpGroup",
@@ -163,6 +164,15 @@ class HttpGroup(Group):
         if not self.trust_proxy:
             return ()
         return tuple(self.trusted_proxies.split(","))
+
+
+class AdminGroup(Group):
+    """The admin listener: `/metrics`, the live page `/ui/` and its control actions, on a port
+    of its own apart from the one Twilio calls (ADR 0029)."""
+
+    port: int = Field(9000, ge=0, le=65535, validation_alias="QUEUE_ADMIN_PORT")
+    # Empty: the page's pause, resume and stop are refused (the page is still shown).
+    token: SecretStr = Field(SecretStr(""), validation_alias="QUEUE_ADMIN_TOKEN")
 
 
 class PacingGroup(Group):

@@ -1,7 +1,7 @@
 """Every setting of the queue service: groups of fields, each read from one environment variable.
 
-`Settings` holds the groups (`redis`, `keys`, `twilio`, `http`, `pacing`, `contacts`,
-`instance`, in `queue_app.setting_groups`). Each field names its variable as its
+`Settings` holds the groups (`redis`, `keys`, `twilio`, `http`, `admin`, `pacing`,
+`contacts`, `instance`, in `queue_app.setting_groups`). Each field names its variable as its
 `validation_alias`; the variables stay flat, as the README's table and the contract name
 them (`QUEUE_REDIS_URL`, `TWILIO_ACCOUNT_SID`, ...): the environment is read once, and each
 group takes its own variables from it (ADR 0024). What the core and the adapters are told
@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from queue_adapters.redis import RedisKeys, RedisOptions
 from queue_app.setting_groups import (
+    AdminGroup,
     ContactsGroup,
     Group,
     HttpGroup,
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     keys: KeysGroup
     twilio: TwilioGroup
     http: HttpGroup
+    admin: AdminGroup
     pacing: PacingGroup
     contacts: ContactsGroup
     instance: InstanceGroup
@@ -160,9 +162,9 @@ class Settings(BaseSettings):
         )
 
     def require_for_serve(self) -> None:
-        """`serve` needs the Twilio credentials and the public URL."""
-        missing = [
-            name
+        """`serve` needs the Twilio credentials and the public URL, and two ports."""
+        problems = [
+            f"{name}: required by serve"
             for name, value in (
                 ("TWILIO_ACCOUNT_SID", self.twilio.account_sid),
                 ("TWILIO_AUTH_TOKEN", self.twilio.auth_token.get_secret_value()),
@@ -170,11 +172,10 @@ class Settings(BaseSettings):
             )
             if not value
         ]
-        if missing:
-            raise SettingsError(
-                "invalid settings:\n  "
-                + "\n  ".join(f"{name}: required by serve" for name in missing)
-            )
+        if self.admin.port and self.admin.port == self.http.port:
+            problems.append("QUEUE_ADMIN_PORT: must differ from QUEUE_PORT")
+        if problems:
+            raise SettingsError("invalid settings:\n  " + "\n  ".join(problems))
 
     def callstatus_key(self) -> bytes:
         """The callstatus token secret; derived from the auth token when not set, so that

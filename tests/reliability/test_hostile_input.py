@@ -60,7 +60,7 @@ def test_bad_or_missing_signatures_and_tokens_get_403_and_change_nothing(
 
     assert refused == dict.fromkeys(refused, 403)
     assert store_snapshot(stack.store) == before
-    metrics = stack.service.get("/metrics").text
+    metrics = stack.service.admin_get("/metrics").text
     assert metric_total(metrics, "queue_webhook_requests_total", outcome="forbidden") >= len(
         refused
     )
@@ -128,7 +128,7 @@ def test_a_signed_batch_older_than_the_window_is_answered_ignored_and_counted(
     ] * 2
     assert store_snapshot(stack.store) == before  # the contact is still in flight
     assert _stale(stack, "eventstreams") - counted == 4
-    metrics = stack.service.get("/metrics").text
+    metrics = stack.service.admin_get("/metrics").text
     assert metric_total(metrics, "queue_webhook_requests_total", outcome="stale") >= 2
 
 
@@ -181,7 +181,7 @@ def test_a_token_of_another_launch_of_a_live_contacts_record_changes_nothing(
 
 
 def _stale(stack: HostileStack, route: str) -> float:
-    metrics = stack.service.get("/metrics").text
+    metrics = stack.service.admin_get("/metrics").text
     return metric_total(metrics, "queue_webhook_stale_events_total", route=route)
 
 
@@ -255,7 +255,7 @@ def test_a_client_that_hangs_up_mid_body_is_counted_on_one_line_at_most(
     log = stack.service.log_path
 
     def disconnected() -> float:
-        metrics = stack.service.get("/metrics").text
+        metrics = stack.service.admin_get("/metrics").text
         return metric_total(
             metrics, "queue_webhook_requests_total", route=route, outcome="disconnected"
         )

@@ -59,7 +59,9 @@ def _launch_times(emulator: EmulatorProcess) -> list[float]:
 
 
 def _budget(service: ServiceProcess, execution: str) -> float:
-    return metric_total(service.get("/metrics").text, "queue_launch_budget", execution=execution)
+    return metric_total(
+        service.admin_get("/metrics").text, "queue_launch_budget", execution=execution
+    )
 
 
 def _recovered_at(times: list[float], since: float, budget: float) -> float | None:
@@ -75,7 +77,9 @@ def _recovered_at(times: list[float], since: float, budget: float) -> float | No
 
 
 def _launch_rate(service: ServiceProcess, execution: str) -> float:
-    return metric_total(service.get("/metrics").text, "queue_launch_rate", execution=execution)
+    return metric_total(
+        service.admin_get("/metrics").text, "queue_launch_rate", execution=execution
+    )
 
 
 def _recovery(
@@ -185,7 +189,7 @@ def _stop_and_check_nothing_lost(
 
 def _webhooks_deferred(service: ServiceProcess) -> float:
     """Webhook requests answered 503 because an event outran its launch's answer."""
-    text = service.get("/metrics").text
+    text = service.admin_get("/metrics").text
     return metric_total(text, "queue_webhook_requests_total", outcome="retry_later")
 
 
@@ -209,7 +213,7 @@ def test_a_429_storm_backs_launches_off_and_they_recover_with_nothing_lost(
     times = sorted(e["created_monotonic"] for e in stats["executions"])
     counters = stats["counters"]
     rate_limited = metric_total(
-        service.get("/metrics").text,
+        service.admin_get("/metrics").text,
         "queue_launches_total",
         execution=execution,
         outcome="rate_limited",
@@ -259,7 +263,7 @@ def test_a_burst_of_5xx_answers_is_retried_without_a_second_call(
 
     stats = emulator.stats()
     times = sorted(e["created_monotonic"] for e in stats["executions"])
-    metrics = service.get("/metrics").text
+    metrics = service.admin_get("/metrics").text
     ambiguous = metric_total(
         metrics, "queue_launches_total", execution=execution, outcome="ambiguous"
     )

@@ -69,7 +69,8 @@ def _clean_environ() -> dict[str, str]:
 
 
 def service_env(redis_url: str, emulator_url: str, port: int, **settings: str) -> dict[str, str]:
-    """The environment of `queue-service serve` against the emulator's default account. The
+    """The environment of `queue-service serve` against the emulator's default account, its
+    admin listener on a free port of its own. The
     emulator's flow sends no TaskRouter event (it has no call centre), so the service is told
     not to expect any, as an operator would be (ADR 0025); a test that posts its own sets it."""
     env = _clean_environ()
@@ -81,6 +82,7 @@ def service_env(redis_url: str, emulator_url: str, port: int, **settings: str) -
         QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         QUEUE_HOST="127.0.0.1",
         QUEUE_PORT=str(port),
+        QUEUE_ADMIN_PORT=str(free_port()),
         QUEUE_ACCOUNT_CPS="20",
         QUEUE_POLL_INTERVAL_S="0.1",
         QUEUE_SHUTDOWN_GRACE_S="20",
@@ -208,10 +210,16 @@ class ServiceProcess(_Process):
         super().__init__("queue-service serve", log_path)
         self.env = dict(env)
         self.port = int(self.env["QUEUE_PORT"])
+        self.admin_port = int(self.env["QUEUE_ADMIN_PORT"])
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        """The admin listener: `/metrics`, the live page `/ui/` and its control actions."""
+        return f"http://127.0.0.1:{self.admin_port}"
 
     def start(self, *, ready: bool = True) -> ServiceProcess:
         """Start and wait until `/readyz` answers 200 (with `ready=False`: `/healthz`)."""
@@ -221,3 +229,6 @@ class ServiceProcess(_Process):
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=5.0)
+
+    def admin_get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.admin_url}{path}", timeout=5.0)

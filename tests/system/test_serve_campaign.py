@@ -51,7 +51,7 @@ def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
     by_sid = {e["sid"]: e["call_status"] for e in stats["executions"]}
     assert all(by_sid[d["execution_sid"]] == d["status"] for d in dispositions)
 
-    metrics = service.get("/metrics").text
+    metrics = service.admin_get("/metrics").text
     execution = campaign.execution_id
     assert metric_total(
         metrics, "queue_launches_total", execution=execution, outcome="launched"

@@ -123,7 +123,7 @@ def test_while_twilio_refuses_provisioning_nothing_is_launched_and_readyz_says_w
     # Refused, asked again (with a growing, jittered pause), and still refused.
     wait_for(lambda: emulator.stats()["answered_401"] >= 3, "three provisioning attempts", 20)
     ready = service.get("/readyz")
-    metrics = service.get("/metrics").text
+    metrics = service.admin_get("/metrics").text
 
     assert ready.status_code == 503
     [reason] = [r for r in ready.json()["reasons"] if r.startswith("event streams")]

@@ -32,7 +32,7 @@ def test_serve_answers_health_readiness_metrics_and_openapi(
     assert service.get("/healthz").status_code == 200
     ready = service.get("/readyz")
     assert (ready.status_code, ready.json()["status"]) == (200, "ready")
-    metrics = service.get("/metrics")
+    metrics = service.admin_get("/metrics")  # the admin listener's, on QUEUE_ADMIN_PORT
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
     assert "# TYPE queue_launches_total counter" in metrics.text
@@ -42,9 +42,29 @@ def test_serve_answers_health_readiness_metrics_and_openapi(
     assert unsigned.status_code == 403
     document = service.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    assert {"/eventstreams", "/callstatus", "/healthz", "/readyz", "/metrics"} <= set(
-        document["paths"]
+    assert {"/eventstreams", "/callstatus", "/healthz", "/readyz"} <= set(document["paths"])
+    assert "/metrics" not in document["paths"]  # not on this port
+
+
+def test_twilio_routes_are_public_only_and_admin_routes_admin_only(
+    launch_service: Callable[..., ServiceProcess],
+) -> None:
+    service = launch_service()
+
+    for path in ("/eventstreams", "/callstatus"):
+        assert httpx.post(f"{service.admin_url}{path}", json=[], timeout=5.0).status_code == 404
+        assert httpx.post(f"{service.url}{path}", json=[], timeout=5.0).status_code != 404
+    for path in ("/metrics", "/ui/", "/ui/live.js", "/ui/executions/ce-1"):
+        assert service.get(path).status_code == 404, path
+        assert service.admin_get(path).status_code == 200, path
+    control = httpx.post(
+        f"{service.url}/ui/api/executions/ce-1/pause",
+        json={},
+        headers={"X-Queue-UI": "1", "X-Queue-Admin-Token": "t"},
+        timeout=5.0,
     )
+    assert control.status_code == 404
+    assert service.admin_get("/readyz").status_code == 404  # health stays public
 
 
 def test_serve_provisions_the_event_streams_sink_at_start_up(
@@ -105,3 +125,16 @@ def test_serve_exits_2_naming_a_bad_setting(variable: str, value: str) -> None:
 
     assert done.returncode == 2, done.stderr
     assert variable in done.stderr
+
+
+def test_serve_exits_2_when_the_admin_port_is_the_public_one() -> None:
+    port = free_port()
+    env = service_env("redis://127.0.0.1:1/0", "http://127.0.0.1:1", port)
+    env["QUEUE_ADMIN_PORT"] = str(port)
+
+    done = subprocess.run(
+        [queue_service(), "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "QUEUE_ADMIN_PORT: must differ from QUEUE_PORT" in done.stderr

@@ -77,7 +77,7 @@ def test_an_agents_accept_connects_a_call_and_taskrouters_silence_abandons_it(
 
 
 def assert_ignored_were_counted(service: ServiceProcess) -> None:
-    exposition = service.get("/metrics").text
+    exposition = service.admin_get("/metrics").text
     for ignored in (
         "com.twilio.taskrouter.task.created:bad_attributes",
         "com.twilio.taskrouter.task.canceled:no_task_sid",

@@ -163,17 +163,6 @@ OPENAPI_DOCUMENT: dict[str, Any] = {
                 "responses": {"200": _STATUS, "503": _STATUS},
             }
         },
-        "/metrics": {
-            "get": {
-                "summary": "Prometheus text exposition.",
-                "responses": {
-                    "200": {
-                        "description": "",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
-                },
-            }
-        },
         "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": _STATUS}}},
     },
 }

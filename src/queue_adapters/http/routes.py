@@ -90,7 +90,6 @@ class WebhookIntake(Protocol):
 class HttpEndpoints:
     intake: WebhookIntake
     readiness: Callable[[], Awaitable[list[str]]]
-    metrics: Callable[[], tuple[bytes, str]]
     max_body_bytes: int
     body_read_timeout_s: float = 10.0
 
@@ -188,10 +187,6 @@ class HttpEndpoints:
             return JSONResponse({"status": "not ready", "reasons": reasons}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    async def metrics_endpoint(self, request: Request) -> Response:
-        body, content_type = self.metrics()
-        return Response(body, media_type=content_type)
-
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(OPENAPI_DOCUMENT)
 
@@ -239,12 +234,12 @@ def build_app(
 
 
 def build_routes(endpoints: HttpEndpoints) -> list[Route]:
-    """The contract's routes, for `Starlette(routes=...)`."""
+    """The contract's public routes, for `Starlette(routes=...)`; `/metrics` is the admin
+    listener's (`queue_adapters.http.admin`)."""
     return [
         Route("/eventstreams", endpoints.eventstreams, methods=["POST"]),
         Route("/callstatus", endpoints.callstatus, methods=["POST"]),
         Route("/healthz", endpoints.healthz, methods=["GET"]),
         Route("/readyz", endpoints.readyz, methods=["GET"]),
-        Route("/metrics", endpoints.metrics_endpoint, methods=["GET"]),
         Route("/openapi.json", endpoints.openapi, methods=["GET"]),
     ]

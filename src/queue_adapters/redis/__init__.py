@@ -8,6 +8,7 @@ cluster, is chosen once, in `_contact_steps` (ADR 0009, 0019).
 from queue_adapters.redis.abandonment import RedisAbandonmentCounters
 from queue_adapters.redis.active_calls import RedisActiveCallRegistry
 from queue_adapters.redis.assembly import RedisAssemblyStore
+from queue_adapters.redis.board import ExecutionCounts, RedisExecutionBoard
 from queue_adapters.redis.campaign_store import RedisCampaignExecutionStore
 from queue_adapters.redis.connection import RedisClient, connect
 from queue_adapters.redis.contact_cache import RedisContactCache
@@ -23,6 +24,7 @@ from queue_adapters.redis.stats_source import RedisPacingStatsSource
 from queue_adapters.redis.waiting import RedisWaitingRecords
 
 __all__ = [
+    "ExecutionCounts",
     "ExecutionKeys",
     "RedisAbandonmentCounters",
     "RedisActiveCallRegistry",
@@ -33,6 +35,7 @@ __all__ = [
     "RedisControlStream",
     "RedisDoNotCallLists",
     "RedisEventPublisher",
+    "RedisExecutionBoard",
     "RedisExecutionLeases",
     "RedisKeys",
     "RedisLaunchLimiter",

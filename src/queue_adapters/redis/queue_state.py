@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from queue_adapters.redis._abandonment import campaign_counts
 from queue_adapters.redis._errors import unavailable
@@ -27,7 +28,7 @@ from queue_core.domain.queue_events import QueueEvent
 from queue_core.domain.state import QueueState, Transition
 from queue_core.ports import ExecutionStatus, PacingReport
 
-__all__ = ["RedisQueueStateStore"]
+__all__ = ["RedisQueueStateStore", "status_from_hash"]
 
 _log = logging.getLogger(__name__)
 _OWN_FIELDS = frozenset({"events"})  # kept for the store itself: not an execution's state
@@ -53,23 +54,7 @@ class RedisQueueStateStore:
     async def load(self, campaign_execution_id: str) -> ExecutionStatus | None:
         with unavailable():
             raw = await self._client.hgetall(self._keys.execution(campaign_execution_id).state)
-        stored = {text(name): text(value) for name, value in raw.items()}
-        if not stored.keys() - _OWN_FIELDS:
-            return None
-        return ExecutionStatus(
-            campaign_execution_id=campaign_execution_id,
-            state=QueueState(stored.get("state", QueueState.IDLE.value)),
-            launched=int(stored.get("launched", 0)),
-            dispositions=int(stored.get("dispositions", 0)),
-            owner=stored.get("owner", ""),
-            updated_at=float(stored.get("updated_at", 0.0)),
-            reason=stored.get("reason", ""),
-            request_id=stored.get("request_id", ""),
-            pacing=_pacing(stored),
-            human_answered=int(stored.get("human_answered", 0)),
-            abandoned=int(stored.get("abandoned", 0)),
-            campaign_id=stored.get("campaign_id", ""),
-        )
+        return status_from_hash(campaign_execution_id, raw)
 
     async def load_states(self, campaign_execution_ids: Sequence[str]) -> list[QueueState]:
         if not campaign_execution_ids:
@@ -168,6 +153,27 @@ class RedisQueueStateStore:
         with unavailable():
             members = await self._client.smembers(self._keys.executions)
         return sorted(text(member) for member in members)
+
+
+def status_from_hash(campaign_execution_id: str, raw: Mapping[Any, Any]) -> ExecutionStatus | None:
+    """The execution's status from its state hash as read (None: never started)."""
+    stored = {text(name): text(value) for name, value in raw.items()}
+    if not stored.keys() - _OWN_FIELDS:
+        return None
+    return ExecutionStatus(
+        campaign_execution_id=campaign_execution_id,
+        state=QueueState(stored.get("state", QueueState.IDLE.value)),
+        launched=int(stored.get("launched", 0)),
+        dispositions=int(stored.get("dispositions", 0)),
+        owner=stored.get("owner", ""),
+        updated_at=float(stored.get("updated_at", 0.0)),
+        reason=stored.get("reason", ""),
+        request_id=stored.get("request_id", ""),
+        pacing=_pacing(stored),
+        human_answered=int(stored.get("human_answered", 0)),
+        abandoned=int(stored.get("abandoned", 0)),
+        campaign_id=stored.get("campaign_id", ""),
+    )
 
 
 def _pacing(stored: dict[str, str]) -> PacingReport | None:

@@ -17,11 +17,14 @@ __all__ = ["control_commands", "provision", "serve"]
     epilog="Needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
     "TWILIO_API_SECRET for REST) and QUEUE_PUBLIC_BASE_URL; reads QUEUE_REDIS_URL (default "
     "redis://127.0.0.1:6379/0), QUEUE_ACCOUNT_CPS (default 1), QUEUE_HOST and QUEUE_PORT "
-    "(default 0.0.0.0:8000) and every other QUEUE_* setting of the README's table. A wrong or "
+    "(default 0.0.0.0:8000: the routes Twilio calls), QUEUE_ADMIN_PORT (default 9000: "
+    "/metrics and the live page /ui/), QUEUE_ADMIN_TOKEN (the live page's pause, resume and "
+    "stop; unset: refused) and every other QUEUE_* setting of the README's table. A wrong or "
     "missing value stops it at once, naming the variable."
 )
 def serve() -> None:
-    """Run the service: the HTTP app under uvicorn, with the queue workers."""
+    """Run the service: the HTTP app under uvicorn, with the queue workers, and the admin
+    listener beside it."""
     current = settings()
     try:
         current.require_for_serve()

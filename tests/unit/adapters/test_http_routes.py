@@ -78,9 +78,7 @@ def app_of(intake: StubIntake, body_read_timeout_s: float = 5.0) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
 
-    endpoints = HttpEndpoints(
-        intake, ready, lambda: (b"", "text/plain"), 65_536, body_read_timeout_s
-    )
+    endpoints = HttpEndpoints(intake, ready, 65_536, body_read_timeout_s)
     return build_app(endpoints, lifespan=lifespan)
 
 

@@ -34,6 +34,7 @@ def test_every_option_of_every_command_has_a_help_text(name: str) -> None:
     [
         ("serve", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "QUEUE_PUBLIC_BASE_URL"]),
         ("serve", ["QUEUE_REDIS_URL", "QUEUE_ACCOUNT_CPS"]),
+        ("serve", ["QUEUE_ADMIN_PORT", "QUEUE_ADMIN_TOKEN"]),
         ("provision", ["TWILIO_ACCOUNT_SID", "QUEUE_PUBLIC_BASE_URL"]),
         ("status", ["QUEUE_REDIS_URL"]),
         ("start", ["QUEUE_REDIS_URL"]),
