@@ -32,5 +32,5 @@ def test_quick_ui_writes_its_figures_and_section(tmp_path: Path) -> None:
     assert figures["requests_per_refresh"] == 2
     assert figures["page"]["bytes"] > figures["filtered"]["bytes"] > 0
     report = (docs / "benchmarks.md").read_text()
-    assert "## 7. Live page: one update with many executions" in report
+    assert "## 8. Live page: one update with many executions" in report
     assert "| live page, server time of one update with 100 executions" in report
