@@ -94,7 +94,7 @@ def row_document(
         "claimed": row.claimed,
         "launched": status.launched,
         "dispositions": status.dispositions,
-        "waiting": None,  # records waiting for their window or a retry: not stored yet
+        "waiting": row.waiting,  # records waiting for their window or a retry
         "active": row.active,
         "human_answered": status.human_answered,
         "abandoned": status.abandoned,

@@ -16,6 +16,7 @@ from queue_adapters.redis import (
     RedisExecutionBoard,
     RedisKeys,
     RedisQueueStateStore,
+    RedisWaitingRecords,
 )
 from queue_app.admin import ServiceDesk, create_admin_app
 from queue_app.board import LiveBoard
@@ -55,7 +56,9 @@ async def test_read_agrees_with_the_ports_and_skips_executions_never_started(
     await _started(client, "ce-a", records=5)
     await _started(client, "ce-b")
     cache = RedisContactCache(client, options=OPTIONS)
-    await cache.claim("ce-a", "instance-1", 2, NOW)
+    claimed = await cache.claim("ce-a", "instance-1", 3, NOW)
+    waiting = RedisWaitingRecords(client, options=OPTIONS)
+    assert await waiting.defer("ce-a", [(claimed[2], NOW + 3600)]) == 1
     await client.sadd(KEYS.execution("ce-a").active_calls, "FN1", "FN2", "FN3")  # type: ignore[misc]
     board = RedisExecutionBoard(client)
 
@@ -63,7 +66,9 @@ async def test_read_agrees_with_the_ports_and_skips_executions_never_started(
 
     assert [r.status.campaign_execution_id for r in rows] == ["ce-a", "ce-b"]
     first = rows[0]
-    assert (first.remaining, first.claimed, first.active) == (3, 2, 3)
+    assert (first.remaining, first.claimed, first.active) == (2, 2, 3)
+    assert (first.waiting, rows[1].waiting) == (1, 0)
+    assert (first.waiting, 0) == await waiting.counts("ce-a")
     assert first.status == await RedisQueueStateStore(client).load("ce-a")
     assert first.status.state is QueueState.RUNNING
     assert first.status.campaign_id == "c-1"

@@ -36,18 +36,20 @@ _STATE_FIELDS = (
     "launch_rate", "launch_budget", "dial_ratio", "pacing_reason", "pacing_at",
     "human_answered", "abandoned", "campaign_id",
 )  # fmt: skip
-_Row = tuple[dict[str, str], int, int, int]  # state fields, cache, calls in flight, claims
+_Row = tuple[dict[str, str], int, int, int, int]  # state, cache, in flight, claims, waiting
 
 
 @dataclass(frozen=True, slots=True)
 class ExecutionCounts:
     """One execution as the store has it: its status, the records left in its cache, its
-    calls in flight (`active_calls:{id}`) and its records claimed but not yet settled."""
+    calls in flight (`active_calls:{id}`), its records claimed but not yet settled, and its
+    records waiting for their calling window or a retry (ADR 0027)."""
 
     status: ExecutionStatus
     remaining: int
     active: int
     claimed: int
+    waiting: int = 0
 
 
 class RedisExecutionBoard:
@@ -75,15 +77,15 @@ class RedisExecutionBoard:
                     rows = await self._commands(part)
                 else:
                     rows = await self._scripted(part)
-            for execution_id, (stored, remaining, active, claimed) in zip(part, rows, strict=True):
+            for execution_id, (stored, *counts) in zip(part, rows, strict=True):
                 status = status_from_hash(execution_id, stored)
                 if status is not None:
-                    found.append(ExecutionCounts(status, remaining, active, claimed))
+                    found.append(ExecutionCounts(status, *counts))
         return found
 
     def _keys_of(self, execution_id: str) -> list[str]:
         k = self._keys.execution(execution_id)
-        return [k.state, k.cache, k.active_calls, k.claims]
+        return [k.state, k.cache, k.active_calls, k.claims, k.waiting_counts]
 
     async def _scripted(self, execution_ids: Sequence[str]) -> list[_Row]:
         script = self._scripts.script("board_row")
@@ -93,26 +95,29 @@ class RedisExecutionBoard:
             await script(keys=self._keys_of(execution_id), client=pipe)  # type: ignore[arg-type]
         rows = []
         for answer in await pipe.execute():
-            stored, remaining, active, claimed = json.loads(answer)
-            rows.append((stored if isinstance(stored, dict) else {}, remaining, active, claimed))
+            stored, remaining, active, claimed, waiting = json.loads(answer)
+            stored = stored if isinstance(stored, dict) else {}
+            rows.append((stored, remaining, active, claimed, waiting))
         return rows
 
     async def _commands(self, execution_ids: Sequence[str]) -> list[_Row]:
         pipe = self._client.pipeline(transaction=False)
         for execution_id in execution_ids:
-            state, cache, active_calls, claims = self._keys_of(execution_id)
+            state, cache, active_calls, claims, waiting = self._keys_of(execution_id)
             pipe.hmget(state, list(_STATE_FIELDS))
             pipe.llen(cache)
             pipe.scard(active_calls)
             pipe.hlen(claims)
+            pipe.hmget(waiting, ["window", "retry"])
         answers: list[Any] = await pipe.execute()
         rows = []
         for index in range(len(execution_ids)):
-            values, remaining, active, claimed = answers[4 * index : 4 * index + 4]
+            values, remaining, active, claimed, waits = answers[5 * index : 5 * index + 5]
             stored = {
                 f: text(v) for f, v in zip(_STATE_FIELDS, values, strict=True) if v is not None
             }
-            rows.append((stored, remaining, active, claimed))
+            waiting_now = sum(int(n) for n in waits if n is not None)
+            rows.append((stored, remaining, active, claimed, waiting_now))
         return rows
 
     async def recent_dispositions(

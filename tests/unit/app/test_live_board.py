@@ -26,7 +26,7 @@ class StubReads:
     async def read(self, execution_ids: Sequence[str]) -> list[ExecutionCounts]:
         self.reads += 1
         found = [self.statuses[i] for i in execution_ids if i in self.statuses]
-        return [ExecutionCounts(s, remaining=10, active=2, claimed=3) for s in found]
+        return [ExecutionCounts(s, remaining=10, active=2, claimed=3, waiting=4) for s in found]
 
     async def recent_dispositions(
         self, execution_id: str, *, scan: int = 5000
@@ -71,7 +71,7 @@ async def test_a_row_leaves_unknown_figures_blank_and_fills_known_ones() -> None
     assert new["id"] == "ce-new"
     for blank in ("abandon_rate", "campaign_abandon_rate_30d", "dial_ratio", "launch_rate"):
         assert new[blank] is None, blank
-    assert new["waiting"] is None
+    assert new["waiting"] == 4
     assert (run["abandon_rate"], run["campaign_abandon_rate_30d"]) == (0.05, 0.025)
     assert (run["launch_rate"], run["launch_budget"], run["dial_ratio"]) == (4.5, 9.0, 1.5)
     assert (run["cache_remaining"], run["active"], run["claimed"]) == (10, 2, 3)
