@@ -4,7 +4,7 @@ names honoured end to end on a cluster (no CROSSSLOT anywhere) and by the one-se
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 from hypothesis import given
@@ -20,6 +20,7 @@ from queue_adapters.redis import (
     RedisKeys,
     RedisOptions,
     RedisQueueStateStore,
+    RedisWaitingRecords,
 )
 from queue_core.domain.contacts import ContactRef
 from queue_core.domain.facts import StudioExecutionEvent, VoiceCallEvent, VoiceEventKind
@@ -35,6 +36,7 @@ from tests.contract.conftest import (
     record,
     redis_world,
 )
+from tests.contract.test_store_waiting import outside_window
 
 EXECUTION_IDS = st.from_regex(r"[A-Za-z0-9_.:-]{1,128}", fullmatch=True)
 
@@ -184,3 +186,34 @@ async def test_stream_maxlen_trims_the_output_streams(redis_client: Redis) -> No
     # Approximate trimming keeps whole macro nodes (100 entries by default), never all.
     assert 10 <= await redis_client.xlen("queue_event_stream") < 500
     assert 10 <= await redis_client.xlen("call_dispositions") < 300
+
+
+@pytest.fixture(params=["redis_client", "cluster_client"])
+def any_client(request: pytest.FixtureRequest) -> Redis | RedisCluster:
+    """A client of the session's server, then of its cluster, emptied."""
+    client: Redis | RedisCluster = request.getfixturevalue(request.param)
+    return client
+
+
+@pytest.mark.redis
+async def test_custom_names_hold_the_waiting_set(any_client: Redis | RedisCluster) -> None:
+    client = any_client
+    keys = RedisKeys(
+        call_dispositions="dispositions{out}", campaign_cache_prefix="cache:", prefix="svc:"
+    )
+    cache = RedisContactCache(client, keys=keys)
+    waiting = RedisWaitingRecords(client, keys=keys)
+    await client.rpush("cache:{ce-1}", *(json.dumps(record(i)) for i in range(2)))
+    first, second = await cache.claim("ce-1", "owner-a", 2, NOW)
+    await waiting.defer("ce-1", [(first, NOW)])
+    retry = replace(disposition("ce-1", 1), final=False, retry_at=NOW + 5)
+    assert await cache.settle("ce-1", second.claim_id, retry)
+    [taken] = await waiting.take_due("ce-1", "owner-a", NOW, 5)
+    await cache.return_to_head("ce-1", [taken])
+
+    assert await waiting.counts("ce-1") == (1, 1)
+    assert await client.zcard("svc:waiting:{ce-1}") == 2
+    assert await waiting.finish("ce-1", 5, outside_window) == 2
+    assert await client.xlen("dispositions{out}") == 3
+    assert await client.hget("svc:state:{ce-1}", "dispositions") == "3"
+    assert await client.keys("queue:*") == []

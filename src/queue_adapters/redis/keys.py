@@ -52,8 +52,9 @@ Global keys: each in its own slot. On a cluster no script mixes them with an exe
 disposition's, with its campaign's day), and the index and parked keys of one SID. On a single
 server (ADR 0008, 0009) a step is one script across slots: reserve (pair + claim),
 record_launch (claim + SID), settle (claim + stream + the campaign's day + the indexes, no
-outbox entry) and a webhook batch (its index keys + the assemblies of the contacts they name,
-whose keys that script makes from `RedisKeys.around_execution_id`).
+outbox entry), finishing waiting records (the waiting set + the stream) and a webhook batch
+(its index keys + the assemblies of the contacts they name, whose keys that script makes from
+`RedisKeys.around_execution_id`).
 
     queue:executions              SET     execution ids with a stored state
     queue:graces                  ZSET    contacts in their settle grace: member ContactRef JSON,

@@ -1,11 +1,12 @@
 """How a contact's steps run on Redis: chosen once, for a client and its options.
 
 A step of a contact (reserve, record the launch, settle, let the indexes go, add a webhook
-batch's facts) touches an execution's keys and the global (To, From) and SID indexes, which lie
-in other slots. `OneScriptSteps` runs each step as one script across slots, where one server
-allows it (ADR 0009); `SlotWiseSteps` runs one script per slot, in an order that keeps the
-indexes right (ADR 0004), on a cluster or with `cross_slot_scripts=False`. Both answer alike;
-the adapters call the steps and never ask which they hold (ADR 0019).
+batch's facts, finish waiting records) touches an execution's keys and the global (To, From)
+and SID indexes or the dispositions stream, which lie in other slots. `OneScriptSteps` runs
+each step as one script across slots, where one server allows it (ADR 0009); `SlotWiseSteps`
+runs one script per slot, in an order that keeps the indexes right (ADR 0004), on a cluster or
+with `cross_slot_scripts=False`. Both answer alike; the adapters call the steps and never ask
+which they hold (ADR 0019).
 """
 
 from __future__ import annotations
