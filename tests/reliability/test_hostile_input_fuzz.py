@@ -198,6 +198,11 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value).encode()
 
 
+def _raw(text: str) -> bytes:
+    """`text` in UTF-8, a lone surrogate as its three bytes (which no decoder accepts)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _hostile_batches(contacts: list[InFlight]) -> st.SearchStrategy[bytes]:
     event = _event(contacts)
     return st.one_of(
@@ -207,7 +212,7 @@ def _hostile_batches(contacts: list[InFlight]) -> st.SearchStrategy[bytes]:
         st.binary(max_size=300),
         st.integers(min_value=1, max_value=5000).map(lambda n: b"[" * n + b"]" * n),
         st.builds(_deep_step_context, st.sampled_from(contacts), st.integers(1, 2000)),
-        event.flatmap(lambda e: spliced_anywhere(e, _RAW)).map(lambda t: f"[{t}]".encode()),
+        event.flatmap(lambda e: spliced_anywhere(e, _RAW)).map(lambda t: _raw(f"[{t}]")),
     )
 
 
@@ -270,9 +275,11 @@ def _callstatus_bodies(stack: HostileStack) -> st.SearchStrategy[tuple[str | Non
     )
     encoded = st.one_of(
         fields.map(_dumps),
-        fields.map(lambda f: "&".join(f"{k}={v}" for k, v in f.items()).encode()),
+        # A lone surrogate goes out as the bytes it would have: invalid UTF-8, as a hostile
+        # sender may post.
+        fields.map(lambda f: _raw("&".join(f"{k}={v}" for k, v in f.items()))),
         st.binary(max_size=300),
-        with_a_valid_token().flatmap(lambda f: spliced_anywhere(f, _RAW)).map(str.encode),
+        with_a_valid_token().flatmap(lambda f: spliced_anywhere(f, _RAW)).map(_raw),
     )
     return st.tuples(content_types, encoded)
 
