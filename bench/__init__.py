@@ -6,7 +6,10 @@ ports, measures, stops them, and leaves its figures in `bench/out/<part>.json`; 
 a simulation instead: the real pacer against a call centre on a fake clock.
 """
 
-__all__ = ["PARTS", "SIMULATED"]
+__all__ = ["PARTS", "SIMULATED", "STANDALONE"]
 
-PARTS = ("pacing", "ceiling", "webhooks", "redis", "scale", "dialing")
+PARTS = ("pacing", "ceiling", "webhooks", "redis", "scale", "dialing", "callcentre-e2e")
 SIMULATED = ("dialing",)  # on a fake clock, in this process: no machine figure depends on it
+# Parts whose section names its own commit and date (and machine, when measured on one): a run
+# of these alone keeps the rest of the page as it was.
+STANDALONE = ("dialing", "callcentre-e2e")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.callcentre_e2e_section import GOAL_PREFIX as E2E_PREFIX
+from bench.callcentre_e2e_section import callcentre_e2e
 from bench.dialing_section import GOAL_PREFIX, dialing
 
 __all__ = ["GOAL_PREFIXES", "SECTIONS", "Goal"]
@@ -304,5 +306,7 @@ SECTIONS = {
     "redis": ("4. Redis cost", redis),
     "scale": ("5. Scale: many executions in one process", scale),
     "dialing": ("6. Dialing efficiency: a simulated call centre", dialing),
+    "callcentre-e2e": ("7. The call centre end to end: serve against the emulator", callcentre_e2e),
 }
-GOAL_PREFIXES = {"dialing": GOAL_PREFIX}  # how the summary rows of a simulated part begin
+# How the summary rows of a part that stands alone (`bench.STANDALONE`) begin.
+GOAL_PREFIXES = {"dialing": GOAL_PREFIX, "callcentre-e2e": E2E_PREFIX}
