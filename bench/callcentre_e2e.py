@@ -121,12 +121,16 @@ async def _serve(stack: Stack, centre: Centre) -> dict[str, Any]:
     """Run the campaign for `centre.hours`; the figures at that instant."""
     await stack.admin.configure(**emulator_settings(centre, stack.redis_url))
     env = {"QUEUE_ACCOUNT_CPS": str(CPS), "QUEUE_EXPECT_TASK_EVENTS": "true"}
-    await stack.start_service(env)
+    proc, _ = await stack.start_service(env)
     minutes = centre.hours * 60
     await _write_campaign(stack.redis, round(CONTACTS_PER_AGENT_MINUTE * centre.agents * minutes))
     await stack.admin.reset(sinks=False)  # the agents' time counts from the start
     await start(stack.redis, EXECUTION)
-    await asyncio.sleep(centre.hours * 3600)
+    end = time.monotonic() + centre.hours * 3600
+    while (left := end - time.monotonic()) > 0:
+        if not proc.alive():
+            raise RuntimeError(f"the service exited during the run:\n{proc.tail()}")
+        await asyncio.sleep(min(left, 1.0))
     stats = await stack.admin.stats()
     status = await RedisQueueStateStore(stack.redis).load(EXECUTION)
     if status is None or status.state is not QueueState.RUNNING:
