@@ -10,8 +10,10 @@ page's update in this process, against a `redis-server` of its own.
 
 __all__ = ["PARTS", "SIMULATED", "STANDALONE"]
 
-PARTS = ("pacing", "ceiling", "webhooks", "redis", "scale", "dialing", "waiting", "ui")
+PARTS = (
+    "pacing", "ceiling", "webhooks", "redis", "scale", "dialing", "waiting", "ui", "callcentre-e2e",
+)  # fmt: skip
 SIMULATED = ("dialing",)  # on a fake clock, in this process: no machine figure depends on it
 # Parts whose section names its own commit and date (and machine, when measured on one): run
 # alone, they rebuild their sections and keep the rest of the page as it was.
-STANDALONE = (*SIMULATED, "waiting", "ui")
+STANDALONE = (*SIMULATED, "waiting", "ui", "callcentre-e2e")

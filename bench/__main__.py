@@ -1,11 +1,10 @@
 """`python -m bench [--quick] [PART ...]`: measure, then rebuild the report.
 
-PART is any of pacing, ceiling, webhooks, redis, scale, dialing, waiting (default: all, in
-that order).
-Each part's figures go to `<results>/<part>.json`; the report is rebuilt from every part found
-there, so running one part refreshes its section and keeps the others. A run of standalone
-parts alone (dialing, waiting: each section names its own run) keeps the other sections of the
-page already written.
+PART is any of pacing, ceiling, webhooks, redis, scale, dialing, waiting, ui, callcentre-e2e
+(default: all, in that order). Each part's figures go to `<results>/<part>.json`; the report is
+rebuilt from every part found there, so running one part refreshes its section and keeps the
+others. A run of standalone parts alone (dialing, waiting, ui, callcentre-e2e: each section
+names its own run) keeps the other sections of the page already written.
 """
 
 from __future__ import annotations
@@ -28,7 +27,10 @@ from bench.machine import machine_facts
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = {part: f"bench.{part}" for part in PARTS} | {"redis": "bench.redis_cost"}
+MODULES = {part: f"bench.{part}" for part in PARTS} | {
+    "redis": "bench.redis_cost",
+    "callcentre-e2e": "bench.callcentre_e2e",
+}
 
 
 def _runner(name: str) -> Callable[..., Awaitable[dict[str, Any]]]:

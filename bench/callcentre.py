@@ -38,7 +38,8 @@ class Pacing(Protocol):
 @dataclass(frozen=True, slots=True)
 class Centre:
     """One configuration. `change_at_s` (when set) applies `answer_rate_after` to the dials
-    from then on, and logs `agents_leaving` agents off (each when next free)."""
+    from then on, and logs `agents_leaving` agents off (each when next free). `ring_s`,
+    `no_answer_s`, `amd_s` and `talk_sigma` are the module's constants unless given."""
 
     agents: int
     answer_rate: float
@@ -52,6 +53,10 @@ class Centre:
     change_at_s: float | None = None
     answer_rate_after: float | None = None
     agents_leaving: int = 0
+    ring_s: tuple[float, float] = RING_S
+    no_answer_s: float = NO_ANSWER_S
+    amd_s: float = AMD_S
+    talk_sigma: float = TALK_SIGMA
 
 
 @dataclass(slots=True)
@@ -160,11 +165,13 @@ class _Sim:
         self.tally.dials += 1
         self.in_flight += 1
         if rng.random() < self.answer_rate:
-            ring = rng.uniform(*RING_S)
+            ring = rng.uniform(*self.c.ring_s)
             machine = rng.random() < self.c.machine_share
-            self.at(now + ring + (AMD_S if machine else 0.0), _DIAL_END if machine else _ANSWER)
+            self.at(
+                now + ring + (self.c.amd_s if machine else 0.0), _DIAL_END if machine else _ANSWER
+            )
         else:
-            self.at(now + NO_ANSWER_S, _DIAL_END)
+            self.at(now + self.c.no_answer_s, _DIAL_END)
 
     def dial_end(self, now: float, _: object) -> None:
         self.in_flight -= 1
@@ -212,8 +219,9 @@ class _Sim:
         self.busy += 1
         self.tally.connected += 1
         self.tally.waits.append(now - call.answered_at)
-        mu = math.log(self.c.talk_mean_s) - TALK_SIGMA**2 / 2
-        talk = self.call_rng.lognormvariate(mu, TALK_SIGMA)
+        sigma = self.c.talk_sigma
+        mu = math.log(self.c.talk_mean_s) - sigma**2 / 2
+        talk = self.call_rng.lognormvariate(mu, sigma)
         self.tally.talk_s += min(talk, max(0.0, self.end - now))
         self.at(now + talk, _TALK_END)
 

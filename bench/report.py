@@ -87,7 +87,7 @@ def _took(name: str, part: dict[str, Any]) -> str:
         m = part["machine"]
         took += (
             f" Commit {part.get('commit', 'unknown')}, {m['date']}, on {m['nproc']} cores "
-            f"({m['cpu_model']})."
+            f"({m['cpu_model']}), Python {m['python']}."
         )
     if part.get("quick"):
         took += " **Quick run: smoke figures, not benchmarks.**"
@@ -135,7 +135,7 @@ def _head(machine: list[str], summary: list[str]) -> list[str]:
         "",
         "Run it: `pip install -e '.[dev,bench]'`, then `python -m bench` (every part), "
         "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale, dialing, "
-        "waiting, ui) "
+        "waiting, ui, callcentre-e2e) "
         "or `python -m bench --quick` (a smoke run).",
         "",
         "## Machine and run",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.callcentre_e2e_section import GOAL_PREFIX as E2E_PREFIX
+from bench.callcentre_e2e_section import callcentre_e2e
 from bench.dialing_section import GOAL_PREFIX, dialing
 from bench.ui_section import UI_GOAL_PREFIX, ui
 from bench.waiting_section import GOAL_PREFIX as WAITING_PREFIX
@@ -309,6 +311,12 @@ SECTIONS = {
     "dialing": ("6. Dialing efficiency: a simulated call centre", dialing),
     "waiting": ("7. Dialing rules: the storage path", waiting),
     "ui": ("8. Live page: one update with many executions", ui),
+    "callcentre-e2e": ("9. The call centre end to end: serve against the emulator", callcentre_e2e),
 }
 # How the summary rows of a standalone part begin.
-GOAL_PREFIXES = {"dialing": GOAL_PREFIX, "waiting": WAITING_PREFIX, "ui": UI_GOAL_PREFIX}
+GOAL_PREFIXES = {
+    "dialing": GOAL_PREFIX,
+    "waiting": WAITING_PREFIX,
+    "ui": UI_GOAL_PREFIX,
+    "callcentre-e2e": E2E_PREFIX,
+}

@@ -44,6 +44,8 @@ class ExecutionReport:
     updated_at: float
     pacing: PacingReport | None = None
     owner: str = ""  # the instance driving it now (its lease holder), "" when none
+    human_answered: int = 0  # this run's person-answered calls settled so far
+    abandoned: int = 0  # and among them, those abandoned (ADR 0025)
 
 
 class QueueClient:
@@ -115,6 +117,8 @@ class QueueClient:
             updated_at=stored.updated_at,
             pacing=stored.pacing,
             owner=await self._leases.holder(execution_id) or "",
+            human_answered=stored.human_answered,
+            abandoned=stored.abandoned,
         )
 
     async def statuses(self) -> list[ExecutionReport]:

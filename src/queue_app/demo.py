@@ -2,9 +2,9 @@
 
 It starts a private `redis-server`, the emulator (whose call centre has `--agents` agents and
 writes their queue's stats) and the service (in this process), writes a campaign execution and
-its contact cache, sends `start`, shows the campaign live, and prints a summary once `completed`
-arrives. Exit 0 when every contact got exactly one disposition and the launches never went
-above the budget.
+its contact cache, sends `start`, shows the campaign live (with agents: their occupancy and the
+abandoned calls too), and prints a summary once `completed` arrives. Exit 0 when every contact
+got exactly one disposition and the launches never went above the budget.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from rich.console import Console
 from queue_adapters.redis import connect
 from queue_app.app import create_app
 from queue_app.client import QueueClient
-from queue_app.demo_view import DemoDisplay, Progress, summary_rows
+from queue_app.demo_view import DemoDisplay, OccupancyMeter, Progress, summary_rows
 from queue_app.embedded_redis import embedded_redis
 from queue_app.settings import Settings
 from queue_core.domain.launch_schedule import account_rate
 from twilio_emulator import CallCentreConfig, EmulatorConfig
 from twilio_emulator.config import OUTCOMES, updated_config
-from twilio_emulator.server import running_emulator, serving
+from twilio_emulator.server import EmulatorHandle, running_emulator, serving
 
 __all__ = ["DemoOptions", "no_agents", "parse_outcomes", "run_demo"]
 
@@ -186,59 +186,86 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _Watch:
+    """Follows the campaign as the demo shows it: the stored state and counts, dispositions
+    by status, the launch rate over the last 2 s, and the agents' occupancy."""
+
+    def __init__(self, options: DemoOptions, redis: Any, emulator: EmulatorHandle) -> None:
+        self.options = options
+        self.client = QueueClient(redis)
+        self.by_status: Counter[str] = Counter()
+        self._redis, self._emulator = redis, emulator
+        self._last_id = "0"
+        self._rates: list[tuple[float, int]] = []
+        self._meter = OccupancyMeter() if options.agents > 0 else None
+        self.started = time.monotonic()
+
+    async def progress(self) -> Progress:
+        answer: Any = await self._redis.xread({"call_dispositions": self._last_id}, count=1000)
+        for _stream, entries in answer or []:
+            for entry_id, fields in entries:
+                self._last_id = entry_id
+                self.by_status[fields["status"]] += 1
+        report = await self.client.status(EXECUTION)
+        now = time.monotonic()
+        launched = report.launched if report else 0
+        self._rates.append((now, launched))
+        self._rates = [(t, n) for t, n in self._rates if now - t <= 2.0]
+        rate = (launched - self._rates[0][1]) / max(1e-9, now - self._rates[0][0])
+        centre = None
+        if self._meter is not None:
+            view = self._emulator.callcentre_stats()
+            centre = self._meter.add(now, view["talk_s"], view["staffed_s"])
+        options = self.options
+        budget = account_rate(options.cps, CPS_SHARE)
+        return Progress(
+            EXECUTION,
+            options.mode,
+            options.contacts,
+            report,
+            Counter(self.by_status),
+            rate,
+            budget,
+            now - self.started,
+            centre,
+        )
+
+    async def follow(self, display: DemoDisplay) -> Progress | None:
+        """Show the campaign until it ends; its last progress, None past the time limit."""
+        while True:
+            progress = await self.progress()
+            display.show(progress)
+            if progress.state in ("completed", "failed", "stopped"):
+                return progress
+            if progress.elapsed > TIME_LIMIT_S:
+                return None
+            await asyncio.sleep(0.25)
+
+
 async def _campaign(
-    options: DemoOptions, settings: Settings, emulator: Any, console: Console
+    options: DemoOptions, settings: Settings, emulator: EmulatorHandle, console: Console
 ) -> int:
     redis = await connect(settings.redis.url)
     try:
         await _write_campaign(redis, options)
-        client = QueueClient(redis)
-        started = time.monotonic()
-        await client.start(EXECUTION, request_id="demo")
-        budget = account_rate(options.cps, CPS_SHARE)
-        by_status: Counter[str] = Counter()
-        last_id = "0"
-        rates: list[tuple[float, int]] = []
+        watch = _Watch(options, redis, emulator)
+        await watch.client.start(EXECUTION, request_id="demo")
         with DemoDisplay(console) as display:
-            while True:
-                answer: Any = await redis.xread({"call_dispositions": last_id}, count=1000)
-                for _stream, entries in answer or []:
-                    for entry_id, fields in entries:
-                        last_id = entry_id
-                        by_status[fields["status"]] += 1
-                report = await client.status(EXECUTION)
-                now = time.monotonic()
-                launched = report.launched if report else 0
-                rates.append((now, launched))
-                rates = [(t, n) for t, n in rates if now - t <= 2.0]
-                rate = (launched - rates[0][1]) / max(1e-9, now - rates[0][0])
-                display.show(
-                    Progress(
-                        EXECUTION,
-                        options.mode,
-                        options.contacts,
-                        report,
-                        Counter(by_status),
-                        rate,
-                        budget,
-                        now - started,
-                    )
-                )
-                if report is not None and report.state.value in ("completed", "failed", "stopped"):
-                    break
-                if now - started > TIME_LIMIT_S:
-                    console.print("[red]the campaign did not complete in time[/red]")
-                    return 1
-                await asyncio.sleep(0.25)
-            elapsed = time.monotonic() - started
+            last = await watch.follow(display)
+        if last is None:
+            console.print("[red]the campaign did not complete in time[/red]")
+            return 1
+        report, by_status = last.report, watch.by_status
+        stats = emulator.stats()
         rows = summary_rows(
             options.contacts,
             options.twilio_sources,
             report,
             by_status,
-            emulator.stats(),
-            budget,
-            elapsed,
+            stats,
+            last.budget,
+            last.elapsed,
+            last.centre,
         )
         display.summary(rows)
         ok = (

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from twilio_emulator._admin import apply_settings, stats
 from twilio_emulator._answers import quiet_lost_answers
+from twilio_emulator._callcentre_admin import callcentre_view
 from twilio_emulator.app import create_app, emulator_state
 from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.resources import Execution
@@ -50,6 +51,11 @@ class EmulatorHandle:
     def stats(self) -> dict[str, Any]:
         """What `GET /_emulator/stats` answers."""
         return stats(self.state)
+
+    def callcentre_stats(self) -> dict[str, Any]:
+        """The call centre's part of the stats alone (`stats()["callcentre"]`), without the
+        log of every execution."""
+        return callcentre_view(self.state)
 
     def violations(self) -> list[str]:
         """What `GET /_emulator/violations` answers (it runs the pending OpenAPI checks)."""

@@ -70,9 +70,10 @@ def _clean_environ() -> dict[str, str]:
 
 def service_env(redis_url: str, emulator_url: str, port: int, **settings: str) -> dict[str, str]:
     """The environment of `queue-service serve` against the emulator's default account, its
-    admin listener on a free port of its own. The
-    emulator's flow sends no TaskRouter event (it has no call centre), so the service is told
-    not to expect any, as an operator would be (ADR 0025); a test that posts its own sets it."""
+    admin listener on a free port of its own. The emulator's call centre is off unless a test
+    turns it on, so its flow sends no TaskRouter event and the service is told not to expect
+    any, as an operator would be (ADR 0025); a test that turns the call centre on, or posts its
+    own task events, sets `QUEUE_EXPECT_TASK_EVENTS=true`."""
     env = _clean_environ()
     env.update(
         QUEUE_REDIS_URL=redis_url,

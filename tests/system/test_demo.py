@@ -34,3 +34,23 @@ def test_the_demo_runs_a_campaign_to_the_end_with_no_settings() -> None:
     progress = [line for line in lines if re.match(r"\s*\d+\.\d s  ", line)]
     assert len(progress) >= 2
     assert "launched 60/60" in progress[-1]
+
+
+def test_the_demo_paces_predictively_and_shows_occupancy_and_abandons_live() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUEUE_", "TWILIO_"))}
+    argv = ["demo", "--mode", "predictive", "--contacts", "60", "--agents", "10", "--cps", "20"]
+    done = subprocess.run(
+        [queue_service(), *argv], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "dispositions: 60 (one per contact: yes)" in lines
+    progress = [line for line in lines if re.match(r"\s*\d+\.\d s  ", line)]
+    live = re.compile(r"  occupancy \d+\.\d% \(last 10 s \d+\.\d%\)  abandoned \d+ of \d+ people ")
+    assert all(live.search(line) for line in progress)
+    [occupancy] = [line for line in lines if line.startswith("agent occupancy: ")]
+    assert 0 < float(occupancy.split()[-1].rstrip("%")) <= 100
+    [abandoned] = [line for line in lines if line.startswith("abandoned: ")]
+    people = int(re.findall(r"of (\d+) people", abandoned)[0])
+    assert people > 0

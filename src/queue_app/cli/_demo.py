@@ -73,8 +73,9 @@ def _outcomes(_ctx: click.Context, _param: click.Parameter, value: str) -> dict[
     type=click.Choice(["progressive", "fixed", "predictive"]),
     default="progressive",
     show_default=True,
-    help="Pacing mode: progressive and predictive dial for free agents, fixed keeps up to 100 "
-    "calls in flight with no agent.",
+    help="Pacing mode: progressive and predictive dial for free agents (predictive adapts its "
+    "ratio to the answers and the abandons), fixed keeps up to 100 calls in flight with no "
+    "agent. With agents, the agents' occupancy and the abandoned calls are shown live.",
 )
 @click.option(
     "--twilio-sources",

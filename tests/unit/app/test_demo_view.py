@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from dataclasses import replace
 
 from rich.console import Console
 
 from queue_app.client import ExecutionReport
-from queue_app.demo_view import DemoDisplay, Progress, summary_rows
+from queue_app.demo_view import (
+    CentreFigures,
+    DemoDisplay,
+    OccupancyMeter,
+    Progress,
+    summary_rows,
+)
 from queue_core.domain.state import QueueState
+from queue_core.ports import PacingReport
 
 STATS = {"max_launches_in_1s": 18, "answered_429": 0}
 
@@ -69,3 +77,41 @@ def test_on_a_terminal_the_summary_table_has_no_empty_header_row() -> None:
     assert table[0].strip() == "Summary"
     assert "contacts" in table[2]  # the top border, then the first row
     assert not any(line.strip("│ ") == "" for line in table[1:] if "│" in line)
+
+
+def test_occupancy_counts_from_the_first_sample_and_over_the_last_ten_seconds() -> None:
+    meter = OccupancyMeter()
+    assert meter.add(100.0, talk_s=500.0, staffed_s=1000.0) == CentreFigures(0.0, 0.0)
+    meter.add(105.0, talk_s=500.0, staffed_s=1050.0)  # 10 agents idle for 5 s
+    figures = meter.add(110.0, talk_s=550.0, staffed_s=1100.0)  # then all of them talking
+    assert figures == CentreFigures(0.5, 0.5)
+    figures = meter.add(115.0, talk_s=600.0, staffed_s=1150.0)
+    assert figures.occupancy == 100 / 150
+    assert figures.recent == 1.0  # the idle span is older than 10 s
+
+
+def test_with_agents_the_line_and_the_summary_show_occupancy_and_abandons() -> None:
+    counted = replace(report(QueueState.RUNNING, 10), human_answered=40, abandoned=1)
+    centre = CentreFigures(0.625, 0.7)
+    line = replace(progress(QueueState.RUNNING, 10, 3.0), report=counted, centre=centre).line()
+    assert "  occupancy 62.5% (last 10 s 70.0%)  abandoned 1 of 40 people (2.5%)  " in line
+    assert "occupancy" not in progress(QueueState.RUNNING, 10, 3.0).line()  # no agents
+
+    done = Counter({"completed": 30})
+    summary = summary_rows(30, "description", counted, done, STATS, 18.0, 7.8, centre)
+    assert ("agent occupancy", "62.5%") in summary
+    assert ("abandoned", "1 of 40 people (2.5%)") in summary
+    assert [name for name, _ in rows()].count("abandoned") == 0
+
+
+def test_on_a_terminal_the_live_view_shows_the_dial_ratio_occupancy_and_abandons() -> None:
+    out = io.StringIO()
+    terminal = Console(file=out, force_terminal=True, width=100, color_system=None)
+    pacing = PacingReport(5.0, 18.0, 1.8, "predictive", 1.0)
+    counted = replace(report(QueueState.RUNNING, 10), pacing=pacing, human_answered=8)
+    live = replace(progress(QueueState.RUNNING, 10, 3.0), report=counted)
+    terminal.print(replace(live, centre=CentreFigures(0.5, 0.25)).view())
+    text = out.getvalue()
+    for shown in ("dial ratio", "1.80", "occupancy", "50.0%", "last 10 s", "25.0%"):
+        assert shown in text
+    assert "0 of 8 people (0.0%)" in text
