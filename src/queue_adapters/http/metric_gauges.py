@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 __all__ = ["PREFIX", "ExecutionGauges", "GaugeCollector", "ServiceReadings"]
 
-# Every metric of the service starts with this (ADR 0027); prometheus_client's process
+# Every metric of the service starts with this (ADR 0028); prometheus_client's process
 # collector keeps its standard `process_` names.
 PREFIX = "dialer_queue_"
 

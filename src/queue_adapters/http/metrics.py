@@ -1,7 +1,7 @@
 """Prometheus metrics of one service instance, on a registry of its own.
 
 Every name starts with `dialer_queue_` and ends with its unit (`_seconds`, `_total`,
-`_records`, `_ratio`, ...; ADR 0027); prometheus_client's process collector adds the
+`_records`, `_ratio`, ...; ADR 0028); prometheus_client's process collector adds the
 standard `process_` metrics. The series that name an execution (`execution` label) go away
 when it ends: the gauges with its runner (`metric_gauges`), the counters when the app calls
 `forget` for it (`queue_app.readings`).
