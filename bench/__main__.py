@@ -1,9 +1,11 @@
 """`python -m bench [--quick] [PART ...]`: measure, then rebuild the report.
 
-PART is any of pacing, ceiling, webhooks, redis, scale, dialing (default: all, in that order).
+PART is any of pacing, ceiling, webhooks, redis, scale, dialing, waiting (default: all, in
+that order).
 Each part's figures go to `<results>/<part>.json`; the report is rebuilt from every part found
-there, so running one part refreshes its section and keeps the others. A run of the simulated
-part alone (dialing) keeps the other sections of the page already written.
+there, so running one part refreshes its section and keeps the others. A run of standalone
+parts alone (dialing, waiting: each section names its own run) keeps the other sections of the
+page already written.
 """
 
 from __future__ import annotations

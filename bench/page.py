@@ -1,7 +1,7 @@
-"""The report already written, read back: a run of the simulated parts alone rebuilds the page
-with the sections, summary rows and machine table of the parts measured on real processes
-kept as they were (their figures are not on file, and the machine does not change a
-simulation's figures)."""
+"""The report already written, read back: a run of the standalone parts alone (`STANDALONE`:
+the simulated ones, and those whose section names its own run) rebuilds the page with the
+sections, summary rows and machine table of the other parts kept as they were (their figures
+are not on file)."""
 
 from __future__ import annotations
 

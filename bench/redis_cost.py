@@ -28,7 +28,7 @@ from bench.campaign import flow_sid, start, wait_launched, wait_state, write_exe
 from bench.stack import Stack, running_stack
 from queue_core.domain.state import QueueState
 
-__all__ = ["run"]
+__all__ = ["monitored", "run"]
 
 EMULATOR = {"account_cps": 1000, "cps_mode": "queue", "studio_executions_per_s": 200}
 _flows = iter(range(20_000, 1_000_000))
@@ -44,7 +44,7 @@ def _script_names() -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def _monitored(url: str, exclude: str) -> AsyncIterator[tuple[Counter[str], Counter[str]]]:
+async def monitored(url: str, exclude: str) -> AsyncIterator[tuple[Counter[str], Counter[str]]]:
     """(top-level commands, commands run by scripts) seen while the block runs; the top-level
     ones of client `exclude` (address:port) left out. EVALSHA counts under its script's name."""
     scripts = _script_names()
@@ -90,7 +90,7 @@ async def _campaign(stack: Stack, budget: float, contacts: int) -> dict[str, Any
         name = f"cost-{budget:g}"
         await write_execution(stack.redis, name, flow_sid(next(_flows)), contacts)
         address = str((await own.client_info())["addr"])
-        async with _monitored(stack.redis_url, address) as (top, inner):
+        async with monitored(stack.redis_url, address) as (top, inner):
             began = time.monotonic()
             await start(own, name)
             state = await wait_state(own, name, {QueueState.COMPLETED}, timeout_s=120)

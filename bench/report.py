@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import PARTS, SIMULATED
+from bench import PARTS, SIMULATED, STANDALONE
 from bench.dialing_plot import plot_dialing
 from bench.page import Page
 from bench.plot import plot_pacing
@@ -83,6 +83,12 @@ def _took(name: str, part: dict[str, Any]) -> str:
             f" Commit {part.get('commit', 'unknown')}, {part['machine']['date']}; simulated "
             "time: the figures do not depend on the machine."
         )
+    elif name in STANDALONE:
+        m = part["machine"]
+        took += (
+            f" Commit {part.get('commit', 'unknown')}, {m['date']}, on {m['nproc']} cores "
+            f"({m['cpu_model']})."
+        )
     if part.get("quick"):
         took += " **Quick run: smoke figures, not benchmarks.**"
     return took
@@ -128,7 +134,8 @@ def _head(machine: list[str], summary: list[str]) -> list[str]:
         "the simulated part also names its commit and date.",
         "",
         "Run it: `pip install -e '.[dev,bench]'`, then `python -m bench` (every part), "
-        "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale, dialing) "
+        "`python -m bench pacing` (one part: pacing, ceiling, webhooks, redis, scale, dialing, "
+        "waiting) "
         "or `python -m bench --quick` (a smoke run).",
         "",
         "## Machine and run",
@@ -147,14 +154,15 @@ def _head(machine: list[str], summary: list[str]) -> list[str]:
 
 def write(results: Path, docs: Path, *, total_s: float | None = None) -> list[Path]:
     """Write the report (and the plots of the parts measured); the paths written. When only
-    simulated parts have figures on file, the page already written keeps its other parts."""
+    standalone parts (`bench.STANDALONE`) have figures on file, the page already written keeps
+    its other parts."""
     parts = _load(results)
     if not parts:
         return []
     docs.mkdir(parents=True, exist_ok=True)
     md = docs / "benchmarks.md"
-    only_simulated = all(name in SIMULATED for name in parts)
-    kept = Page.read(md.read_text()) if only_simulated and md.exists() else None
+    standalone = all(name in STANDALONE for name in parts)
+    kept = Page.read(md.read_text()) if standalone and md.exists() else None
     written = []
     body, goals, rows = _body(parts, kept)
     plots = {"pacing": plot_pacing, "dialing": plot_dialing}

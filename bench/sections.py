@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bench.dialing_section import GOAL_PREFIX, dialing
+from bench.waiting_section import GOAL_PREFIX as WAITING_PREFIX
+from bench.waiting_section import waiting
 
 __all__ = ["GOAL_PREFIXES", "SECTIONS", "Goal"]
 
@@ -304,5 +306,7 @@ SECTIONS = {
     "redis": ("4. Redis cost", redis),
     "scale": ("5. Scale: many executions in one process", scale),
     "dialing": ("6. Dialing efficiency: a simulated call centre", dialing),
+    "waiting": ("7. Dialing rules: the storage path", waiting),
 }
-GOAL_PREFIXES = {"dialing": GOAL_PREFIX}  # how the summary rows of a simulated part begin
+# How the summary rows of a standalone part begin.
+GOAL_PREFIXES = {"dialing": GOAL_PREFIX, "waiting": WAITING_PREFIX}

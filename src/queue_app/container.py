@@ -18,11 +18,13 @@ from queue_adapters.redis import (
     RedisClient,
     RedisContactCache,
     RedisControlStream,
+    RedisDoNotCallLists,
     RedisEventPublisher,
     RedisExecutionLeases,
     RedisLaunchLimiter,
     RedisPacingStatsSource,
     RedisQueueStateStore,
+    RedisWaitingRecords,
     connect,
 )
 from queue_adapters.system_clock import SystemClock
@@ -32,6 +34,7 @@ from queue_adapters.twilio import (
     TwilioRest,
     open_twilio_rest,
 )
+from queue_adapters.zones.phonenumbers_zones import PhonenumbersContactZones
 from queue_app.instrumented import CountingCache, CountingLauncher
 from queue_app.readings import MetricReadings
 from queue_app.setting_groups import RedisGroup, TwilioGroup
@@ -105,6 +108,11 @@ class Container(containers.DeclarativeContainer):
     executions = providers.Singleton(RedisCampaignExecutionStore, redis, keys=keys)
     leases = providers.Singleton(RedisExecutionLeases, redis, keys=keys)
     abandonment = providers.Singleton(RedisAbandonmentCounters, redis, keys=keys)
+    # The dialing rules' storage: records waiting for their calling window or a retry, and
+    # the do-not-call lists an execution names, read when its records are dialed.
+    waiting = providers.Singleton(RedisWaitingRecords, redis, keys=keys, options=options)
+    dnc = providers.Singleton(RedisDoNotCallLists, redis)
+    zones = providers.Singleton(PhonenumbersContactZones)
     limiter = providers.Singleton(RedisLaunchLimiter, redis, keys=keys)
     control = providers.Singleton(
         RedisControlStream,
@@ -132,6 +140,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         limiter=limiter,
         abandonment=abandonment,
+        waiting=waiting,
+        dnc=dnc,
+        zones=zones,
     )
     supervisor = providers.Singleton(
         QueueSupervisor,

@@ -19,6 +19,7 @@ from queue_core.domain.errors import (
     InvalidCampaignExecution,
     InvalidCommand,
     InvalidContactRecord,
+    InvalidDoNotCallList,
     LeaseLost,
     QueueError,
     StoreUnavailable,
@@ -45,6 +46,7 @@ from queue_core.domain.queue_events import QueueEvent, QueueEventType
 from queue_core.domain.retry import RetryPolicy
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
+from queue_core.domain.waiting import WaitingRecord, WaitReason
 from queue_core.ports import (
     AbandonmentCounters,
     ActiveCallRegistry,
@@ -58,6 +60,7 @@ from queue_core.ports import (
     ControlEntry,
     ControlStream,
     Correlation,
+    DoNotCallLists,
     EventPublisher,
     ExecutionLeases,
     ExecutionStatus,
@@ -70,6 +73,7 @@ from queue_core.ports import (
     PacingReport,
     PacingStatsSource,
     QueueStateStore,
+    WaitingRecords,
 )
 
 __all__ = [
@@ -99,6 +103,7 @@ __all__ = [
     "Correlation",
     "Disposition",
     "DispositionStatus",
+    "DoNotCallLists",
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
@@ -109,6 +114,7 @@ __all__ = [
     "InvalidCampaignExecution",
     "InvalidCommand",
     "InvalidContactRecord",
+    "InvalidDoNotCallList",
     "LaunchLimiter",
     "LaunchOutcome",
     "LaunchRateController",
@@ -137,6 +143,9 @@ __all__ = [
     "SlotTerms",
     "StoreUnavailable",
     "Transition",
+    "WaitReason",
+    "WaitingRecord",
+    "WaitingRecords",
     "account_rate",
     "share_rates",
 ]

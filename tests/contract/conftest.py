@@ -25,6 +25,7 @@ from queue_adapters.redis import (
     RedisClient,
     RedisContactCache,
     RedisControlStream,
+    RedisDoNotCallLists,
     RedisEventPublisher,
     RedisExecutionLeases,
     RedisKeys,
@@ -32,6 +33,7 @@ from queue_adapters.redis import (
     RedisOptions,
     RedisPacingStatsSource,
     RedisQueueStateStore,
+    RedisWaitingRecords,
     connect,
 )
 from queue_core.domain.contacts import ContactAttempt, ContactRef
@@ -54,6 +56,7 @@ from tests.fakes.stores import (
     FakeQueueStateStore,
     InMemoryBackend,
 )
+from tests.fakes.waiting import FakeDoNotCallLists, FakeWaitingRecords
 from tests.support.redis_server import RedisClusterProcesses, RedisServerProcess, redis_cli
 
 # Short enough for a takeover test, long enough that a test reading twice in a row is not
@@ -130,6 +133,8 @@ class World:
     leases: Any
     limiter: Any
     abandonment: Any
+    waiting: Any = None
+    dnc: Any = None
     client: RedisClient | None = None
     backend: InMemoryBackend | None = None
     clock: FakeClock | None = None  # the fakes' store clock; Redis keeps real time
@@ -224,6 +229,22 @@ class World:
         await self.redis().hset(self.keys.execution(execution_id).state, mapping=fields)
         await self.redis().sadd(self.keys.executions, execution_id)
 
+    async def put_dnc_list(self, name: str, numbers: Sequence[str]) -> None:
+        """A do-not-call list another service wrote (a SET of numbers)."""
+        if not self.real:
+            lists = self.fake().dnc_lists
+            kept = lists.get(name)
+            lists[name] = (kept if isinstance(kept, set) else set()) | set(numbers)
+        elif numbers:
+            await self.redis().sadd(name, *numbers)
+
+    async def put_string(self, name: str) -> None:
+        """A key holding a string where a do-not-call list was expected."""
+        if not self.real:
+            self.fake().dnc_lists[name] = "string"
+        else:
+            await self.redis().set(name, "+14155550100")
+
     async def put_stats(self, task_queue_sid: str, raw: str) -> None:
         if not self.real:
             self.fake().stats[task_queue_sid] = raw
@@ -258,6 +279,8 @@ def fake_world() -> World:
         leases=FakeExecutionLeases(backend, clock),
         limiter=FakeLaunchLimiter(clock),
         abandonment=FakeAbandonmentCounters(backend),
+        waiting=FakeWaitingRecords(backend),
+        dnc=FakeDoNotCallLists(backend),
         backend=backend,
         clock=clock,
         _fake_control=FakeControlStream(),
@@ -277,6 +300,8 @@ def redis_world(kind: str, client: RedisClient, options: RedisOptions = OPTIONS)
         leases=RedisExecutionLeases(client),
         limiter=RedisLaunchLimiter(client),
         abandonment=RedisAbandonmentCounters(client),
+        waiting=RedisWaitingRecords(client, options=options),
+        dnc=RedisDoNotCallLists(client),
         client=client,
     )
 

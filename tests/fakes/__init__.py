@@ -15,6 +15,7 @@ from tests.fakes.stores import (
     FakeQueueStateStore,
     InMemoryBackend,
 )
+from tests.fakes.waiting import FakeDoNotCallLists, FakeWaitingRecords
 from tests.fakes.zones import FakeContactZones
 
 __all__ = [
@@ -26,10 +27,12 @@ __all__ = [
     "FakeContactCache",
     "FakeContactZones",
     "FakeControlStream",
+    "FakeDoNotCallLists",
     "FakeEventPublisher",
     "FakeExecutionLeases",
     "FakeLaunchLimiter",
     "FakePacingStatsSource",
     "FakeQueueStateStore",
+    "FakeWaitingRecords",
     "InMemoryBackend",
 ]

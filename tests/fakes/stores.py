@@ -10,7 +10,7 @@ import json
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from queue_core.domain.abandonment import (
     AbandonmentCounts,
@@ -27,6 +27,7 @@ from queue_core.domain.launch_schedule import SlotTerms
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
 from queue_core.domain.state import QueueState, Transition
 from queue_core.domain.stats import QueueStats
+from queue_core.domain.waiting import WaitingRecord, WaitReason
 from queue_core.ports import (
     AssemblySnapshot,
     Clock,
@@ -50,6 +51,7 @@ class _Claim:
     launching_since: float | None = None
     attempt: ContactAttempt | None = None
     facts: dict[str, ContactFact] = field(default_factory=dict)
+    waited: WaitingRecord | None = None  # what it was while it waited, taken from the set
 
 
 @dataclass
@@ -87,6 +89,21 @@ class InMemoryBackend:
     leases: dict[str, _Lease] = field(default_factory=dict)
     lease_seq: dict[str, int] = field(default_factory=dict)
     graces: dict[ContactRef, float] = field(default_factory=dict)
+    waiting: dict[str, dict[str, WaitingRecord]] = field(default_factory=dict)
+    # do-not-call lists: a set of numbers, or the name of another type the key holds
+    dnc_lists: dict[str, set[str] | str] = field(default_factory=dict)
+
+    def wait(self, execution_id: str, record: WaitingRecord) -> None:
+        self.waiting.setdefault(execution_id, {})[record.waiting_id] = record
+
+    def give_back(self, execution_id: str, claim: _Claim) -> None:
+        """A not-launched claim, dropped: back to the cache's head, or to the waiting set, due
+        when it was, for one taken from it."""
+        del self.claims[execution_id][claim.record.claim_id]
+        if claim.waited is None:
+            self.caches.setdefault(execution_id, deque()).appendleft(claim.record.raw)
+        else:
+            self.wait(execution_id, replace(claim.waited, waiting_id=claim.record.claim_id))
 
     def push_records(
         self, execution_id: str, records: Sequence[Mapping[str, object] | str]
@@ -189,10 +206,8 @@ class FakeContactCache:
     ) -> int:
         claims = self.backend.claims.get(campaign_execution_id, {})
         back = [r for r in records if r.claim_id in claims and claims[r.claim_id].attempt is None]
-        cache = self.backend.caches.setdefault(campaign_execution_id, deque())
         for record in reversed(back):
-            del claims[record.claim_id]
-            cache.appendleft(record.raw)
+            self.backend.give_back(campaign_execution_id, claims[record.claim_id])
         return len(back)
 
     async def settle(
@@ -202,6 +217,8 @@ class FakeContactCache:
         disposition: Disposition,
         release: ContactAttempt | None = None,
     ) -> bool:
+        if not disposition.final and disposition.retry_at is None:
+            raise ValueError("a disposition that is not final needs its retry_at")
         if release is not None:
             call_sid = disposition.call_sid if release.expect_task_events else ""
             self.backend.release(
@@ -217,6 +234,16 @@ class FakeContactCache:
             self.backend.answered.get(campaign_execution_id, set()).discard(sid)
         self.backend.settled.add((campaign_execution_id, claim_id))
         self.backend.dispositions.append(disposition)
+        if disposition.retry_at is not None and not disposition.final:
+            again = WaitingRecord(
+                claim_id,
+                claim.record.raw,
+                disposition.attempt + 1,
+                WaitReason.RETRY,
+                disposition.status,
+                disposition.retry_at,
+            )
+            self.backend.wait(campaign_execution_id, again)
         self.backend._count(campaign_execution_id, dispositions=1)
         self.backend.count_abandonment(disposition)
         return True

@@ -12,6 +12,7 @@ from queue_adapters.redis.campaign_store import RedisCampaignExecutionStore
 from queue_adapters.redis.connection import RedisClient, connect
 from queue_adapters.redis.contact_cache import RedisContactCache
 from queue_adapters.redis.control_stream import RedisControlStream
+from queue_adapters.redis.dnc import RedisDoNotCallLists
 from queue_adapters.redis.event_publisher import RedisEventPublisher
 from queue_adapters.redis.keys import ExecutionKeys, RedisKeys
 from queue_adapters.redis.launch_limiter import RedisLaunchLimiter
@@ -19,6 +20,7 @@ from queue_adapters.redis.leases import RedisExecutionLeases
 from queue_adapters.redis.options import RedisOptions
 from queue_adapters.redis.queue_state import RedisQueueStateStore
 from queue_adapters.redis.stats_source import RedisPacingStatsSource
+from queue_adapters.redis.waiting import RedisWaitingRecords
 
 __all__ = [
     "ExecutionKeys",
@@ -29,6 +31,7 @@ __all__ = [
     "RedisClient",
     "RedisContactCache",
     "RedisControlStream",
+    "RedisDoNotCallLists",
     "RedisEventPublisher",
     "RedisExecutionLeases",
     "RedisKeys",
@@ -36,5 +39,6 @@ __all__ = [
     "RedisOptions",
     "RedisPacingStatsSource",
     "RedisQueueStateStore",
+    "RedisWaitingRecords",
     "connect",
 ]

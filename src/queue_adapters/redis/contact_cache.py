@@ -3,7 +3,8 @@
 Each method is one Lua script in the execution's slot, except `settle`, a step of a contact
 (`_contact_steps`): on one server one script, which publishes and lets the indexes go too
 (ADR 0009); on a cluster it then publishes through the `DispositionOutbox` (ADR 0004) and lets
-the indexes go.
+the indexes go. A settle that asks for a retry, and a claim taken from the waiting set that is
+given back, move the record into the waiting set (`RedisWaitingRecords`) in the same script.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from queue_adapters.redis._batches import batched
-from queue_adapters.redis._contact_steps import contact_steps
+from queue_adapters.redis._contact_steps import RetryWait, contact_steps
 from queue_adapters.redis._errors import unavailable
 from queue_adapters.redis._scripts import Scripts
-from queue_adapters.redis._wire import text
+from queue_adapters.redis._wire import claimed_record, text
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.disposition_outbox import DispositionOutbox
 from queue_adapters.redis.keys import RedisKeys
@@ -33,12 +34,22 @@ def _records(flat: list[str | bytes]) -> list[ClaimedRecord]:
     return [ClaimedRecord(claim_id=text(cid), raw=text(raw)) for cid, raw in pairs]
 
 
+def _retry(disposition: Disposition) -> RetryWait | None:
+    """The wait a disposition that is not final asks for."""
+    if disposition.final:
+        return None
+    if disposition.retry_at is None:
+        raise ValueError("a disposition that is not final needs its retry_at")
+    return RetryWait(disposition.retry_at, disposition.attempt + 1, disposition.status.value)
+
+
 class RedisContactCache:
     """The `ContactCache` port; also `relay_outbox` for dispositions left by a crash.
 
     `settle` removes the contact's execution SID from `active_calls:{<id>}` (SREM), deletes its
     facts hash, increments `dispositions` in the execution's state hash and XADDs the
-    disposition to `call_dispositions` (through the outbox on a cluster)."""
+    disposition to `call_dispositions` (through the outbox on a cluster); for a retry it adds
+    the record to `queue:waiting:{<id>}`."""
 
     def __init__(
         self,
@@ -74,7 +85,9 @@ class RedisContactCache:
         k = self._keys.execution(campaign_execution_id)
         with unavailable():
             back = await self._scripts.run(
-                "return_to_head", [k.cache, *k.claim_keys], [r.claim_id for r in records]
+                "return_to_head",
+                [k.cache, *k.claim_keys, *k.waiting_keys],
+                [r.claim_id for r in records],
             )
         return int(back)
 
@@ -89,9 +102,9 @@ class RedisContactCache:
         is settled (True) once the first script ran; a failure to publish afterwards is not
         raised (the entry waits in the outbox for `relay_outbox`), a failure to let the indexes
         go is (the claim stays settled: a retry returns False and lets them go)."""
-        fields = disposition.to_fields()
+        fields, retry = disposition.to_fields(), _retry(disposition)
         with unavailable():
-            return await self._steps.settle(campaign_execution_id, claim_id, fields, release)
+            return await self._steps.settle(campaign_execution_id, claim_id, fields, release, retry)
 
     async def relay_outbox(self, campaign_execution_id: str) -> int:
         """Publish the execution's dispositions that were settled but not published (a crash or
@@ -136,11 +149,15 @@ class RedisContactCache:
     async def claimed(self, campaign_execution_id: str) -> list[ClaimedRecord]:
         k = self._keys.execution(campaign_execution_id)
         with unavailable():
-            flat = await self._scripts.run("claimed", [k.claims, k.attempts], [])
-        return sorted(_records(flat), key=lambda r: int(r.claim_id))
+            flat = await self._scripts.run("claimed", [k.claims, k.attempts, k.waited], [])
+        triples = zip(flat[::3], flat[1::3], flat[2::3], strict=True)
+        records = [claimed_record(text(c), text(raw), text(mark)) for c, raw, mark in triples]
+        return sorted(records, key=lambda r: int(r.claim_id))
 
     async def recover(self, campaign_execution_id: str, dead_owner: str) -> int:
         k = self._keys.execution(campaign_execution_id)
         with unavailable():
-            back = await self._scripts.run("recover", [k.cache, *k.claim_keys], [dead_owner])
+            back = await self._scripts.run(
+                "recover", [k.cache, *k.claim_keys, *k.waiting_keys], [dead_owner]
+            )
         return int(back)

@@ -31,8 +31,21 @@ is one Lua script on one node, in a cluster too.
                                           ADR 0025), campaign_id, the pacing report, and
                                           `events`: the events of its transitions not yet
                                           published (ADR 0018)
+    queue:waited:{<id>}           HASH    claim id -> "<attempt>:<reason>:<last status>:<due>" of
+                                          a claim taken from the waiting set, from take to
+                                          settle (given back, it waits again at <due>)
+    queue:waiting:{<id>}          ZSET    waiting records: member = waiting id (the claim id
+                                          it left as), score = when it is due (unix s)
+    queue:waiting_records:{<id>}  HASH    waiting id -> "<attempt>:<reason>:<last status>:<raw>":
+                                          the number of its next attempt, `window` or `retry`,
+                                          its last attempt's status ("" for none), then the
+                                          record as the cache held it, byte for byte
+    queue:waiting_counts:{<id>}   HASH    window, retry: how many records wait for each
     queue:lease:{<id>}            HASH    owner, token of the instance driving it (PEXPIRE ttl)
     queue:lease_seq:{<id>}        STRING  fencing token counter (INCR), never reset
+
+Do-not-call lists: SETs of E.164 numbers that other services write, named by an execution's
+`dnc_sets` (any key names, in any slots); only read (SMISMEMBER, TYPE).
 
 Global keys: each in its own slot. On a cluster no script mixes them with an execution's keys
 (order keeps them right): the multi-key ones are the publish script, in the stream's slot (a
@@ -114,6 +127,10 @@ class ExecutionKeys:
     lease: str
     lease_seq: str
     facts_prefix: str
+    waited: str
+    waiting: str
+    waiting_records: str
+    waiting_counts: str
 
     def facts(self, claim_id: str) -> str:
         return f"{self.facts_prefix}{claim_id}"
@@ -122,6 +139,12 @@ class ExecutionKeys:
     def claim_keys(self) -> list[str]:
         """The hashes holding a claim, in the order the claim scripts take them."""
         return [self.claims, self.owners, self.claimed_at, self.launching, self.attempts]
+
+    @property
+    def waiting_keys(self) -> list[str]:
+        """The keys of the waiting set, in the order the scripts that move records in or out
+        of it take them: the marks of claims taken from it, then the set itself."""
+        return [self.waited, self.waiting, self.waiting_records, self.waiting_counts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +200,10 @@ class RedisKeys:
             lease=f"{own}lease:{tag}",
             lease_seq=f"{own}lease_seq:{tag}",
             facts_prefix=f"{own}facts:{tag}:",
+            waited=f"{own}waited:{tag}",
+            waiting=f"{own}waiting:{tag}",
+            waiting_records=f"{own}waiting_records:{tag}",
+            waiting_counts=f"{own}waiting_counts:{tag}",
         )
 
     @property

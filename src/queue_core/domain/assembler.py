@@ -179,7 +179,9 @@ class DispositionAssembler:
     @staticmethod
     def assemble(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> Disposition | None:
         """The contact's one disposition once the facts are final, else None. A function of the
-        SET of facts (deduplicated on `fact.key`): any order, any duplicates, same result."""
+        SET of facts (deduplicated on `fact.key`): any order, any duplicates, same result. It
+        carries the attempt's number, and says whether another attempt follows and when
+        (`RetryPolicy.mark`)."""
         admitted = admit(attempt, facts)
         decided = _final_early(attempt, admitted)
         if decided is None and admitted.grace is not None:
@@ -191,7 +193,7 @@ class DispositionAssembler:
         outcome, ended_at = decided
         waited = admitted.grace is not None or admitted.timeout is not None
         person = person_and_agent(attempt, admitted, outcome, waited=waited)
-        return Disposition(
+        disposition = Disposition(
             campaign_execution_id=attempt.ref.campaign_execution_id,
             record_id=attempt.record_id,
             to=attempt.to,
@@ -203,6 +205,7 @@ class DispositionAssembler:
             **{**asdict(outcome), "status": DispositionStatus(outcome.status)},
             **asdict(person),
         )
+        return attempt.retry.mark(disposition, attempt.attempt)
 
     @staticmethod
     def awaits_grace(attempt: ContactAttempt, facts: Iterable[ContactFact]) -> bool:

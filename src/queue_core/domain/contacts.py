@@ -9,7 +9,9 @@ from typing import Any
 
 from queue_core.domain._validate import E164
 from queue_core.domain.bounds import MAX_ATTRIBUTES_BYTES, MAX_RECORD_CHARS, load_json, shown
+from queue_core.domain.disposition import DispositionStatus
 from queue_core.domain.errors import ContractViolation, InvalidContactRecord
+from queue_core.domain.retry import RetryPolicy
 from queue_core.domain.time_zones import time_zone
 
 __all__ = ["ClaimedRecord", "ContactAttempt", "ContactRecord", "ContactRef"]
@@ -136,10 +138,15 @@ class ClaimedRecord:
 
     `claim_id` is unique per claim (a record claimed again after a `stop` gets a new one);
     `raw` is the entry exactly as the cache held it, so that returning it restores it byte for byte.
+    `attempt` is the number of the attempt this claim is for (1: the record's first in the
+    execution); `last_status` is how the attempt before it ended (None for a first attempt).
+    A record taken back from the waiting set (`WaitingRecords.take_due`) keeps both.
     """
 
     claim_id: str
     raw: str
+    attempt: int = 1
+    last_status: DispositionStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +165,9 @@ class ContactAttempt:
     the call goes to TaskRouter's agents when a person answers, and the sink gets TaskRouter's
     events, so a person-answered contact waits for its task's outcome (ADR 0025). Both are
     written in the stored form only when set, so an attempt stored without them reads back
-    as one that has neither."""
+    as one that has neither. `attempt` is its number among the record's attempts in this
+    execution, and `retry` the execution's policy, which decides from its disposition whether
+    another follows (stored only when it allows more than one attempt)."""
 
     ref: ContactRef
     record_id: str
@@ -170,6 +179,8 @@ class ContactAttempt:
     expect_voice_events: bool
     campaign_id: str = ""
     expect_task_events: bool = False
+    attempt: int = 1
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def to_json(self) -> str:
         doc: dict[str, object] = {
@@ -187,6 +198,10 @@ class ContactAttempt:
             doc["campaign_id"] = self.campaign_id
         if self.expect_task_events:
             doc["expect_task_events"] = True
+        if self.attempt != 1:
+            doc["attempt"] = self.attempt
+        if self.retry.max_attempts > 1:
+            doc["retry"] = self.retry.to_document()
         return json.dumps(doc, separators=(",", ":"))
 
     @classmethod
@@ -203,4 +218,10 @@ class ContactAttempt:
             expect_voice_events=bool(doc["expect_voice_events"]),
             campaign_id=str(doc.get("campaign_id", "")),
             expect_task_events=bool(doc.get("expect_task_events", False)),
+            attempt=int(doc.get("attempt", 1)),
+            retry=(
+                RetryPolicy.from_document(doc["retry"], where="stored attempt")
+                if "retry" in doc
+                else RetryPolicy()
+            ),
         )

@@ -26,6 +26,8 @@ class DispositionStatus(enum.StrEnum):
     INVALID_RECORD = "invalid_record"
     LAUNCH_FAILED = "launch_failed"
     UNKNOWN = "unknown"
+    DNC = "dnc"  # not dialed: the number is on a do-not-call list
+    OUTSIDE_WINDOW = "outside_window"  # not dialed: the execution ended while it waited
 
 
 def iso_utc(at: float) -> str:

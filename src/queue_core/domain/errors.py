@@ -5,6 +5,7 @@
     │   ├── InvalidCommand           a control-stream entry that is not a valid command
     │   ├── InvalidCampaignExecution a missing or invalid `campaign_execution:{id}` document
     │   ├── InvalidContactRecord     a cache record that cannot be dialed
+    │   ├── InvalidDoNotCallList     a do-not-call list key that holds no set of numbers
     │   └── InvalidWebhook           a webhook body that is not what Twilio or the flow sends
     ├── IllegalTransition            a queue state machine move that the table does not allow
     ├── LeaseLost                    another instance now drives this execution: stop at once
@@ -22,6 +23,7 @@ __all__ = [
     "InvalidCampaignExecution",
     "InvalidCommand",
     "InvalidContactRecord",
+    "InvalidDoNotCallList",
     "InvalidWebhook",
     "LeaseLost",
     "QueueError",
@@ -47,6 +49,15 @@ class InvalidCampaignExecution(ContractViolation):
 
 class InvalidContactRecord(ContractViolation):
     """A `campaign_cache:{id}` record fails validation; it gets an `invalid_record` disposition."""
+
+
+class InvalidDoNotCallList(ContractViolation):
+    """A key an execution names in `dnc_sets` holds something other than a set of numbers.
+    `key` is that key's name."""
+
+    def __init__(self, key: str, found: str) -> None:
+        super().__init__(f"do-not-call list {key!r} is not a set (it holds a {found})")
+        self.key = key
 
 
 class InvalidWebhook(ContractViolation):

@@ -22,6 +22,7 @@ class QueueEventType(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     COMMAND_REJECTED = "command_rejected"
+    PROGRESS = "progress"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,9 @@ class QueueEvent:
 
     `human_answered` and `abandoned` count this run of the execution (its `abandon_rate` is
     theirs); `campaign_abandon_rate_30d` is its campaign's over 30 days (ADR 0025), None when
-    the execution names no campaign."""
+    the execution names no campaign. The last four are a `progress` event's (None on the
+    others): records waiting for their calling window and for a retry, records still in the
+    cache, and the dial ratio in force."""
 
     event: QueueEventType
     campaign_execution_id: str
@@ -43,6 +46,10 @@ class QueueEvent:
     human_answered: int = 0
     abandoned: int = 0
     campaign_abandon_rate_30d: float | None = None
+    waiting_for_window: int | None = None
+    waiting_for_retry: int | None = None
+    cache_remaining: int | None = None
+    dial_ratio: float | None = None
 
     @property
     def abandon_rate(self) -> float:
@@ -64,10 +71,22 @@ class QueueEvent:
         }
         if self.campaign_abandon_rate_30d is not None:
             fields["campaign_abandon_rate_30d"] = format_rate(self.campaign_abandon_rate_30d)
+        fields.update(self._progress_fields())
         if self.request_id is not None:
             fields["request_id"] = cut(self.request_id, MAX_ID_ECHO_CHARS)
         if self.reason is not None:
             fields["reason"] = cut(self.reason)
+        return fields
+
+    def _progress_fields(self) -> dict[str, str]:
+        counts = {
+            "waiting_for_window": self.waiting_for_window,
+            "waiting_for_retry": self.waiting_for_retry,
+            "cache_remaining": self.cache_remaining,
+        }
+        fields = {name: str(count) for name, count in counts.items() if count is not None}
+        if self.dial_ratio is not None:
+            fields["dial_ratio"] = f"{self.dial_ratio:.2f}"
         return fields
 
     @classmethod
@@ -87,6 +106,14 @@ class QueueEvent:
                 human_answered=int(entry.get("human_answered", "0")),
                 abandoned=int(entry.get("abandoned", "0")),
                 campaign_abandon_rate_30d=float(campaign_rate) if campaign_rate else None,
+                waiting_for_window=_count(entry.get("waiting_for_window")),
+                waiting_for_retry=_count(entry.get("waiting_for_retry")),
+                cache_remaining=_count(entry.get("cache_remaining")),
+                dial_ratio=float(entry["dial_ratio"]) if entry.get("dial_ratio") else None,
             )
         except (KeyError, ValueError) as exc:
             raise ContractViolation(f"queue_event_stream entry is invalid: {exc}") from None
+
+
+def _count(text: str | None) -> int | None:
+    return None if text is None or text == "" else int(text)

@@ -1,5 +1,6 @@
-"""The dispositions of records that were never dialed: `invalid_record` and `launch_failed`
-(`campaign_id` is the execution document's, "" when it names none)."""
+"""The dispositions of records that were never dialed: `invalid_record`, `launch_failed`,
+`dnc` and `outside_window` (`campaign_id` is the execution document's, "" when it names
+none)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from queue_core.domain.contacts import ClaimedRecord, ContactRecord
 from queue_core.domain.disposition import Disposition, DispositionStatus
 from queue_core.domain.launch import Rejected
 
-__all__ = ["invalid_record_disposition", "launch_failed_disposition"]
+__all__ = [
+    "invalid_record_disposition",
+    "launch_failed_disposition",
+    "not_dialed_disposition",
+]
 
 _MAX_PHONE_LENGTH = 64
 
@@ -20,6 +25,7 @@ def invalid_record_disposition(
     now: float,
     from_: str,
     campaign_id: str = "",
+    attempt: int = 1,
 ) -> Disposition:
     """The `invalid_record` disposition of a record that fails validation: never dialed, so
     launched and ended at `now`; `to` is the raw `phone_number` when it is a string, and
@@ -36,6 +42,34 @@ def invalid_record_disposition(
         ended_at=now,
         error_message=cut(error),
         campaign_id=campaign_id,
+        attempt=attempt,
+    )
+
+
+def not_dialed_disposition(
+    campaign_execution_id: str,
+    record: ContactRecord,
+    status: DispositionStatus,
+    reason: str,
+    now: float,
+    from_: str,
+    campaign_id: str = "",
+    attempt: int = 1,
+) -> Disposition:
+    """The final disposition of a valid record the dialing rules kept from being dialed
+    (`dnc`, `outside_window`, or `invalid_record` for a number with no known zone), with
+    `reason` as its `error_message`; launched and ended at `now`."""
+    return Disposition(
+        campaign_execution_id=campaign_execution_id,
+        record_id=record.record_id,
+        status=status,
+        to=record.phone_number,
+        from_=from_,
+        launched_at=now,
+        ended_at=now,
+        error_message=cut(reason),
+        campaign_id=campaign_id,
+        attempt=attempt,
     )
 
 

@@ -9,11 +9,11 @@ once, as in version 1 of the contract.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from queue_core.domain.bounds import shown
-from queue_core.domain.disposition import DispositionStatus
+from queue_core.domain.disposition import Disposition, DispositionStatus
 from queue_core.domain.errors import InvalidCampaignExecution
 
 __all__ = ["MAX_ATTEMPTS", "MAX_RETRY_DELAY_S", "RETRYABLE", "RetryPolicy"]
@@ -57,6 +57,12 @@ class RetryPolicy:
         if delay is None or attempt >= self.max_attempts:
             return None
         return ended_at + delay
+
+    def mark(self, disposition: Disposition, attempt: int) -> Disposition:
+        """`disposition`, of attempt number `attempt`, with that number, and `final` False and
+        `retry_at` set when another attempt follows (`retry_at` counts from its `ended_at`)."""
+        retry_at = self.retry_at(disposition.status, attempt, disposition.ended_at)
+        return replace(disposition, attempt=attempt, final=retry_at is None, retry_at=retry_at)
 
     @classmethod
     def from_document(cls, doc: object, *, where: str) -> RetryPolicy:

@@ -51,12 +51,14 @@ from queue_core.ports.campaigns import CampaignExecutionStore
 from queue_core.ports.clock import Clock
 from queue_core.ports.contacts import ContactCache
 from queue_core.ports.control import ControlEntry, ControlStream
+from queue_core.ports.dnc import DoNotCallLists
 from queue_core.ports.events import EventPublisher
 from queue_core.ports.launch_limiter import LaunchLimiter, LaunchSlot
 from queue_core.ports.launcher import CallLauncher
 from queue_core.ports.leases import ExecutionLeases
 from queue_core.ports.state import ExecutionStatus, PacingReport, QueueStateStore
 from queue_core.ports.stats import PacingStatsSource
+from queue_core.ports.waiting import WaitingRecords
 from queue_core.ports.zones import ContactZones
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "ControlEntry",
     "ControlStream",
     "Correlation",
+    "DoNotCallLists",
     "EventPublisher",
     "ExecutionLeases",
     "ExecutionStatus",
@@ -84,4 +87,5 @@ __all__ = [
     "PacingReport",
     "PacingStatsSource",
     "QueueStateStore",
+    "WaitingRecords",
 ]

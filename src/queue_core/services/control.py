@@ -23,7 +23,12 @@ from dataclasses import dataclass
 from queue_core.domain.bounds import MAX_ID_ECHO_CHARS, cut
 from queue_core.domain.campaign import CampaignExecution
 from queue_core.domain.commands import Action, ControlCommand
-from queue_core.domain.errors import InvalidCampaignExecution, InvalidCommand, StoreUnavailable
+from queue_core.domain.errors import (
+    InvalidCampaignExecution,
+    InvalidCommand,
+    InvalidDoNotCallList,
+    StoreUnavailable,
+)
 from queue_core.domain.queue_events import QueueEvent, QueueEventType
 from queue_core.domain.state import QueueState, Trigger
 from queue_core.ports import (
@@ -33,6 +38,7 @@ from queue_core.ports import (
     Clock,
     ControlEntry,
     ControlStream,
+    DoNotCallLists,
     EventPublisher,
     QueueStateStore,
 )
@@ -66,10 +72,13 @@ class ControlCommandHandler:
         clock: Clock,
         on_change: Callable[[StateChange], Awaitable[None]],
         abandonment: AbandonmentCounters | None = None,
+        dnc: DoNotCallLists | None = None,
     ) -> None:
         """`abandonment` gives a rejected command's event its campaign's 30-day rate (the
-        store gives the others theirs)."""
+        store gives the others theirs); `dnc` checks on `start` that the execution's
+        do-not-call lists can be read."""
         self._abandonment = abandonment
+        self._dnc = dnc
         self._stream = stream
         self._executions = executions
         self._states = states
@@ -119,8 +128,8 @@ class ControlCommandHandler:
         execution = None
         if command.action is Action.START:
             try:
-                execution = await self._executions.load(execution_id)
-            except InvalidCampaignExecution as exc:
+                execution = await self._load(execution_id)
+            except (InvalidCampaignExecution, InvalidDoNotCallList) as exc:
                 trigger, reason = Trigger.INVALID_DOCUMENT, cut(str(exc))
         campaign_id = None if execution is None else execution.campaign_id or ""
         applied = await self._transitions.apply(
@@ -128,6 +137,14 @@ class ControlCommandHandler:
         )
         if applied.moved and trigger is not Trigger.INVALID_DOCUMENT:
             await self._on_change(StateChange(command, applied.old, applied.new, execution))
+
+    async def _load(self, execution_id: str) -> CampaignExecution:
+        """The execution's document, its do-not-call lists checked (a key of another type
+        fails the `start`; a missing one is an empty list)."""
+        execution = await self._executions.load(execution_id)
+        if execution.dnc_sets and self._dnc is not None:
+            await self._dnc.check(execution.dnc_sets)
+        return execution
 
     async def _announce(
         self,

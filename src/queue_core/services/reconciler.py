@@ -29,7 +29,7 @@ from queue_core.domain.facts import ContactFact
 from queue_core.domain.launch import Ambiguous, Launched, LaunchOutcome, LaunchRequest, Rejected
 from queue_core.domain.launch_schedule import SendTurn
 from queue_core.domain.tokens import CallstatusTokens
-from queue_core.ports import ActiveCallRegistry, CallLauncher, Clock, ContactCache
+from queue_core.services.runner_config import RunnerPorts, RunnerSettings
 from queue_core.services.store_retry import StoreRetry
 
 __all__ = ["OnRecorded", "Reconciler"]
@@ -45,42 +45,34 @@ class Reconciler:
     def __init__(
         self,
         execution: CampaignExecution,
-        *,
-        cache: ContactCache,
-        calls: ActiveCallRegistry,
-        launcher: CallLauncher,
+        ports: RunnerPorts,
+        settings: RunnerSettings,
         send_turn: Callable[[], Awaitable[SendTurn]],
-        clock: Clock,
         tokens: CallstatusTokens,
-        callstatus_url: str,
-        expect_voice_events: bool,
-        max_launch_attempts: int,
-        reconcile_margin_s: float,
-        reconcile_after_s: float,
         retry: StoreRetry,
         log: logging.LoggerAdapter[logging.Logger],
-        expect_task_events: bool = False,
     ) -> None:
-        """`expect_task_events`: a person-answered call goes to TaskRouter's agents and the
-        sink gets TaskRouter's events (ADR 0025); never for a `fixed` execution, which needs
-        no agents."""
+        """`send_turn` waits for a create's turn among the process's sends. With
+        `settings.expect_task_events`, a person-answered call goes to TaskRouter's agents and
+        the sink gets TaskRouter's events (ADR 0025); never for a `fixed` execution, which
+        needs no agents."""
         self.execution = execution
         self._id = execution.campaign_execution_id
-        self._cache = cache
-        self._calls = calls
-        self._launcher = launcher
-        self._send_turn = send_turn  # waits for a create's turn among the process's sends
-        self._clock = clock
+        self._cache = ports.cache
+        self._calls = ports.calls
+        self._launcher = ports.launcher
+        self._send_turn = send_turn
+        self._clock = ports.clock
         self._tokens = tokens
-        self._callstatus_url = callstatus_url
-        self._expect_voice_events = expect_voice_events
+        self._callstatus_url = settings.callstatus_url
+        self._expect_voice_events = settings.expect_voice_events
         self._expect_task_events = (
-            expect_task_events and execution.pacing.mode is not PacingMode.FIXED
+            settings.expect_task_events and execution.pacing.mode is not PacingMode.FIXED
         )
         self._campaign_id = execution.campaign_id or ""
-        self._max_launch_attempts = max_launch_attempts
-        self._reconcile_margin_s = reconcile_margin_s
-        self._reconcile_after_s = reconcile_after_s
+        self._max_launch_attempts = settings.max_launch_attempts
+        self._reconcile_margin_s = settings.reconcile_margin_s
+        self._reconcile_after_s = settings.reconcile_after_s
         self._retry = retry
         self._log = log
         self.on_recorded: OnRecorded | None = None
@@ -150,10 +142,16 @@ class Reconciler:
         )
 
     async def record(
-        self, ref: ContactRef, contact: ContactRecord, launched: Launched, request: LaunchRequest
+        self,
+        record: ClaimedRecord,
+        contact: ContactRecord,
+        launched: Launched,
+        request: LaunchRequest,
     ) -> None:
-        """Record the launch Studio made as in flight, launched when its create left (when the
-        launcher told, else now); hand over facts parked before it."""
+        """Record the launch Studio made for the claim `record` as in flight, launched when its
+        create left (when the launcher told, else now), with its attempt number and the
+        execution's retry policy; hand over facts parked before it."""
+        ref = ContactRef(self._id, record.claim_id)
         now = self._clock.now()
         if launched.sent_at is not None:
             now -= max(0.0, self._clock.monotonic() - launched.sent_at)
@@ -168,6 +166,8 @@ class Reconciler:
             expect_voice_events=self._expect_voice_events,
             campaign_id=self._campaign_id,
             expect_task_events=self._expect_task_events,
+            attempt=record.attempt,
+            retry=self.execution.retry,
         )
         parked = await self._calls.record_launch(attempt)
         if parked and self.on_recorded is not None:
@@ -202,6 +202,7 @@ class Reconciler:
             self._clock.now(),
             self.execution.from_number,
             self._campaign_id,
+            record.attempt,
         )
         await self._cache.settle(self._id, record.claim_id, disposition)
 
@@ -210,7 +211,7 @@ class Reconciler:
     ) -> None:
         """Settle a launch Twilio refused for good, and release it, retrying until the store
         answers."""
-        disposition = launch_failed_disposition(
+        failed = launch_failed_disposition(
             self._id,
             contact,
             self.execution.from_number,
@@ -218,6 +219,7 @@ class Reconciler:
             self._clock.now(),
             self._campaign_id,
         )
+        disposition = self.execution.retry.mark(failed, record.attempt)
         await self._retry.until_done(
             lambda: self._cache.settle(self._id, record.claim_id, disposition)
         )
@@ -259,6 +261,6 @@ class Reconciler:
                     self.execution.from_number,
                     {},
                 )
-                await self.record(ref, contact, Launched(sid, adopted=True), request)
+                await self.record(record, contact, Launched(sid, adopted=True), request)
         if back:
             await self._cache.return_to_head(self._id, back)

@@ -18,19 +18,13 @@ contact-timeout reaper, lease renewal and takeover) run under `Supervision`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from queue_core.domain.campaign import CampaignExecution
-from queue_core.domain.errors import InvalidCampaignExecution, StoreUnavailable
+from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.launch_schedule import (
-    DEFAULT_GUARD_S,
-    STUDIO_EXECUTIONS_PER_SECOND,
     LaunchSchedule,
-    account_rate,
 )
 from queue_core.domain.pacer import Pacer
 from queue_core.domain.state import LIVE_STATES, QueueState
@@ -42,9 +36,13 @@ from queue_core.ports import (
     ExecutionLeases,
 )
 from queue_core.services.control import ControlCommandHandler, StateChange
+from queue_core.services.execution_documents import ExecutionDocuments
+from queue_core.services.held_leases import HeldLeases
 from queue_core.services.launch_line import LaunchLine
-from queue_core.services.runner import QueueRunner, RunnerPorts, RunnerSettings
+from queue_core.services.runner import QueueRunner, RunnerPorts
+from queue_core.services.runner_config import BudgetSettings, RunnerSettings
 from queue_core.services.supervision import Backoff, Jitter, Restarts, Supervision, full_jitter
+from queue_core.services.timeout_reaper import TimeoutReaper
 from queue_core.services.tracker import ContactTracker
 
 __all__ = ["BudgetSettings", "QueueSupervisor"]
@@ -52,27 +50,6 @@ __all__ = ["BudgetSettings", "QueueSupervisor"]
 log = logging.getLogger(__name__)
 
 RENEWALS_PER_REQUEST = 100
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetSettings:
-    account_cps: float = 1.0
-    cps_share: float = 0.9
-    contact_timeout_s: float = 7200.0
-    settle_grace_s: float = 30.0
-    lease_ttl_s: float = 10.0
-    studio_executions_per_s: float = STUDIO_EXECUTIONS_PER_SECOND
-    # The spread of the way from a launch slot to Twilio that every launch cap leaves free.
-    launch_guard_s: float = DEFAULT_GUARD_S
-
-    @property
-    def account_rate(self) -> float:
-        """Launches/s this service may use (`queue_core.domain.launch_schedule.account_rate`)."""
-        return account_rate(self.account_cps, self.cps_share, self.studio_executions_per_s)
-
-    def schedule(self) -> LaunchSchedule:
-        """A process's launch schedule at the account rate and the launch guard."""
-        return LaunchSchedule(self.account_rate, self.launch_guard_s)
 
 
 class QueueSupervisor:
@@ -99,49 +76,53 @@ class QueueSupervisor:
         process's launch schedule (default: `budget_settings.schedule()`); every launch of it
         waits in one line."""
         self.ports = ports
-        self._executions = executions
         self._runner_settings = runner_settings
-        self._budget_settings = budget_settings
         self._tokens = tokens
         self._pacer_factory = pacer_factory or (lambda execution: Pacer(execution.pacing))
-        self._leases = leases
-        self._owner = runner_settings.owner
+        self._held = HeldLeases(leases, runner_settings.owner, budget_settings.lease_ttl_s)
         self.runners: dict[str, QueueRunner] = {}
         self._tasks: dict[str, asyncio.Task[QueueState]] = {}
         self._starting: set[str] = set()  # executions whose lease is being acquired here
         # The cps_share of every running execution, of every instance: only those take budget
         # (a paused, draining or stopping one launches nothing).
         self._shares: dict[str, float] = {}
-        self._documents: dict[str, CampaignExecution] = {}
+        self._documents = ExecutionDocuments(executions)
         self._closing = False
         self.schedule = schedule or budget_settings.schedule()
         self._line = LaunchLine(self.schedule, ports.limiter, ports.clock)
-        # When the reaper next needs to look at an execution's contacts (wall clock): no
-        # contact of it can reach the contact timeout before then.
-        self._reap_at: dict[str, float] = {}
         self._restarted = on_restart or (lambda loop: None)
         self._restarts = Restarts(ports.clock, jitter)  # of crashed runners, by execution
-        self._refused: dict[str, str] = {}  # why an execution could not be run, last logged
+        self._assemble(control, executions, assembly, budget_settings)
+
+    def _assemble(
+        self,
+        control: ControlStream,
+        executions: CampaignExecutionStore,
+        assembly: AssemblyStore,
+        budget_settings: BudgetSettings,
+    ) -> None:
+        """Its contact tracker, timeout reaper and control command handler."""
+        ports = self.ports
         self.tracker = ContactTracker(
             ports.calls,
             assembly,
             ports.cache,
             ports.clock,
             self.wake,
-            self._is_our_flow,
+            self._documents.runs_flow,
             settle_grace_s=budget_settings.settle_grace_s,
+        )
+        self._reaper = TimeoutReaper(
+            ports.calls, self.tracker, ports.clock, budget_settings.contact_timeout_s
         )
         shared = (ports.states, ports.events, ports.calls, ports.clock)
         self.commands = ControlCommandHandler(
-            control, executions, *shared, self._changed, ports.abandonment
+            control, executions, *shared, self._changed, ports.abandonment, ports.dnc
         )
 
     @property
     def account_rate(self) -> float:
         return self.schedule.account_rate
-
-    def _is_our_flow(self, flow_sid: str) -> bool:
-        return any(e.studio_flow_sid == flow_sid for e in self._documents.values())
 
     def wake(self, execution_id: str) -> None:
         runner = self.runners.get(execution_id)
@@ -167,7 +148,7 @@ class QueueSupervisor:
             if state not in LIVE_STATES:
                 continue
             try:
-                execution = await self._document(execution_id)
+                execution = await self._documents.get(execution_id)
                 if execution is None:
                     continue
                 if state is QueueState.RUNNING:
@@ -186,37 +167,17 @@ class QueueSupervisor:
         self._rebalance()
         return started
 
-    async def _document(self, execution_id: str) -> CampaignExecution | None:
-        known = self._documents.get(execution_id)
-        if known is not None:
-            return known
-        try:
-            execution = await self._executions.load(execution_id)
-        except InvalidCampaignExecution as exc:
-            if self._refused.get(execution_id) != str(exc):  # once, not every sweep
-                self._refused[execution_id] = str(exc)
-                log.error(
-                    "cannot run %s: %s",
-                    execution_id,
-                    exc,
-                    extra={"campaign_execution_id": execution_id},
-                )
-            return None
-        self._refused.pop(execution_id, None)
-        self._documents[execution_id] = execution
-        return execution
-
     async def _changed(self, change: StateChange) -> None:
         execution_id = change.command.campaign_execution_id
         runner = self.runners.get(execution_id)
-        document = change.execution or self._documents.get(execution_id)
+        document = change.execution or self._documents.known(execution_id)
         if change.new is QueueState.RUNNING and document is not None:
             self._shares[execution_id] = document.pacing.cps_share
         else:
             self._shares.pop(execution_id, None)
         self._rebalance()
         if change.execution is not None:
-            self._documents[execution_id] = change.execution
+            self._documents.put(change.execution)
             self._shares[execution_id] = change.execution.pacing.cps_share
             if runner is None:
                 await self._run(change.execution)
@@ -233,19 +194,15 @@ class QueueSupervisor:
             return True
         if self._closing:
             return False
-        token = None
-        if self._leases is not None:
-            # `start` and the sweep for free executions may both get here for one execution:
-            # the second one finds it starting, and never makes a second runner of it.
-            self._starting.add(execution_id)
-            try:
-                token = await self._leases.acquire(
-                    execution_id, self._owner, self._budget_settings.lease_ttl_s
-                )
-            finally:
-                self._starting.discard(execution_id)
-            if token is None:
-                return False
+        # `start` and the sweep for free executions may both get here for one execution: the
+        # second one finds it starting, and never makes a second runner of it.
+        self._starting.add(execution_id)
+        try:
+            got, token = await self._held.acquire(execution_id)
+        finally:
+            self._starting.discard(execution_id)
+        if not got:
+            return False
         runner = QueueRunner(
             execution,
             self.ports,
@@ -291,18 +248,13 @@ class QueueSupervisor:
             self._restarts.ended(execution_id)
         if finished and task.exception() is None and task.result() not in LIVE_STATES:
             self._shares.pop(execution_id, None)
-            self._documents.pop(execution_id, None)
+            self._documents.forget(execution_id)
         replaced = execution_id in self.runners  # a newer runner holds the lease now
         if not replaced:
-            self._reap_at.pop(execution_id, None)
-        if self._leases is not None and runner.lease_token is not None and not replaced:
-            asyncio.get_running_loop().create_task(self._release(execution_id, runner.lease_token))
+            self._reaper.forget(execution_id)
+            if runner.lease_token is not None:
+                self._held.release_soon(execution_id, runner.lease_token)
         self._rebalance()
-
-    async def _release(self, execution_id: str, token: int) -> None:
-        assert self._leases is not None
-        with contextlib.suppress(StoreUnavailable):  # else it expires on its own
-            await self._leases.release(execution_id, self._owner, token)
 
     def _rebalance(self) -> None:
         rates = self.schedule.budgets(self._shares)
@@ -317,51 +269,19 @@ class QueueSupervisor:
                 runner.wake()  # its next launch may come sooner than it sleeps for
 
     async def renew_leases(self) -> None:
-        """Extend the lease of every local runner, `RENEWALS_PER_REQUEST` in one request
-        (`renew_many`) after another; a runner whose lease is lost leaves."""
-        if self._leases is None:
-            return
+        """Extend the lease of every local runner (`HeldLeases.renew`); a runner whose lease
+        is lost leaves."""
         held = [
             (execution_id, runner, runner.lease_token)
             for execution_id, runner in list(self.runners.items())
             if runner.lease_token is not None
         ]
-        kept: list[bool] = []
-        for first in range(0, len(held), RENEWALS_PER_REQUEST):
-            part = held[first : first + RENEWALS_PER_REQUEST]
-            kept += await self._leases.renew_many(
-                [(execution_id, token) for execution_id, _, token in part],
-                self._owner,
-                self._budget_settings.lease_ttl_s,
-            )
-        for (execution_id, runner, _), still_ours in zip(held, kept, strict=True):
-            # Closing, every runner is leaving and lets its lease go, maybe before this answer.
-            if not still_ours and not self._closing:
-                log.warning(
-                    "lease on %s lost: leaving it",
-                    execution_id,
-                    extra={"campaign_execution_id": execution_id},
-                )
-                runner.leave()
+        await self._held.renew(held, self._closing)
 
     async def reap_timeouts(self) -> int:
-        """Give contacts with no terminal event after the contact timeout their disposition.
-        An execution's contacts are read again only once one of them can have timed out: the
-        oldest in flight, or one launched since, reaches the timeout."""
-        done = 0
-        timeout = self._budget_settings.contact_timeout_s
-        clock = self.ports.clock
-        for execution_id in list(self.runners):
-            asked = clock.now()
-            if asked < self._reap_at.get(execution_id, -math.inf):
-                continue
-            attempts = await self.ports.calls.in_flight(execution_id)
-            done += await self.tracker.time_out(attempts, timeout)
-            # One timed out just now is looked at again next time (it should be gone).
-            self._reap_at[execution_id] = min(
-                [a.launched_at + timeout for a in attempts], default=asked + timeout
-            )
-        return done
+        """Give the contacts of this instance's executions that reached the contact timeout
+        their disposition (`TimeoutReaper`)."""
+        return await self._reaper.reap(self.runners)
 
     def _supervision(self, stop: asyncio.Event) -> Supervision:
         return Supervision(self.ports.clock, stop, self._restarted, self._restarts.jitter)
@@ -381,7 +301,7 @@ class QueueSupervisor:
         the lease time: an instance that dies is replaced within the lease time. The two run
         apart, so that a long look for free executions never delays a renewal."""
         supervision = self._supervision(stop)
-        every_s = self._budget_settings.lease_ttl_s / 3
+        every_s = self._held.ttl_s / 3
         await asyncio.gather(
             supervision.run("lease renewal", self.renew_leases, every_s=every_s),
             supervision.run("lease takeover", self.resume_stored, every_s=every_s),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from queue_adapters.redis import RedisDoNotCallLists, RedisWaitingRecords
 from queue_adapters.twilio.launcher import StudioCallLauncher
 from queue_app.container import Container
 from queue_app.instrumented import CountingLauncher
@@ -58,3 +59,14 @@ def test_cross_slot_scripts_follow_their_setting() -> None:
     assert Container(settings=settings()).options().cross_slot_scripts is True
     off = Container(settings=settings(QUEUE_REDIS_CROSS_SLOT_SCRIPTS="false"))
     assert off.options().cross_slot_scripts is False
+
+
+def test_the_dialing_rules_storage_shares_the_redis_client_keys_and_options() -> None:
+    container = Container(settings=settings(QUEUE_REDIS_CROSS_SLOT_SCRIPTS="false"))
+    waiting, dnc = container.waiting, container.dnc
+    assert waiting.cls is RedisWaitingRecords
+    assert waiting.args[0] is container.redis
+    assert waiting.kwargs["keys"] is container.keys
+    assert waiting.kwargs["options"] is container.options
+    assert dnc.cls is RedisDoNotCallLists
+    assert dnc.args[0] is container.redis

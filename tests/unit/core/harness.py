@@ -31,12 +31,15 @@ from tests.fakes import (
     FakeCampaignExecutionStore,
     FakeClock,
     FakeContactCache,
+    FakeContactZones,
     FakeControlStream,
+    FakeDoNotCallLists,
     FakeEventPublisher,
     FakeExecutionLeases,
     FakeLaunchLimiter,
     FakePacingStatsSource,
     FakeQueueStateStore,
+    FakeWaitingRecords,
     InMemoryBackend,
 )
 from tests.fakes.abandonment import FakeAbandonmentCounters
@@ -81,6 +84,7 @@ class SimulatedTwilio:
     seen: int = 0
     due: list[tuple[float, list[ContactFact]]] = field(default_factory=list)
     delivered: int = 0
+    tick_s: float = 0.25  # how often it looks for calls to end (virtual seconds)
 
     def _play(self, index: int) -> None:
         created = self.launcher.executions[index]
@@ -144,7 +148,7 @@ class SimulatedTwilio:
                 self.rng.shuffle(facts)
                 await self.deliver(facts + facts[:1])  # a duplicate, as Event Streams may send
                 self.delivered += 1
-            await self.clock.sleep(0.25)
+            await self.clock.sleep(self.tick_s)
 
 
 @dataclass
@@ -154,12 +158,13 @@ class Instance:
     supervisor: QueueSupervisor
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    control_block_ms: int = 100  # how long each read of the control stream waits
 
     def start(self) -> None:
         supervisor = self.supervisor
         sweep = StateSweep(supervisor.ports.states, supervisor.ports.clock)
         self.tasks += [
-            asyncio.create_task(supervisor.run_control(self.stop, block_ms=100)),
+            asyncio.create_task(supervisor.run_control(self.stop, self.control_block_ms)),
             asyncio.create_task(supervisor.run_leases(self.stop)),
             asyncio.create_task(sweep.run(supervisor.runners, self.stop)),
         ]
@@ -169,7 +174,7 @@ class Instance:
         self.stop.set()
         doomed = list(self.tasks)
         for runner in self.supervisor.runners.values():
-            doomed += list(runner._launches)
+            doomed += list(runner.launch_tasks)
         doomed += list(self.supervisor._tasks.values())
         for task in doomed:
             task.cancel()
@@ -194,6 +199,8 @@ class Queue:
     ports: RunnerPorts
     build: Callable[[str], QueueSupervisor]
     instances: list[Instance] = field(default_factory=list)
+    # For tests that span hours of virtual time: fewer wake-ups a virtual second.
+    control_block_ms: int = 100
 
     def agents(self, available: int, pending: int = 0) -> None:
         self.backend.stats[QUEUE] = json.dumps(
@@ -214,7 +221,7 @@ class Queue:
     async def drive(self, scenario: Callable[[], Awaitable[None]], limit_s: float) -> None:
         """Run the instances, the simulated Twilio and `scenario` in virtual time."""
         stop = asyncio.Event()
-        first = Instance(self.supervisor)
+        first = Instance(self.supervisor, control_block_ms=self.control_block_ms)
         first.start()
         self.instances.insert(0, first)
         twilio = asyncio.create_task(self.twilio.run(stop))
@@ -236,10 +243,12 @@ def make_queue(
     *,
     expect_voice_events: bool = True,
     limiter: Callable[[FakeClock], LaunchLimiter] = FakeLaunchLimiter,
+    start_at: float | None = None,
 ) -> Queue:
-    """A queue on the fakes; `limiter` builds the account's launch schedule on the clock."""
+    """A queue on the fakes; `limiter` builds the account's launch schedule on the clock;
+    `start_at`: the wall-clock time (unix s) the clock starts at (else FakeClock's)."""
     backend = InMemoryBackend()
-    clock = FakeClock()
+    clock = FakeClock() if start_at is None else FakeClock(start_at)
     launcher = FakeCallLauncher(clock)
     control = FakeControlStream(clock)
     ports = RunnerPorts(
@@ -252,6 +261,9 @@ def make_queue(
         clock=clock,
         limiter=limiter(clock),
         abandonment=FakeAbandonmentCounters(backend),
+        waiting=FakeWaitingRecords(backend),
+        dnc=FakeDoNotCallLists(backend),
+        zones=FakeContactZones(),
     )
     leases = FakeExecutionLeases(backend, clock)
 

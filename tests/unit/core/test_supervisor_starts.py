@@ -29,7 +29,7 @@ async def test_two_sweeps_for_free_executions_at_once_make_one_runner() -> None:
     # the lease token, and whose end would let the lease go under the first one).
     queue = make_queue()
     supervisor = queue.supervisor
-    supervisor._leases = AnsweringLater(queue.backend, queue.clock)
+    supervisor._held.leases = AnsweringLater(queue.backend, queue.clock)
     queue.backend.documents[ID] = execution_document(ID, mode="fixed", max_concurrent_calls=1)
     queue.backend.push_records(ID, records(5))
     queue.backend.put_state(ID, QueueState.RUNNING, queue.clock.now())

@@ -13,13 +13,20 @@ from __future__ import annotations
 from redis.asyncio import RedisCluster
 
 from queue_adapters.redis._contact_steps.one_script import OneScriptSteps
-from queue_adapters.redis._contact_steps.protocol import ContactSteps, Reserved
+from queue_adapters.redis._contact_steps.protocol import ContactSteps, Reserved, RetryWait
 from queue_adapters.redis._contact_steps.slot_wise import SlotWiseSteps
 from queue_adapters.redis.connection import RedisClient
 from queue_adapters.redis.keys import RedisKeys
 from queue_adapters.redis.options import RedisOptions
 
-__all__ = ["ContactSteps", "OneScriptSteps", "Reserved", "SlotWiseSteps", "contact_steps"]
+__all__ = [
+    "ContactSteps",
+    "OneScriptSteps",
+    "Reserved",
+    "RetryWait",
+    "SlotWiseSteps",
+    "contact_steps",
+]
 
 
 def contact_steps(client: RedisClient, keys: RedisKeys, options: RedisOptions) -> ContactSteps:

@@ -8,7 +8,7 @@ script that drops its claim.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from queue_adapters.redis import _indexes
 from queue_adapters.redis._abandonment import counting
@@ -20,7 +20,7 @@ from queue_adapters.redis._assembly_adds import (
     merged,
     snapshot,
 )
-from queue_adapters.redis._contact_steps.protocol import Reserved
+from queue_adapters.redis._contact_steps.protocol import FinalOfWaiting, Reserved, RetryWait
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import encode_ref
 from queue_adapters.redis.connection import RedisClient
@@ -44,7 +44,8 @@ _TEMPLATED = ("attempts", "launching", "answered", "facts_prefix")
 
 class OneScriptSteps:
     """`ContactSteps` with one script per step: `reserve.lua`, `record_and_index.lua`,
-    `settle_publish.lua`, `compare_delete.lua` on every index key, `correlate_add.lua`."""
+    `settle_publish.lua`, `compare_delete.lua` on every index key, `correlate_add.lua`,
+    `finish_waiting.lua` onto the stream."""
 
     def __init__(self, client: RedisClient, keys: RedisKeys, options: RedisOptions) -> None:
         self._keys = keys
@@ -83,20 +84,33 @@ class OneScriptSteps:
         claim_id: str,
         fields: Mapping[str, str],
         release: ContactAttempt | None,
+        retry: RetryWait | None = None,
     ) -> bool:
         k = self._keys.execution(execution_id)
         keys = [*k.claim_keys, k.answered, k.active_calls, k.state, k.facts(claim_id)]
-        keys.append(self._keys.call_dispositions)
+        keys += [*k.waiting_keys, self._keys.call_dispositions]
         counts = counting(self._keys, fields)
         keys += [counts.day_key] if counts.day_key else []
         ref = "" if release is None else encode_ref(release.ref)
         args: list[str | int | float] = [claim_id, self._maxlen, ref, counts.human]
-        args += [counts.abandoned, counts.expires_at]
+        args += [counts.abandoned, counts.expires_at, *RetryWait.args(retry)]
         if release is not None:
             keys += _indexes.of_attempt(self._keys, release, fields.get("call_sid", ""))
         for name, value in fields.items():
             args += [name, value]
         return await self._scripts.run("settle_publish", keys, args) is not None
+
+    async def finish_waiting(self, execution_id: str, finals: Sequence[FinalOfWaiting]) -> int:
+        k = self._keys.execution(execution_id)
+        keys = [k.waiting, k.waiting_records, k.waiting_counts, k.state]
+        keys.append(self._keys.call_dispositions)
+        args: list[str | int | float] = [self._maxlen, 0]
+        for waiting_id, fields in finals:
+            args += [waiting_id, len(fields)]
+            for name, value in fields.items():
+                args += [name, value]
+        entries = await self._scripts.run("finish_waiting", keys, args)
+        return sum(1 for entry in entries if entry)
 
     async def release(self, ref: ContactRef, index_keys: list[str]) -> None:
         await self._scripts.run("compare_delete", index_keys, [encode_ref(ref)])

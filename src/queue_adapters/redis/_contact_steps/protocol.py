@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
@@ -10,7 +11,10 @@ from queue_adapters.redis._assembly_adds import AssemblyAdds
 from queue_core.domain.contacts import ContactAttempt, ContactRef
 from queue_core.ports import Correlation, FactsByCall, FactsByContact, FactsByPair, FactsBySid
 
-__all__ = ["ContactSteps", "Reserved"]
+__all__ = ["ContactSteps", "FinalOfWaiting", "Reserved", "RetryWait"]
+
+# A final disposition of a waiting record: its waiting id and the disposition's fields.
+FinalOfWaiting = tuple[str, Mapping[str, str]]
 
 
 class Reserved(IntEnum):
@@ -21,6 +25,21 @@ class Reserved(IntEnum):
     MARKED = 1  # the pair is held; the claim marked launching unless gone or launched
     LEASE_LOST = 2  # the lease token is stale and the claim was never marked: the pair let go
     LEASE_LOST_AFTER_LAUNCHING = 3  # stale token, claim marked before: the pair stays held
+
+
+@dataclass(frozen=True, slots=True)
+class RetryWait:
+    """What a settle that asks for a retry adds to the waiting set: the record, due at
+    `due_at` (unix s), for attempt number `attempt`, its last one having ended `last_status`."""
+
+    due_at: float
+    attempt: int
+    last_status: str
+
+    @staticmethod
+    def args(wait: RetryWait | None) -> list[str | int | float]:
+        """The three script arguments of a settle: due ("" for none), attempt, last status."""
+        return ["", 0, ""] if wait is None else [wait.due_at, wait.attempt, wait.last_status]
 
 
 class ContactSteps(Protocol):
@@ -49,9 +68,16 @@ class ContactSteps(Protocol):
         claim_id: str,
         fields: Mapping[str, str],
         release: ContactAttempt | None,
+        retry: RetryWait | None = None,
     ) -> bool:
         """Drop the claim and publish its disposition `fields` once (True), or do nothing when
-        it is settled already (False); then let `release`'s indexes go either way."""
+        it is settled already (False); then let `release`'s indexes go either way. With
+        `retry`, the record enters the waiting set in the step that drops the claim."""
+        ...
+
+    async def finish_waiting(self, execution_id: str, finals: Sequence[FinalOfWaiting]) -> int:
+        """Take each waiting record out of the waiting set and publish its final disposition
+        once, skipping those no longer waiting. Returns how many were taken out now."""
         ...
 
     async def release(self, ref: ContactRef, index_keys: list[str]) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from queue_adapters.redis import _indexes
 from queue_adapters.redis._abandonment import counting
 from queue_adapters.redis._assembly_adds import AssemblyAdds, correlation, merged
-from queue_adapters.redis._contact_steps.protocol import Reserved
+from queue_adapters.redis._contact_steps.protocol import FinalOfWaiting, Reserved, RetryWait
 from queue_adapters.redis._scripts import Scripts
 from queue_adapters.redis._wire import encode_ref, text
 from queue_adapters.redis.connection import RedisClient
@@ -36,7 +36,8 @@ _log = logging.getLogger("queue_adapters.redis.contact_cache")
 class SlotWiseSteps:
     """`ContactSteps` with every script in one slot: `hold_index.lua` then `mark_launching.lua`,
     `record_launch.lua` then `index_sid.lua`, `settle.lua` then the outbox's publish, one
-    `compare_delete.lua` per index key, an MGET then `assembly_add.lua` per execution."""
+    `compare_delete.lua` per index key, an MGET then `assembly_add.lua` per execution,
+    `finish_waiting.lua` onto the outbox then the outbox's publish of each entry."""
 
     def __init__(self, client: RedisClient, keys: RedisKeys, options: RedisOptions) -> None:
         self._client = client
@@ -82,27 +83,51 @@ class SlotWiseSteps:
         claim_id: str,
         fields: Mapping[str, str],
         release: ContactAttempt | None,
+        retry: RetryWait | None = None,
     ) -> bool:
         """The claim is settled (True) once `settle.lua` ran: a failure to publish afterwards
         is not raised (the entry waits in the outbox for `relay_outbox`), a failure to let the
         indexes go is (a retry returns False and lets them go)."""
         k = self._keys.execution(execution_id)
         keys = [*k.claim_keys, k.answered, k.active_calls, k.state, k.outbox, k.facts(claim_id)]
+        keys += k.waiting_keys
         counts = counting(self._keys, fields)
         args: list[str | int | float] = [claim_id, counts.human, counts.abandoned]
+        args += RetryWait.args(retry)
         for name, value in fields.items():
             args += [name, value]
         entry_id = await self._scripts.run("settle", keys, args)
         if entry_id is not None:
-            try:
-                await self._outbox.publish(execution_id, text(entry_id), fields)
-            except StoreUnavailable as exc:
-                # Settled and durable in the outbox: relay_outbox publishes it later.
-                _log.warning("disposition of claim %s left in the outbox: %s", claim_id, exc)
+            await self._publish(execution_id, text(entry_id), fields, f"claim {claim_id}")
         if release is not None:
             call_sid = fields.get("call_sid", "")
             await self.release(release.ref, _indexes.of_attempt(self._keys, release, call_sid))
         return entry_id is not None
+
+    async def _publish(
+        self, execution_id: str, entry_id: str, fields: Mapping[str, str], of: str
+    ) -> None:
+        try:
+            await self._outbox.publish(execution_id, entry_id, fields)
+        except StoreUnavailable as exc:
+            # Settled and durable in the outbox: relay_outbox publishes it later.
+            _log.warning("disposition of %s left in the outbox: %s", of, exc)
+
+    async def finish_waiting(self, execution_id: str, finals: Sequence[FinalOfWaiting]) -> int:
+        """Taken out (counted) once `finish_waiting.lua` ran; each publish then, as a settle's."""
+        k = self._keys.execution(execution_id)
+        keys = [k.waiting, k.waiting_records, k.waiting_counts, k.state, k.outbox]
+        args: list[str | int | float] = [0, 1]
+        for waiting_id, fields in finals:
+            args += [waiting_id, len(fields)]
+            for name, value in fields.items():
+                args += [name, value]
+        entries = await self._scripts.run("finish_waiting", keys, args)
+        done = [(text(e), f, w) for e, (w, f) in zip(entries, finals, strict=True) if e]
+        await asyncio.gather(
+            *(self._publish(execution_id, e, f, f"waiting record {w}") for e, f, w in done)
+        )
+        return len(done)
 
     async def release(self, ref: ContactRef, index_keys: list[str]) -> None:
         # Each index key has a slot of its own; no order is needed between the deletes.
