@@ -42,7 +42,7 @@ def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
     assert campaign.active() == 0
     assert campaign.cached() == []
     assert (completed["dispositions"], completed["active"]) == (str(CONTACTS), "0")
-    assert [e["event"] for e in campaign.events()] == ["started", "completed"]
+    assert campaign.lifecycle() == ["started", "completed"]
 
     stats = emulator.stats()
     dialed = Counter(e["to"] for e in stats["executions"])
