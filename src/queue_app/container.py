@@ -37,6 +37,7 @@ from queue_adapters.twilio import (
 )
 from queue_adapters.zones.phonenumbers_zones import PhonenumbersContactZones
 from queue_app.instrumented import CountingCache, CountingLauncher
+from queue_app.readings import MetricReadings
 from queue_app.setting_groups import RedisGroup, TwilioGroup
 from queue_app.settings import Settings
 from queue_app.shared_reads import SharedPacingStats, StateSweep
@@ -90,7 +91,7 @@ class Container(containers.DeclarativeContainer):
     metrics = providers.Singleton(QueueMetrics)
 
     redis_cache = providers.Singleton(RedisContactCache, redis, keys=keys, options=options)
-    cache = providers.Singleton(CountingCache, redis_cache, metrics)
+    cache = providers.Singleton(CountingCache, redis_cache, metrics, clock)
     calls = providers.Singleton(RedisActiveCallRegistry, redis, keys=keys, options=options)
     assembly = providers.Singleton(RedisAssemblyStore, redis, keys=keys, options=options)
     # The runners decide every poll interval: the stats of a task queue are read once in that
@@ -158,4 +159,8 @@ class Container(containers.DeclarativeContainer):
         leases=leases,
         on_restart=metrics.provided.count_restart,
         schedule=launch_schedule,
+    )
+    # What the gauges of `/metrics` show of Redis, read every few seconds.
+    readings = providers.Singleton(
+        MetricReadings, metrics, redis_cache, stats, states, control, clock
     )

@@ -1,15 +1,16 @@
-"""Ports wrapped to count what passes through them, for `/metrics`."""
+"""Ports wrapped to count and time what passes through them, for `/metrics`."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from queue_adapters.http.metrics import QueueMetrics
 from queue_core.domain.contacts import ClaimedRecord, ContactAttempt
 from queue_core.domain.disposition import Disposition
-from queue_core.domain.launch import LaunchOutcome, LaunchRequest
+from queue_core.domain.launch import Launched, LaunchOutcome, LaunchRequest
 from queue_core.domain.launch_schedule import SendTurn
-from queue_core.ports import CallLauncher, ContactCache
+from queue_core.ports import CallLauncher, Clock, ContactCache
 
 __all__ = ["CountingCache", "CountingLauncher"]
 
@@ -22,14 +23,24 @@ _OUTCOMES = {
 
 
 class CountingLauncher:
+    """Counts each launch by outcome, and times Twilio's answer: from when the create's bytes
+    left (`Launched.sent_at`, on `time.monotonic()`), or, for an outcome that does not tell,
+    from the call (the wait for its send turn included)."""
+
     def __init__(self, inner: CallLauncher, metrics: QueueMetrics) -> None:
         self._inner = inner
         self._metrics = metrics
 
     async def launch(self, request: LaunchRequest, turn: SendTurn | None = None) -> LaunchOutcome:
+        called = time.monotonic()
         outcome = await self._inner.launch(request, turn)
+        answered = time.monotonic()
+        left = outcome.sent_at if isinstance(outcome, Launched) else None
+        outcome_name = _OUTCOMES[type(outcome).__name__]
+        seconds = answered - (called if left is None else left)
+        self._metrics.twilio_create.labels(outcome_name).observe(max(0.0, seconds))
         execution = str(request.parameters.get("campaign_execution_id", ""))
-        self._metrics.launches.labels(execution, _OUTCOMES[type(outcome).__name__]).inc()
+        self._metrics.count_launch(execution, outcome_name)
         return outcome
 
     async def find_execution(self, flow_sid: str, to: str, created_after: float) -> str | None:
@@ -37,9 +48,13 @@ class CountingLauncher:
 
 
 class CountingCache:
-    def __init__(self, inner: ContactCache, metrics: QueueMetrics) -> None:
+    """Counts each disposition published, by status, and times it from its launch (for a
+    contact that was launched)."""
+
+    def __init__(self, inner: ContactCache, metrics: QueueMetrics, clock: Clock) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._clock = clock
 
     async def claim(
         self, campaign_execution_id: str, owner: str, count: int, now: float
@@ -60,7 +75,11 @@ class CountingCache:
     ) -> bool:
         settled = await self._inner.settle(campaign_execution_id, claim_id, disposition, release)
         if settled:
-            self._metrics.dispositions.labels(campaign_execution_id, disposition.status.value).inc()
+            status = disposition.status.value
+            self._metrics.count_disposition(campaign_execution_id, status)
+            if disposition.execution_sid:
+                since = self._clock.now() - disposition.launched_at
+                self._metrics.launch_to_disposition.labels(status).observe(max(0.0, since))
         return settled
 
     async def remaining(self, campaign_execution_id: str) -> int:

@@ -103,8 +103,16 @@ class ServiceIntake:
         return current
 
     async def record(self, facts: Sequence[ContactFact]) -> TrackResult:
+        """Store the facts (through the tracker); count them by type and time each from its
+        event's own time to now, once stored."""
         self._metrics.count_events(Counter(type(fact).__name__ for fact in facts))
-        return await self._record(facts)
+        result = await self._record(facts)
+        now = self._clock.now()
+        for fact in facts:
+            at: float | None = getattr(fact, "at", None)
+            if at is not None:
+                self._metrics.webhook_lag.observe(max(0.0, now - at))
+        return result
 
     def observe(self, route: str, outcome: str, unknown: Mapping[str, int] | None = None) -> None:
         self._metrics.webhook_requests.labels(route, outcome).inc()

@@ -25,6 +25,7 @@ from typing import TypeVar
 from queue_adapters.http.metrics import ExecutionGauges, QueueMetrics
 from queue_adapters.twilio import ProvisioningError, eventstreams_destination
 from queue_app.container import Container
+from queue_app.readings import READINGS_S
 from queue_app.settings import Settings
 from queue_core.domain.errors import StoreUnavailable
 from queue_core.domain.facts import ContactFact
@@ -66,6 +67,7 @@ def _gauges(runner: QueueRunner) -> ExecutionGauges:
         runner.abandonment.execution.abandoned,
         runner.execution.campaign_id or "",
         None if campaign is None else campaign.rate,
+        runner.execution.pacing.abandon_target,
     )
 
 
@@ -128,6 +130,7 @@ class QueueService:
         self._start(
             "outbox relay", self.supervision.run("outbox relay", self._relay_outbox, every_s=5.0)
         )
+        self._start("metric readings", self._read_metrics())
         # What start-up made (modules, the container, the clients) lives as long as the
         # process: out of the collector's sight, a full collection no longer walks it each
         # time (with a thousand executions those pauses let launch slots go, ADR 0010).
@@ -186,7 +189,7 @@ class QueueService:
 
     def _spawn(self, work: Callable[[], Awaitable[object]], name: str) -> None:
         """Run `work` until it returns; if it stops on an unexpected error, log it, count it
-        (`queue_loop_restarts_total{loop=name}`) and start it again after a backoff."""
+        (`dialer_queue_loop_restarts_total{loop=name}`) and start it again after a backoff."""
         self._start(name, self.supervision.run(name, work))
 
     def _start(self, name: str, supervised: Coroutine[object, object, object]) -> None:
@@ -219,6 +222,18 @@ class QueueService:
         self.provisioning_problem = _short(problem)
         if isinstance(problem, ProvisioningError):
             self.metrics.errors.labels("provisioning").inc()
+
+    async def _read_metrics(self) -> None:
+        """Every `READINGS_S`, what the gauges of `/metrics` show of Redis (`MetricReadings`)."""
+        readings = await resolve(self.container.readings)
+
+        def running() -> dict[str, str]:
+            runners = self.supervisor.runners if self.supervisor is not None else {}
+            return {e: r.execution.task_queue_sid for e, r in runners.items()}
+
+        await self.supervision.run(
+            "metric readings", lambda: readings.take(running()), every_s=READINGS_S
+        )
 
     async def _relay_outbox(self) -> None:
         """One pass of the outbox relay: publish dispositions that were settled but not

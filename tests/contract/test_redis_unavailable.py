@@ -29,6 +29,7 @@ CALLS: dict[str, Callable[[World], Awaitable[Any]]] = {
     "settle": lambda w: w.cache.settle("ce-1", "1", disposition("ce-1", 1)),
     "relay_outbox": lambda w: w.cache.relay_outbox("ce-1"),
     "with_outbox": lambda w: w.cache.with_outbox(["ce-1"]),
+    "oldest_unpublished": lambda w: w.cache.oldest_unpublished(["ce-1"]),
     "reserve": lambda w: w.calls.reserve(REF, "+14155550001", "+1500", NOW),
     "record_launch": lambda w: w.calls.record_launch(attempt(REF, 1)),
     "release": lambda w: w.calls.release(REF, "+14155550001", "+1500", "FN1"),
@@ -48,6 +49,7 @@ CALLS: dict[str, Callable[[World], Awaitable[Any]]] = {
     "load": lambda w: w.campaigns.load("ce-1"),
     "stats": lambda w: w.stats.read("WQ1"),
     "control": lambda w: RedisControlStream(w.redis(), "c").read(1, 0),
+    "dead_letter_count": lambda w: RedisControlStream(w.redis(), "c").dead_letter_count(),
 }
 
 

@@ -61,7 +61,7 @@ def test_bad_or_missing_signatures_and_tokens_get_403_and_change_nothing(
     assert refused == dict.fromkeys(refused, 403)
     assert store_snapshot(stack.store) == before
     metrics = stack.service.admin_get("/metrics").text
-    assert metric_total(metrics, "queue_webhook_requests_total", outcome="forbidden") >= len(
+    assert metric_total(metrics, "dialer_queue_webhook_requests_total", outcome="forbidden") >= len(
         refused
     )
 
@@ -129,7 +129,7 @@ def test_a_signed_batch_older_than_the_window_is_answered_ignored_and_counted(
     assert store_snapshot(stack.store) == before  # the contact is still in flight
     assert _stale(stack, "eventstreams") - counted == 4
     metrics = stack.service.admin_get("/metrics").text
-    assert metric_total(metrics, "queue_webhook_requests_total", outcome="stale") >= 2
+    assert metric_total(metrics, "dialer_queue_webhook_requests_total", outcome="stale") >= 2
 
 
 def test_the_token_of_a_settled_contact_parks_nothing(stack: HostileStack) -> None:
@@ -182,7 +182,7 @@ def test_a_token_of_another_launch_of_a_live_contacts_record_changes_nothing(
 
 def _stale(stack: HostileStack, route: str) -> float:
     metrics = stack.service.admin_get("/metrics").text
-    return metric_total(metrics, "queue_webhook_stale_events_total", route=route)
+    return metric_total(metrics, "dialer_queue_webhook_stale_events_total", route=route)
 
 
 @pytest.mark.parametrize(
@@ -257,7 +257,7 @@ def test_a_client_that_hangs_up_mid_body_is_counted_on_one_line_at_most(
     def disconnected() -> float:
         metrics = stack.service.admin_get("/metrics").text
         return metric_total(
-            metrics, "queue_webhook_requests_total", route=route, outcome="disconnected"
+            metrics, "dialer_queue_webhook_requests_total", route=route, outcome="disconnected"
         )
 
     counted, lines = disconnected(), len(log.read_text(errors="replace").splitlines())

@@ -72,7 +72,7 @@ def _no_server_error_logged(stack: HostileStack) -> Iterator[None]:
     assert stack.service.get("/readyz").status_code == 200
     # Unknown event types are counted under a bounded set of labels (32 and "other").
     metrics = stack.service.admin_get("/metrics").text
-    assert metrics.count('queue_webhook_events_total{type="unknown:') <= 33
+    assert metrics.count('dialer_queue_webhook_events_total{type="unknown:') <= 33
 
 
 def _signed(stack: HostileStack, body: bytes) -> requests.Response:

@@ -96,7 +96,7 @@ def _launch_through_failures(stack: HostileStack) -> None:
 
     def failures() -> bool:
         text = stack.service.admin_get("/metrics").text
-        return metric_total(text, "queue_launches_total", outcome="ambiguous") >= 2
+        return metric_total(text, "dialer_queue_launches_total", outcome="ambiguous") >= 2
 
     wait_for(failures, "launches answered 5xx")  # the service met Twilio's errors
     httpx.post(

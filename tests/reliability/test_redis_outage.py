@@ -33,7 +33,7 @@ READINESS_LAG_S = 5.0
 
 def _webhook_503s(metrics: str) -> int:
     found = re.findall(
-        r'^queue_webhook_requests_total\{[^}]*outcome="unavailable"[^}]*\} (\S+)$',
+        r'^dialer_queue_webhook_requests_total\{[^}]*outcome="unavailable"[^}]*\} (\S+)$',
         metrics,
         re.MULTILINE,
     )

@@ -60,7 +60,9 @@ def _launch_times(emulator: EmulatorProcess) -> list[float]:
 
 def _budget(service: ServiceProcess, execution: str) -> float:
     return metric_total(
-        service.admin_get("/metrics").text, "queue_launch_budget", execution=execution
+        service.admin_get("/metrics").text,
+        "dialer_queue_launch_budget_per_second",
+        execution=execution,
     )
 
 
@@ -78,7 +80,9 @@ def _recovered_at(times: list[float], since: float, budget: float) -> float | No
 
 def _launch_rate(service: ServiceProcess, execution: str) -> float:
     return metric_total(
-        service.admin_get("/metrics").text, "queue_launch_rate", execution=execution
+        service.admin_get("/metrics").text,
+        "dialer_queue_launch_rate_per_second",
+        execution=execution,
     )
 
 
@@ -190,7 +194,7 @@ def _stop_and_check_nothing_lost(
 def _webhooks_deferred(service: ServiceProcess) -> float:
     """Webhook requests answered 503 because an event outran its launch's answer."""
     text = service.admin_get("/metrics").text
-    return metric_total(text, "queue_webhook_requests_total", outcome="retry_later")
+    return metric_total(text, "dialer_queue_webhook_requests_total", outcome="retry_later")
 
 
 def test_a_429_storm_backs_launches_off_and_they_recover_with_nothing_lost(
@@ -214,7 +218,7 @@ def test_a_429_storm_backs_launches_off_and_they_recover_with_nothing_lost(
     counters = stats["counters"]
     rate_limited = metric_total(
         service.admin_get("/metrics").text,
-        "queue_launches_total",
+        "dialer_queue_launches_total",
         execution=execution,
         outcome="rate_limited",
     )
@@ -265,10 +269,10 @@ def test_a_burst_of_5xx_answers_is_retried_without_a_second_call(
     times = sorted(e["created_monotonic"] for e in stats["executions"])
     metrics = service.admin_get("/metrics").text
     ambiguous = metric_total(
-        metrics, "queue_launches_total", execution=execution, outcome="ambiguous"
+        metrics, "dialer_queue_launches_total", execution=execution, outcome="ambiguous"
     )
     rate_limited = metric_total(
-        metrics, "queue_launches_total", execution=execution, outcome="rate_limited"
+        metrics, "dialer_queue_launches_total", execution=execution, outcome="rate_limited"
     )
     assert stats["answered_5xx"] >= 1
     # Each 5xx is one ambiguous outcome, reconciled with Studio's list and sent again.

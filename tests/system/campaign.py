@@ -98,6 +98,11 @@ class Campaign:
         entries: Any = self.redis.xrange("queue_event_stream")
         return [f for _, f in entries if f["campaign_execution_id"] == self.execution_id]
 
+    def lifecycle(self) -> list[str]:
+        """The names of this execution's events in order, without `progress` (published every
+        10 s while it runs, so how many depends on how long it ran)."""
+        return [e["event"] for e in self.events() if e["event"] != "progress"]
+
     def wait_event(self, name: str, timeout_s: float = 45.0) -> dict[str, str]:
         """The first `name` event of this execution, waiting for it."""
 

@@ -19,6 +19,7 @@ from tests.support.redis_server import free_port
 from twilio_emulator.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 __all__ = [
+    "SERVE_ARGS",
     "EmulatorProcess",
     "ServiceProcess",
     "log_tail",
@@ -53,6 +54,11 @@ def log_tail(path: Path, lines: int = 60) -> str:
         return f"({path.name}: no output)"
     text = path.read_text(errors="replace").splitlines()
     return "\n".join(text[-lines:])
+
+
+# The arguments of `queue-service` that run the service, as the image's command runs it
+# (tests/deploy/test_container_files.py).
+SERVE_ARGS = ("serve",)
 
 
 def queue_service() -> str:
@@ -224,7 +230,7 @@ class ServiceProcess(_Process):
 
     def start(self, *, ready: bool = True) -> ServiceProcess:
         """Start and wait until `/readyz` answers 200 (with `ready=False`: `/healthz`)."""
-        self._spawn([queue_service(), "serve"], self.env)
+        self._spawn([queue_service(), *SERVE_ARGS], self.env)
         self._wait_http(f"{self.url}/readyz" if ready else f"{self.url}/healthz")
         return self
 

@@ -42,7 +42,7 @@ def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
     assert campaign.active() == 0
     assert campaign.cached() == []
     assert (completed["dispositions"], completed["active"]) == (str(CONTACTS), "0")
-    assert [e["event"] for e in campaign.events()] == ["started", "completed"]
+    assert campaign.lifecycle() == ["started", "completed"]
 
     stats = emulator.stats()
     dialed = Counter(e["to"] for e in stats["executions"])
@@ -54,10 +54,10 @@ def test_a_campaign_of_200_contacts_completes_with_one_disposition_each(
     metrics = service.admin_get("/metrics").text
     execution = campaign.execution_id
     assert metric_total(
-        metrics, "queue_launches_total", execution=execution, outcome="launched"
+        metrics, "dialer_queue_launches_total", execution=execution, outcome="launched"
     ) == (CONTACTS)
-    assert metric_total(metrics, "queue_dispositions_total", execution=execution) == CONTACTS
+    assert metric_total(metrics, "dialer_queue_dispositions_total", execution=execution) == CONTACTS
     # Every webhook passed the signature check (on by default) and none was refused.
-    assert metric_total(metrics, "queue_webhook_requests_total", route="eventstreams") > 0
-    assert metric_total(metrics, "queue_webhook_requests_total", outcome="forbidden") == 0
-    assert metric_total(metrics, "queue_webhook_requests_total", outcome="invalid") == 0
+    assert metric_total(metrics, "dialer_queue_webhook_requests_total", route="eventstreams") > 0
+    assert metric_total(metrics, "dialer_queue_webhook_requests_total", outcome="forbidden") == 0
+    assert metric_total(metrics, "dialer_queue_webhook_requests_total", outcome="invalid") == 0

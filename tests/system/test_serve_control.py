@@ -81,7 +81,7 @@ def test_pause_resume_and_stop_from_the_command_line(
     # The unlaunched records are back in the cache, in their order.
     assert campaign.cached() == [rid for rid in campaign.record_ids if rid not in launched]
     assert 80 <= len(launched) < CONTACTS
-    assert [e["event"] for e in campaign.events()] == ["started", "paused", "resumed", "stopped"]
+    assert campaign.lifecycle() == ["started", "paused", "resumed", "stopped"]
     status = run_cli("status", execution, redis_url=redis_server.url).stdout
     row = next(line for line in status.splitlines() if execution in line)
     cells = [cell.strip() for cell in row.split("│")[2:8]]

@@ -130,7 +130,7 @@ def test_while_twilio_refuses_provisioning_nothing_is_launched_and_readyz_says_w
     assert reason.startswith("event streams not provisioned: Event Streams refused a request:")
     assert "HTTP 401" in reason
     assert emulator.stats()["executions_created"] == 0
-    assert metric_total(metrics, "queue_launches_total") == 0
+    assert metric_total(metrics, "dialer_queue_launches_total") == 0
     assert campaign.cached() == campaign.record_ids  # not one record claimed
     assert campaign.events() == []  # the `start` is not even read
 

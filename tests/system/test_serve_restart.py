@@ -53,4 +53,4 @@ def test_sigterm_mid_campaign_then_restart_completes_it_exactly_once(
     assert campaign.active() == 0
     assert campaign.cached() == []
     assert (completed["dispositions"], completed["active"]) == (str(CONTACTS), "0")
-    assert [e["event"] for e in campaign.events()] == ["started", "completed"]
+    assert campaign.lifecycle() == ["started", "completed"]

@@ -35,8 +35,8 @@ def test_serve_answers_health_readiness_metrics_and_openapi(
     metrics = service.admin_get("/metrics")  # the admin listener's, on QUEUE_ADMIN_PORT
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
-    assert "# TYPE queue_launches_total counter" in metrics.text
-    assert "# TYPE queue_dispositions_total counter" in metrics.text
+    assert "# TYPE dialer_queue_launches_total counter" in metrics.text
+    assert "# TYPE dialer_queue_dispositions_total counter" in metrics.text
     # Signatures are checked by default: an unsigned Event Streams batch is refused.
     unsigned = httpx.post(f"{service.url}/eventstreams", json=[], timeout=5.0)
     assert unsigned.status_code == 403

@@ -83,7 +83,9 @@ def assert_ignored_were_counted(service: ServiceProcess) -> None:
         "com.twilio.taskrouter.task.canceled:no_task_sid",
         "com.twilio.taskrouter.task.created:no_call_sid",
     ):
-        found = metric_total(exposition, "queue_webhook_events_total", type=f"ignored:{ignored}")
+        found = metric_total(
+            exposition, "dialer_queue_webhook_events_total", type=f"ignored:{ignored}"
+        )
         assert found == 1.0, ignored
 
 

@@ -1,150 +1,126 @@
-"""Prometheus metrics of one service instance, on a registry of its own."""
+"""Prometheus metrics of one service instance, on a registry of its own.
+
+Every name starts with `dialer_queue_` and ends with its unit (`_seconds`, `_total`,
+`_records`, `_ratio`, ...; ADR 0028); prometheus_client's process collector adds the
+standard `process_` metrics. The series that name an execution (`execution` label) go away
+when it ends: the gauges with its runner (`metric_gauges`), the counters when the app calls
+`forget` for it (`queue_app.readings`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.registry import Collector
 
-__all__ = ["ExecutionGauges", "QueueMetrics"]
+from queue_adapters.http.metric_gauges import (
+    PREFIX,
+    ExecutionGauges,
+    GaugeCollector,
+    ServiceReadings,
+)
 
+__all__ = ["PREFIX", "ExecutionGauges", "QueueMetrics", "ServiceReadings"]
 
-@dataclass(frozen=True, slots=True)
-class ExecutionGauges:
-    """What a scrape reads of one running execution (the abandonment counts as its runner last
-    read them: this run's, and its campaign's rate over 30 days when it names one)."""
-
-    campaign_execution_id: str
-    state: str
-    launch_rate: float
-    launch_budget: float
-    dial_ratio: float
-    active_calls: int
-    human_answered: int = 0
-    abandoned: int = 0
-    campaign_id: str = ""
-    campaign_abandon_rate_30d: float | None = None
-
-
-class _GaugeCollector(Collector):
-    def __init__(self, read: Callable[[], Iterable[ExecutionGauges]]) -> None:
-        self._read = read
-
-    def collect(self) -> Iterable[Metric]:
-        rate = GaugeMetricFamily(
-            "queue_launch_rate", "Allowed launches per second now", labels=["execution"]
-        )
-        budget = GaugeMetricFamily(
-            "queue_launch_budget", "Launch budget per second", labels=["execution"]
-        )
-        ratio = GaugeMetricFamily("queue_dial_ratio", "Dial ratio in force", labels=["execution"])
-        active = GaugeMetricFamily(
-            "queue_active_calls",
-            "Calls in flight at the last pacing decision",
-            labels=["execution"],
-        )
-        running = GaugeMetricFamily(
-            "queue_executions", "Executions run by this instance", labels=["state"]
-        )
-        abandonment = _Abandonment()
-        states: dict[str, int] = {}
-        for gauges in self._read():
-            execution = gauges.campaign_execution_id
-            rate.add_metric([execution], gauges.launch_rate)
-            budget.add_metric([execution], gauges.launch_budget)
-            ratio.add_metric([execution], gauges.dial_ratio)
-            active.add_metric([execution], gauges.active_calls)
-            abandonment.add(gauges)
-            states[gauges.state] = states.get(gauges.state, 0) + 1
-        for state, count in states.items():
-            running.add_metric([state], count)
-        return [rate, budget, ratio, active, running, *abandonment.families()]
-
-
-class _Abandonment:
-    """The abandonment gauges (ADR 0025): each execution's run, and its campaign's 30 days."""
-
-    def __init__(self) -> None:
-        labels = ["execution"]
-        self.human = GaugeMetricFamily(
-            "queue_human_answered", "Person-answered calls of the run", labels=labels
-        )
-        self.abandoned = GaugeMetricFamily(
-            "queue_abandoned", "Abandoned calls of the run (no agent within 2 s)", labels=labels
-        )
-        self.rate = GaugeMetricFamily(
-            "queue_abandon_rate", "Abandoned over person-answered calls of the run", labels=labels
-        )
-        self.campaign = GaugeMetricFamily(
-            "queue_campaign_abandon_rate_30d",
-            "The campaign's abandoned over person-answered calls over 30 days",
-            labels=["execution", "campaign"],
-        )
-
-    def add(self, gauges: ExecutionGauges) -> None:
-        execution = gauges.campaign_execution_id
-        self.human.add_metric([execution], gauges.human_answered)
-        self.abandoned.add_metric([execution], gauges.abandoned)
-        answered = gauges.human_answered
-        self.rate.add_metric([execution], gauges.abandoned / answered if answered else 0.0)
-        if gauges.campaign_abandon_rate_30d is not None:
-            labels = [execution, gauges.campaign_id]
-            self.campaign.add_metric(labels, gauges.campaign_abandon_rate_30d)
-
-    def families(self) -> list[Metric]:
-        return [self.human, self.abandoned, self.rate, self.campaign]
+# Twilio answers a create in about 0.2 s; seconds mean trouble.
+CREATE_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+# Event Streams delivers within seconds; its retries take minutes to hours.
+LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+# From a launch to its disposition: ringing and talk, up to the contact timeout (2 h).
+DISPOSITION_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0)
 
 
 class QueueMetrics:
-    """Counters the service increments, and gauges read at scrape time through `read_gauges`
-    (set by the app once its supervisor exists)."""
+    """Counters and histograms the service feeds, and gauges read at scrape time through
+    `read_gauges` (set by the app once its supervisor exists) and `readings` (set by the
+    readings task)."""
 
     def __init__(self) -> None:
         self.read_gauges: Callable[[], Iterable[ExecutionGauges]] = list
+        self.readings = ServiceReadings()
         self.registry = CollectorRegistry()
-        self.launches = Counter(
-            "queue_launches",
-            "Launch attempts by outcome",
-            ["execution", "outcome"],
-            registry=self.registry,
+        ProcessCollector(registry=self.registry)
+        self._by_execution: dict[str, set[tuple[Counter, tuple[str, ...]]]] = {}
+        self._counters()
+        self._histograms()
+        self.registry.register(GaugeCollector(lambda: self.read_gauges(), lambda: self.readings))
+
+    def _counters(self) -> None:
+        def counter(name: str, text: str, labels: list[str]) -> Counter:
+            return Counter(PREFIX + name, text, labels, registry=self.registry)
+
+        self.launches = counter("launches", "Launch attempts by outcome", ["execution", "outcome"])
+        self.dispositions = counter(
+            "dispositions", "Dispositions published, by status", ["execution", "status"]
         )
-        self.dispositions = Counter(
-            "queue_dispositions",
-            "Dispositions published, by status",
-            ["execution", "status"],
-            registry=self.registry,
+        self.webhook_requests = counter(
+            "webhook_requests", "Webhook requests by route and outcome", ["route", "outcome"]
         )
-        self.webhook_requests = Counter(
-            "queue_webhook_requests",
-            "Webhook requests by route and outcome",
-            ["route", "outcome"],
-            registry=self.registry,
+        self.webhook_events = counter(
+            "webhook_events", "Webhook events by type (unknown types included)", ["type"]
         )
-        self.webhook_events = Counter(
-            "queue_webhook_events",
-            "Webhook events by type (unknown types included)",
-            ["type"],
-            registry=self.registry,
-        )
-        self.stale_events = Counter(
-            "queue_webhook_stale_events",
+        self.stale_events = counter(
+            "webhook_stale_events",
             "Webhook events too old (a replay) and reports too late (their launch no longer in"
             " flight) to act on, ignored, by route",
             ["route"],
-            registry=self.registry,
         )
-        self.errors = Counter("queue_errors", "Errors by kind", ["kind"], registry=self.registry)
-        self.loop_restarts = Counter(
-            "queue_loop_restarts",
+        self.errors = counter("errors", "Errors by kind", ["kind"])
+        self.loop_restarts = counter(
+            "loop_restarts",
             "Background loops started again after an unexpected error, by loop",
             ["loop"],
+        )
+
+    def _histograms(self) -> None:
+        self.twilio_create = Histogram(
+            PREFIX + "twilio_create_seconds",
+            "Seconds from a Studio execution create leaving to Twilio's answer, by outcome",
+            ["outcome"],
+            buckets=CREATE_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(_GaugeCollector(lambda: self.read_gauges()))
+        self.webhook_lag = Histogram(
+            PREFIX + "webhook_stored_lag_seconds",
+            "Seconds from a webhook event's own time to its facts being stored",
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self.launch_to_disposition = Histogram(
+            PREFIX + "launch_to_disposition_seconds",
+            "Seconds from a contact's launch to its disposition, by status",
+            ["status"],
+            buckets=DISPOSITION_BUCKETS,
+            registry=self.registry,
+        )
+
+    def count_launch(self, execution: str, outcome: str) -> None:
+        """One more launch attempt of `execution` with `outcome`."""
+        self._count(self.launches, execution, outcome)
+
+    def count_disposition(self, execution: str, status: str) -> None:
+        """One more disposition of `execution` published with `status`."""
+        self._count(self.dispositions, execution, status)
+
+    def _count(self, counter: Counter, execution: str, value: str) -> None:
+        counter.labels(execution, value).inc()
+        self._by_execution.setdefault(execution, set()).add((counter, (execution, value)))
+
+    def counted_executions(self) -> list[str]:
+        """The executions some counter has a series of."""
+        return list(self._by_execution)
+
+    def forget(self, execution: str) -> None:
+        """Remove every counter series of `execution` (it ended)."""
+        for counter, labels in self._by_execution.pop(execution, set()):
+            counter.remove(*labels)
 
     def count_restart(self, loop: str) -> None:
         """One more restart of `loop` (the control consumer, a runner...) after an error."""

@@ -10,6 +10,7 @@ given back, move the record into the waiting set (`RedisWaitingRecords`) in the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from queue_adapters.redis._batches import batched
 from queue_adapters.redis._contact_steps import RetryWait, contact_steps
@@ -125,6 +126,21 @@ class RedisContactCache:
                 counts = await pipe.execute()
             found += [e for e, n in zip(part, counts, strict=True) if int(n)]
         return found
+
+    async def oldest_unpublished(self, campaign_execution_ids: Sequence[str]) -> float | None:
+        """When (unix seconds, Redis's clock) the oldest disposition left in the outboxes of
+        these executions was settled; None when they hold none. `with_outbox`, then the
+        first entry id (milliseconds) of each outbox that holds any."""
+        oldest: float | None = None
+        for execution_id in await self.with_outbox(campaign_execution_ids):
+            with unavailable():
+                first: Any = await self._client.xrange(
+                    self._keys.execution(execution_id).outbox, count=1
+                )
+            if first:
+                settled_at = int(text(first[0][0]).split("-")[0]) / 1000
+                oldest = settled_at if oldest is None else min(oldest, settled_at)
+        return oldest
 
     async def remaining(self, campaign_execution_id: str) -> int:
         with unavailable():

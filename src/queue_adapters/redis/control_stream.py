@@ -101,3 +101,8 @@ class RedisControlStream:
         with unavailable():
             await self._client.xadd(self._dead_letter, fields)
             await self._client.xack(self._stream, self._group, entry.entry_id)
+
+    async def dead_letter_count(self) -> int:
+        """Entries in the dead letter stream (`queue_control_dead_letter`): XLEN."""
+        with unavailable():
+            return int(await self._client.xlen(self._dead_letter))

@@ -43,7 +43,8 @@ def _outcomes(_ctx: click.Context, _param: click.Parameter, value: str) -> dict[
     type=click.IntRange(min=0),
     default=40,
     show_default=True,
-    help="Available agents (0 only with --mode fixed).",
+    help="Agents of the emulator's call centre: they take the calls a person answers, and "
+    "progressive and predictive pacing dial for the free ones (0 only with --mode fixed).",
 )
 @click.option(
     "--cps",

@@ -10,7 +10,7 @@ as soon as the stop event is set, even in the middle of a wait. When the step ra
   `retry` backoff (a periodic task's: within one period);
 - any other error is a crash: logged each time with its traceback and the task's name
   ("<name> stopped on an error"), counted (`restarted(name)`: the app counts it on `/metrics`
-  as `queue_loop_restarts_total{loop=name}`), and the step is run again after `RESTART`.
+  as `dialer_queue_loop_restarts_total{loop=name}`), and the step is run again after `RESTART`.
 
 Each wait is drawn at random between 0 and the backoff's ceiling ("full jitter"), which
 doubles with each failure in a row up to a cap: instances that failed together do not ask

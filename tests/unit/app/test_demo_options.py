@@ -93,3 +93,12 @@ def test_outcomes_are_the_emulators_and_left_out_ones_get_no_calls() -> None:
         set(OUTCOMES)
     )
     assert parse_outcomes(" human = 2 , , busy=0 ") == {"human": 2.0, "busy": 0.0}
+
+
+def test_the_agents_help_says_what_the_agents_do() -> None:
+    [option] = [p for p in demo.params if p.name == "agents"]
+    assert isinstance(option, click.Option)
+
+    assert option.help is not None
+    assert "take the calls a person answers" in option.help
+    assert "--mode fixed" in option.help

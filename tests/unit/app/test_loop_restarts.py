@@ -32,5 +32,8 @@ async def test_a_loop_that_dies_is_started_again_and_counted_on_metrics() -> Non
         await asyncio.gather(*service.tasks)
 
     body, _ = service.metrics.exposition()
-    assert 'queue_loop_restarts_total{loop="control consumer"} 1.0' in body.decode().splitlines()
+    assert (
+        'dialer_queue_loop_restarts_total{loop="control consumer"} 1.0'
+        in body.decode().splitlines()
+    )
     assert runs == 2

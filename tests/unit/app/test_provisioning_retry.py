@@ -89,8 +89,8 @@ async def test_nothing_is_resumed_until_provisioned_and_readyz_says_why() -> Non
     assert (service.provisioned, supervisor.resumed, service.started) == (True, 1, True)
     assert [r for r in await service.readiness() if r.startswith("event streams")] == []
     body = service.metrics.exposition()[0].decode()
-    assert 'queue_errors_total{kind="provisioning"} 1.0' in body.splitlines()
-    assert "queue_loop_restarts_total{" not in body  # a refusal is not a crash
+    assert 'dialer_queue_errors_total{kind="provisioning"} 1.0' in body.splitlines()
+    assert "dialer_queue_loop_restarts_total{" not in body  # a refusal is not a crash
     service.stop.set()
     await asyncio.gather(*service.tasks)
 
