@@ -29,7 +29,7 @@ def test_the_deploy_files_name_only_metrics_a_running_service_exports(
     execution = campaign.execution_id
 
     def read_with_the_execution() -> str | None:
-        text = service.get("/metrics").text
+        text = service.admin_get("/metrics").text
         left = metric_total(text, "dialer_queue_cache_remaining_records", execution=execution)
         return text if 0 < left < CONTACTS else None
 
