@@ -24,6 +24,7 @@ import asyncio
 import itertools
 import math
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +44,7 @@ from bench.wire import captured
 from queue_adapters.redis import RedisQueueStateStore
 from queue_core.domain.state import QueueState
 
-__all__ = ["run", "scheduled_s"]
+__all__ = ["EMULATOR", "fresh_service", "one_run", "run", "scheduled_s"]
 
 EMULATOR = {
     "account_cps": 1000,
@@ -69,12 +70,21 @@ def scheduled_s(pid: int) -> tuple[float, float]:
     return (ran, waited) if ran else (math.nan, math.nan)
 
 
-async def _one_run(
-    stack: Stack, name: str, budget: float, seconds: float, service: Proc | None = None
+async def one_run(
+    stack: Stack,
+    name: str,
+    budget: float,
+    seconds: float,
+    service: Proc | None = None,
+    prepare: Callable[[Stack, str], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
+    """One execution launched at `budget` for `seconds`; `prepare` runs after its document and
+    cache are written and before its `start`."""
     flow = flow_sid(next(_flows))
     contacts = int(budget * seconds) + 1
     await write_execution(stack.redis, name, flow, contacts)
+    if prepare is not None:
+        await prepare(stack, name)
     pids = (service.pid if service else 0, stack.emulator.pid)
     before = [scheduled_s(pid) for pid in pids]
     with captured(urlsplit(stack.admin.base_url).port or 0) as wire:
@@ -151,10 +161,10 @@ async def _budget(
         env["BENCH_STUDIO_CAP"] = "1000"
     results = []
     for i in range(runs):
-        proc = await _fresh_service(stack, env, uncapped=uncapped)
+        proc = await fresh_service(stack, env, uncapped=uncapped)
         try:
             name = f"pace-{budget:g}-{i}"
-            results.append(await _one_run(stack, name, budget, seconds, service=proc))
+            results.append(await one_run(stack, name, budget, seconds, service=proc))
         finally:
             await stack.stop_service(proc)
     return {
@@ -171,7 +181,7 @@ async def _budget(
     }
 
 
-async def _fresh_service(stack: Stack, env: dict[str, str], *, uncapped: bool = False) -> Proc:
+async def fresh_service(stack: Stack, env: dict[str, str], *, uncapped: bool = False) -> Proc:
     """A new service on an empty Redis: every run alone on the account. (A live execution of
     an earlier run, even one with nothing left to launch, would take a share of the budget.)"""
     await stack.redis.flushall()
@@ -182,7 +192,7 @@ async def _fresh_service(stack: Stack, env: dict[str, str], *, uncapped: bool = 
 async def _storm(stack: Stack, budget: float, runs: int, seconds: float) -> dict[str, Any]:
     results = []
     for i in range(runs):
-        proc = await _fresh_service(stack, {"QUEUE_ACCOUNT_CPS": f"{budget:g}"})
+        proc = await fresh_service(stack, {"QUEUE_ACCOUNT_CPS": f"{budget:g}"})
         try:
             results.append(await _storm_run(stack, f"storm-{i}", budget, seconds))
         finally:

@@ -14,7 +14,8 @@ steps, here on one server).
 
 Rate: 10,000 records waiting, all due, taken back 100 at a time by one client; a take when
 none is due, and `next_due`, on the same set; and claims from a cache of 10,000, for
-comparison.
+comparison. Launches: `serve` at 100/s with 0 and with 10,000 records waiting in its
+execution (`bench.waiting_launches`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from redis.asyncio import Redis
 from tests.support.redis_server import RedisServerProcess
 
 from bench.redis_cost import monitored
+from bench.waiting_launches import launch_rates
 from queue_adapters.redis import (
     RedisActiveCallRegistry,
     RedisContactCache,
@@ -221,4 +223,11 @@ async def run(workdir: Path, *, quick: bool) -> dict[str, Any]:
         round_trips = await _round_trips(server, contacts)
         server.flushall()
         rates = await _rates(server, 10_000)
-    return {"batch": BATCH, "lists": len(LISTS), "round_trips": round_trips, "rates": rates}
+    launches = await launch_rates(workdir, quick=quick)
+    return {
+        "batch": BATCH,
+        "lists": len(LISTS),
+        "round_trips": round_trips,
+        "rates": rates,
+        "launches": launches,
+    }
