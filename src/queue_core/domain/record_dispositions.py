@@ -32,17 +32,16 @@ def invalid_record_disposition(
     `error_message` is `error` cut to MAX_ECHO_CHARS. A record that cannot be read within
     bounds (`ContactRecord.read`) has neither a record id nor a `to`."""
     record_id, phone = ContactRecord.salvage(record.raw)
-    return Disposition(
-        campaign_execution_id=campaign_execution_id,
-        record_id=record_id,
-        status=DispositionStatus.INVALID_RECORD,
-        to=phone[:_MAX_PHONE_LENGTH],
-        from_=from_,
-        launched_at=now,
-        ended_at=now,
-        error_message=cut(error),
-        campaign_id=campaign_id,
-        attempt=attempt,
+    salvaged = ContactRecord(record_id, phone[:_MAX_PHONE_LENGTH])
+    return not_dialed_disposition(
+        campaign_execution_id,
+        salvaged,
+        DispositionStatus.INVALID_RECORD,
+        error,
+        now,
+        from_,
+        campaign_id,
+        attempt,
     )
 
 
