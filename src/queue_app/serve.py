@@ -38,6 +38,7 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         host=settings.http.host,
         port=settings.http.port,
         lifespan="on",
+        http="httptools",  # compiled (ADR 0030); uvicorn's fallback, h11, is pure Python
         log_config=None,
         access_log=False,
         proxy_headers=False,

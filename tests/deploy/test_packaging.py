@@ -63,3 +63,12 @@ def test_the_readme_links_every_document_in_docs() -> None:
     missing = [d for d in sorted(documents) if not any(link.startswith(d) for link in linked)]
 
     assert missing == []
+
+
+def test_redis_replies_are_parsed_by_hiredis() -> None:
+    # ADR 0030: a run-time dependency, which redis-py picks by itself when it is installed.
+    from redis._parsers import _AsyncHiredisParser
+    from redis.asyncio.connection import DefaultParser
+
+    assert {"hiredis", "httptools"} <= {_name(r) for r in _project()["dependencies"]}
+    assert DefaultParser is _AsyncHiredisParser

@@ -44,3 +44,15 @@ def test_uvicorn_applies_no_proxy_header_itself(trust: str) -> None:
         settings(QUEUE_TRUST_PROXY=trust, QUEUE_TRUSTED_PROXIES="10.0.0.1"),
     )
     assert config.proxy_headers is False
+
+
+def test_the_listeners_parse_http_with_httptools() -> None:
+    # ADR 0030: named, so that a missing parser fails at start instead of falling back to h11.
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("not called")
+
+    config = server_config(app, settings())  # type: ignore[arg-type]
+    config.load()
+
+    assert config.http == "httptools"
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
