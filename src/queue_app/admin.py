@@ -110,6 +110,7 @@ class AdminServer:
             host=host,
             port=port,
             lifespan="off",
+            http="httptools",  # as the public listener's (ADR 0030)
             log_config=None,
             access_log=False,
             proxy_headers=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from queue_app.admin import AdminServer
 from queue_app.serve import server_config
 from queue_app.settings import Settings, SettingsError
 
@@ -51,8 +52,10 @@ def test_the_listeners_parse_http_with_httptools() -> None:
     async def app(scope: object, receive: object, send: object) -> None:
         raise AssertionError("not called")
 
-    config = server_config(app, settings())  # type: ignore[arg-type]
-    config.load()
+    public = server_config(app, settings())  # type: ignore[arg-type]
+    admin = AdminServer(app, "127.0.0.1", 0).server.config  # type: ignore[arg-type]
+    for config in (public, admin):
+        config.load()
 
-    assert config.http == "httptools"
-    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+        assert config.http == "httptools"
+        assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
