@@ -13,12 +13,17 @@ TEN = "10 agents, 20% answer"
 
 
 def run(name: str, mode: str, hours: float = 1.0, seed: int = 1, ratio: float = 1.0) -> dict:
-    return figures([simulate(centre(name, hours), Pacer(settings(mode, ratio)), seed)])
+    return runs(name, mode, hours, (seed,), ratio)
+
+
+def runs(name: str, mode: str, hours: float, seeds: tuple[int, ...], ratio: float = 1.0) -> dict:
+    return figures([simulate(centre(name, hours), Pacer(settings(mode, ratio)), s) for s in seeds])
 
 
 def test_an_hour_of_ten_agents_predictive_keeps_to_3_percent_and_agents_busier() -> None:
-    progressive = run(TEN, "progressive")
-    predictive = run(TEN, "predictive")
+    # Four runs: one hour of ten agents holds few abandons, and one run's luck moves a lot.
+    progressive = runs(TEN, "progressive", 1.0, (1, 2, 3, 4))
+    predictive = runs(TEN, "predictive", 1.0, (1, 2, 3, 4))
     assert predictive["abandoned_worst_run"] <= TARGET
     assert predictive["occupancy"] > progressive["occupancy"] + 0.05
     assert predictive["people"] > progressive["people"]

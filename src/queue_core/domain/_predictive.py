@@ -1,12 +1,15 @@
-"""Predictive pacing's estimates (ADR 0023): how fast unanswered calls turn into people, how
-many agents are free right now, and the pull learned from the execution's own abandons.
+"""Predictive pacing's estimates (ADRs 0023, 0031): how fast unanswered calls turn into
+people, how many agents are free right now, how many the team pools, and the pull learned from
+the execution's own abandons.
 
-The pacer keeps `pull x sqrt(agents in view) x free agents` people per second coming:
+The pacer keeps `pull x sqrt(agents pooled) x free agents` people per second coming:
 the calls to keep ringing are that rate over the answer rate per unanswered call-second. The
 square root is the pooling of agents (square-root staffing): the more agents, the likelier
-one comes free for a person the others could not take. The pull is learned, one small step
-per event: down by LEARNING_STEP for each abandon, up by LEARNING_STEP x AIM x target for
-each person answered, so that it settles where AIM x target of the people are abandoned.
+one comes free for a person the others could not take. The agents pooled are those in view
+(idle or talking) averaged over about POOL_WINDOW_S: the team's size, not how many happen to
+be wrapping up this second. The pull is learned, one small step per event: down by
+LEARNING_STEP for each abandon, up by LEARNING_STEP x AIM x target for each person answered,
+so that it settles where AIM x target of the people are abandoned.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = [
     "AIM",
     "ESTIMATE_WINDOW_S",
     "LEARNING_STEP",
+    "POOL_WINDOW_S",
     "START_PULL",
     "WARM_UP_PEOPLE",
     "Estimates",
@@ -26,7 +30,8 @@ ESTIMATE_WINDOW_S = 900.0  # the answer rate is an average over about this long 
 WARM_UP_PEOPLE = 20  # people answered before the estimates pace
 START_PULL = 0.006  # people per second per free agent per sqrt(agent in view), before learning
 LEARNING_STEP = 0.05  # the pull's step (of its logarithm) per abandon
-AIM = 0.8  # the learning settles at this share of abandon_target
+AIM = 0.9  # the learning settles at this share of abandon_target
+POOL_WINDOW_S = 60.0  # the agents pooled are those in view averaged over about this long
 _PULL_RANGE = 4.0  # the pull stays within e**4 of START_PULL either way
 
 
@@ -46,6 +51,7 @@ class Estimates:
         self._people_seen = 0
         self._mark: float | None = None
         self._people_at_mark = 0
+        self._pooled: tuple[float, float] | None = None  # when, agents pooled
 
     @property
     def pull(self) -> float:
@@ -91,12 +97,23 @@ class Estimates:
         each has taken an agent those statistics still count as available, or waits."""
         return max(0, people - self._people_at_mark) if self._mark is not None else 0
 
-    def wanted_ringing(self, free: int, in_view: int) -> float | None:
-        """How many unanswered calls to keep in flight for `free` agents free now among
-        `in_view` idle or talking (free > 0, in_view >= free); None until the estimates are
-        warm."""
+    def pool(self, now: float, in_view: int) -> float:
+        """The agents pooled at `now`: those in view (idle or talking), averaged with a decay
+        of POOL_WINDOW_S. An agent wrapping up leaves the view for a moment, not the team."""
+        if self._pooled is None or now <= self._pooled[0]:
+            pooled = float(in_view)
+        else:
+            then, before = self._pooled
+            decay = math.exp(-(now - then) / POOL_WINDOW_S)
+            pooled = before * decay + in_view * (1.0 - decay)
+        self._pooled = (now, pooled)
+        return pooled
+
+    def wanted_ringing(self, free: int, pooled: float) -> float | None:
+        """How many unanswered calls to keep in flight for `free` agents free now in a team
+        that pools `pooled` agents (free > 0); None until the estimates are warm."""
         if self._people_seen < WARM_UP_PEOPLE or self._ringing_s <= 0.0:
             return None
-        wanted_rate = self.pull * math.sqrt(max(1, in_view)) * free  # people per second
+        wanted_rate = self.pull * math.sqrt(max(1.0, pooled)) * free  # people per second
         per_call = self._people_w / self._ringing_s  # people per unanswered call-second
         return math.inf if per_call <= 0.0 else wanted_rate / per_call

@@ -1,4 +1,5 @@
-"""The pacer: how many contacts one execution should claim and launch now (ADRs 0002, 0023).
+"""The pacer: how many contacts one execution should claim and launch now (ADRs 0002, 0023,
+0031).
 
     progressive  floor(ratio x (available agents - pending tasks))
                      - (in flight - answered in flight) - claimed
@@ -144,7 +145,8 @@ class Pacer:
         free = stats.available_workers - stats.pending_tasks
         free -= self._estimates.people_since_stats(snapshot.human_answered_total)
         in_view = free + snapshot.answered_in_flight
-        level, reason = (1.0, held) if held is not None else self._level(free, in_view)
+        pooled = self._estimates.pool(snapshot.now, in_view)
+        level, reason = (1.0, held) if held is not None else self._level(free, in_view, pooled)
         self._ratio = level
         wanted = math.floor(level * in_view + _FLOOR_SLACK) - snapshot.in_flight - snapshot.claimed
         # The estimates learn from what they decided alone: not from a rule, a ceiling or a cap.
@@ -166,11 +168,11 @@ class Pacer:
             return "campaign abandon share at or over the target"
         return None
 
-    def _level(self, free: int, in_view: int) -> tuple[float, str]:
+    def _level(self, free: int, in_view: int, pooled: float) -> tuple[float, str]:
         """The estimates' level; while they warm up, progressive's at the starting ratio."""
         if free <= 0:
             return 1.0, _MODELLED  # no agent to dial for
-        ringing = self._estimates.wanted_ringing(free, in_view)
+        ringing = self._estimates.wanted_ringing(free, pooled)
         reason = _MODELLED
         if ringing is None:
             ringing, reason = self._start_ratio * free, "predictive, warming up"

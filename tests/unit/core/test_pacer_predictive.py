@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_core.domain._predictive import WARM_UP_PEOPLE
+from queue_core.domain._predictive import POOL_WINDOW_S, WARM_UP_PEOPLE, Estimates
 from queue_core.domain.campaign import PacingMode, PacingSettings
 from queue_core.domain.pacer import ABANDON_WINDOW_S, Pacer, PacingDecision, PacingSnapshot
 from queue_core.domain.state import QueueState
@@ -97,6 +97,36 @@ def test_more_agents_in_view_take_more_calls_per_free_agent() -> None:
     ringing_small = small.dial_ratio * 8 - 4
     ringing_large = large.dial_ratio * 64 - 60
     assert ringing_large > ringing_small * 2
+
+
+def test_the_team_pooled_is_the_agents_in_view_over_about_a_minute() -> None:
+    estimates = Estimates(0.03)
+    assert estimates.pool(100.0, 30) == 30.0
+    # Five agents wrapping up for a few seconds are still the team's.
+    assert 29.5 < estimates.pool(105.0, 25) < 30.0
+    # A third gone for good: the pool follows within a few windows.
+    for second in range(106, 106 + int(5 * POOL_WINDOW_S)):
+        pooled = estimates.pool(float(second), 20)
+    assert 20.0 < pooled < 20.1
+    # Time that stands still or goes back starts from the view in hand.
+    assert estimates.pool(50.0, 12) == 12.0
+    estimates.reset()
+    assert estimates.pool(60.0, 8) == 8.0
+
+
+def test_a_moment_of_wrap_ups_does_not_shrink_the_calls_ringing() -> None:
+    pacer = predictive()
+    stream = Stream(available=4, talking=60, every=3)
+    steady = stream.run(pacer, 600)
+    ringing_steady = steady.dial_ratio * 64 - 60
+    # For one second, 56 of the 60 talking agents are wrapping up: out of view, not of the team.
+    stream.talking = 4
+    moment = stream.run(pacer, 1)
+    ringing_moment = moment.dial_ratio * 8 - 4
+    assert ringing_moment > 0.95 * ringing_steady
+    # Out of view for good, they leave the pool: fewer calls ring for the same free agents.
+    later = stream.run(pacer, int(5 * POOL_WINDOW_S))
+    assert later.dial_ratio * 8 - 4 < 0.5 * ringing_steady
 
 
 def test_people_answered_since_the_stats_were_taken_hold_their_agents() -> None:
