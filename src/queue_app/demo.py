@@ -10,6 +10,7 @@ got exactly one disposition and the launches never went above the budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
@@ -28,7 +29,7 @@ from queue_app.settings import Settings
 from queue_core.domain.launch_schedule import account_rate
 from twilio_emulator import CallCentreConfig, EmulatorConfig
 from twilio_emulator.config import OUTCOMES, updated_config
-from twilio_emulator.server import EmulatorHandle, running_emulator, serving
+from twilio_emulator.server import EmulatorHandle, bound_socket, running_emulator, serving
 
 __all__ = ["DemoOptions", "no_agents", "parse_outcomes", "run_demo"]
 
@@ -151,7 +152,10 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
         )
         config = updated_config(config, {"sources": options.twilio_sources})
         async with running_emulator(config) as emulator:
-            port = _free_port()
+            # Bound before the app exists (its settings name its own URL), and kept bound
+            # until it serves: no other process can take the port in between.
+            listener = bound_socket("127.0.0.1", 0)
+            port = int(listener.getsockname()[1])
             settings = _settings(
                 redis_url,
                 emulator.base_url,
@@ -161,9 +165,10 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
                 options.twilio_sources,
                 options.agents,
             ).updated(QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-            app = create_app(settings, owns_process=False)
-            async with serving(app, port=port):
-                return await _campaign(options, settings, emulator, console)
+            with contextlib.closing(listener):
+                app = create_app(settings, owns_process=False)
+                async with serving(app, listener=listener):
+                    return await _campaign(options, settings, emulator, console)
 
 
 def _call_centre(agents: int, redis_url: str) -> CallCentreConfig:
@@ -176,14 +181,6 @@ def _call_centre(agents: int, redis_url: str) -> CallCentreConfig:
         stats_redis_url=redis_url,
         stats_every_s=0.25,
     )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Watch:

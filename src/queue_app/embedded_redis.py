@@ -13,6 +13,10 @@ import time
 import warnings
 from collections.abc import Iterator
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 __all__ = ["embedded_redis", "redis_server_binary"]
 
 
@@ -39,11 +43,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_ATTEMPTS = 3  # ports tried: another process may take the one picked before Redis binds it
+
+
 @contextlib.contextmanager
 def embedded_redis(start_timeout_s: float = 10.0) -> Iterator[str]:
     """Run a private redis-server; yield its URL."""
-    port = _free_port()
     with tempfile.TemporaryDirectory(prefix="queue-demo-redis-") as folder:
+        process, port = _start(folder, start_timeout_s)
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            _stop(process)
+
+
+def _start(folder: str, timeout_s: float) -> tuple[subprocess.Popen[bytes], int]:
+    """redis-server on a free port, answering as itself (its `process_id`). A server that
+    exits at once (the port was taken between the pick and its bind) is tried again on
+    another port."""
+    for _ in range(_ATTEMPTS):
+        port = _free_port()
         process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             [
                 redis_server_binary(),
@@ -61,26 +80,35 @@ def embedded_redis(start_timeout_s: float = 10.0) -> Iterator[str]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        try:
-            deadline = time.monotonic() + start_timeout_s
-            while not _answers(port):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {port}")
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        deadline = time.monotonic() + timeout_s
+        while process.poll() is None and not _answers(port, process.pid):
+            if time.monotonic() > deadline:
+                _stop(process)
+                raise RuntimeError(f"redis-server did not answer on port {port} in {timeout_s} s")
+            time.sleep(0.05)
+        if _answers(port, process.pid):
+            return process, port
+        _stop(process)
+    raise RuntimeError(f"redis-server exited at start on {_ATTEMPTS} ports in turn")
 
 
-def _answers(port: int) -> bool:
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _answers(port: int, pid: int) -> bool:
+    """Whether the redis-server of process `pid` answers on `port` (and not another server)."""
+    client = redis.Redis(
+        port=port, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        return int(client.info("server")["process_id"]) == pid
+    except (redis.RedisError, OSError, KeyError, ValueError):
         return False
+    finally:
+        client.close()

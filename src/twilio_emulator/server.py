@@ -88,7 +88,10 @@ def family(host: str) -> socket.AddressFamily:
 
 
 def bound_socket(host: str, port: int, listener: socket.socket | None = None) -> socket.socket:
-    """`listener` (default: a new TCP socket of `host`'s family) bound to `host`:`port`."""
+    """`listener` (default: a new TCP socket of `host`'s family) bound to `host`:`port`. A
+    listener already bound is returned as it is: whoever bound it knows its port already."""
+    if listener is not None and listener.getsockname()[1] != 0:
+        return listener
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets that name it,
     # and without it an answer written in two parts waits for the peer's delayed ACK.
     sock = listener or socket.socket(family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -119,8 +122,9 @@ async def serving(
     """Serve any ASGI `app` with uvicorn in a task of the running loop, lifespan on; yields
     its base URL. Port 0 picks a free one. The server stops when the block exits.
 
-    `listener`, a new unbound TCP socket of the host's family, is the socket to serve on
-    (an `Arrivals.listening_socket`, say); by default a plain one.
+    `listener`, a new TCP socket of the host's family, is the socket to serve on (an
+    `Arrivals.listening_socket`, say); by default a plain one. Bound already, it is served on
+    as it is: a caller that must know its URL before the app exists binds it first.
     """
     sock = bound_socket(host, port, listener)
     server = _EmbeddedServer(server_config(app))
