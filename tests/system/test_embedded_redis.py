@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 
@@ -22,15 +23,20 @@ def test_the_embedded_redis_serves_until_the_block_ends() -> None:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
 
 
-def test_a_port_taken_before_redis_binds_it_is_left_for_another(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Another process listens on the port picked first (and never answers as Redis): the
-    # server started there exits, and the next port is tried.
+@contextlib.contextmanager
+def _taken_port() -> Iterator[int]:
+    """A loopback port another listener holds (and that never answers as Redis would)."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        taken_port = int(taken.getsockname()[1])
+        yield int(taken.getsockname()[1])
+
+
+def test_a_port_taken_before_redis_binds_it_is_left_for_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The port picked first is taken: the server started there exits, the next port is tried.
+    with _taken_port() as taken_port:
         real = embedded._free_port
         picks: Iterator[int] = iter([taken_port])
         monkeypatch.setattr(embedded, "_free_port", lambda: next(picks, None) or real())
@@ -42,10 +48,8 @@ def test_a_port_taken_before_redis_binds_it_is_left_for_another(
 def test_a_redis_that_never_starts_is_an_error_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        monkeypatch.setattr(embedded, "_free_port", lambda: int(taken.getsockname()[1]))
+    with _taken_port() as taken_port:
+        monkeypatch.setattr(embedded, "_free_port", lambda: taken_port)
         with (
             pytest.raises(RuntimeError, match="exited at start on 3 ports"),
             embedded.embedded_redis(),
