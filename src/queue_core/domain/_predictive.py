@@ -99,8 +99,9 @@ class Estimates:
 
     def pool(self, now: float, in_view: int) -> float:
         """The agents pooled at `now`: those in view (idle or talking), averaged with a decay
-        of POOL_WINDOW_S. An agent wrapping up leaves the view for a moment, not the team."""
-        if self._pooled is None or now <= self._pooled[0]:
+        of POOL_WINDOW_S. An agent wrapping up leaves the view for a moment, not the team.
+        Time that goes back starts the average again from the view in hand."""
+        if self._pooled is None or now < self._pooled[0]:
             pooled = float(in_view)
         else:
             then, before = self._pooled

@@ -108,7 +108,8 @@ def test_the_team_pooled_is_the_agents_in_view_over_about_a_minute() -> None:
     for second in range(106, 106 + int(5 * POOL_WINDOW_S)):
         pooled = estimates.pool(float(second), 20)
     assert 20.0 < pooled < 20.1
-    # Time that stands still or goes back starts from the view in hand.
+    # Time that stands still moves nothing; time that goes back starts from the view in hand.
+    assert estimates.pool(float(second), 5) == pooled
     assert estimates.pool(50.0, 12) == 12.0
     estimates.reset()
     assert estimates.pool(60.0, 8) == 8.0
