@@ -151,21 +151,20 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
             callcentre=_call_centre(options.agents, redis_url),
         )
         config = updated_config(config, {"sources": options.twilio_sources})
+        # The service's socket is bound before the app exists (its settings name its own
+        # URL) and kept until it serves: no other process can take the port in between.
         async with running_emulator(config) as emulator:
-            # Bound before the app exists (its settings name its own URL), and kept bound
-            # until it serves: no other process can take the port in between.
-            listener = bound_socket("127.0.0.1", 0)
-            port = int(listener.getsockname()[1])
-            settings = _settings(
-                redis_url,
-                emulator.base_url,
-                emulator.account_sid,
-                emulator.auth_token,
-                options.cps,
-                options.twilio_sources,
-                options.agents,
-            ).updated(QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-            with contextlib.closing(listener):
+            with contextlib.closing(bound_socket("127.0.0.1", 0)) as listener:
+                port = int(listener.getsockname()[1])
+                settings = _settings(
+                    redis_url,
+                    emulator.base_url,
+                    emulator.account_sid,
+                    emulator.auth_token,
+                    options.cps,
+                    options.twilio_sources,
+                    options.agents,
+                ).updated(QUEUE_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
                 app = create_app(settings, owns_process=False)
                 async with serving(app, listener=listener):
                     return await _campaign(options, settings, emulator, console)

@@ -81,14 +81,13 @@ def _start(folder: str, timeout_s: float) -> tuple[subprocess.Popen[bytes], int]
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout_s
-        while process.poll() is None and not _answers(port, process.pid):
+        while process.poll() is None:
+            if _answers(port, process.pid):
+                return process, port
             if time.monotonic() > deadline:
                 _stop(process)
                 raise RuntimeError(f"redis-server did not answer on port {port} in {timeout_s} s")
             time.sleep(0.05)
-        if _answers(port, process.pid):
-            return process, port
-        _stop(process)
     raise RuntimeError(f"redis-server exited at start on {_ATTEMPTS} ports in turn")
 
 
